@@ -1,0 +1,35 @@
+# Two commands do all set-up on a fresh machine (Python 3.11, no GPU needed):
+#   make test   create .venv, install the pinned project, run the whole test suite
+#   make book   create .venv, install the pinned project, build the Jupyter Book (executes every chapter)
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Compiled extensions are cached here, so a second process (or a second `make test`) does not rebuild.
+export TORCH_EXTENSIONS_DIR ?= $(CURDIR)/$(VENV)/torch_extensions
+PYTEST_ARGS ?=
+
+.PHONY: setup test book bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=/path/to/python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -c requirements.lock -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+book: $(STAMP)
+	rm -rf _build
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build --all -W -n --keep-going book/
+	@test -f _build/html/index.html && echo "book: _build/html/index.html"
+
+bench: $(STAMP)
+	$(PY) -m paperlib.bench shift --device cpu
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,50 @@
+// Argument checks shared by the CPU and CUDA glue. TORCH_CHECK_VALUE surfaces as ValueError in Python.
+#pragma once
+#include <ATen/ATen.h>
+
+namespace paperlib {
+
+struct ShiftShape {
+  int64_t N, T, C, HW, Cs, G;
+};
+
+inline ShiftShape check_shift_args(const at::Tensor& x, const at::Tensor& offset, const at::Tensor& weight,
+                                   int64_t shift_channels) {
+  TORCH_CHECK_VALUE(x.dim() == 5, "interlace_shift: x must be (N, T, C, H, W), got shape ", x.sizes());
+  TORCH_CHECK_VALUE(offset.dim() == 2, "interlace_shift: offset must be (N, G), got shape ", offset.sizes());
+  TORCH_CHECK_VALUE(weight.dim() == 3, "interlace_shift: weight must be (N, T, G), got shape ", weight.sizes());
+  ShiftShape s{x.size(0), x.size(1), x.size(2), x.size(3) * x.size(4), shift_channels, offset.size(1)};
+  TORCH_CHECK_VALUE(offset.size(0) == s.N && weight.size(0) == s.N, "interlace_shift: N mismatch: x ", x.sizes(),
+                    ", offset ", offset.sizes(), ", weight ", weight.sizes());
+  TORCH_CHECK_VALUE(weight.size(1) == s.T, "interlace_shift: weight has T=", weight.size(1), ", x has T=", s.T);
+  TORCH_CHECK_VALUE(weight.size(2) == s.G, "interlace_shift: weight has G=", weight.size(2), ", offset has G=", s.G);
+  TORCH_CHECK_VALUE(s.Cs > 0 && s.Cs <= s.C, "interlace_shift: shift_channels=", s.Cs, " not in [1, C=", s.C, "]");
+  TORCH_CHECK_VALUE(s.G > 0 && s.Cs % s.G == 0, "interlace_shift: shift_channels=", s.Cs,
+                    " is not divisible by the number of groups G=", s.G);
+  TORCH_CHECK_VALUE(offset.scalar_type() == x.scalar_type() && weight.scalar_type() == x.scalar_type(),
+                    "interlace_shift: dtypes differ: x ", x.scalar_type(), ", offset ", offset.scalar_type(),
+                    ", weight ", weight.scalar_type());
+  TORCH_CHECK_VALUE(offset.device() == x.device() && weight.device() == x.device(),
+                    "interlace_shift: devices differ: x ", x.device(), ", offset ", offset.device(), ", weight ",
+                    weight.device());
+  return s;
+}
+
+inline void check_buffer(const at::Tensor& buf, const at::Tensor& like, const char* name) {
+  TORCH_CHECK_VALUE(buf.sizes() == like.sizes() && buf.scalar_type() == like.scalar_type() &&
+                        buf.device() == like.device() && buf.is_contiguous(),
+                    "interlace_shift: buffer '", name, "' must be contiguous with shape ", like.sizes(), ", dtype ",
+                    like.scalar_type(), " on ", like.device(), "; got shape ", buf.sizes(), ", dtype ",
+                    buf.scalar_type(), " on ", buf.device());
+}
+
+// floor(b) clamped to [-(T+1), T+1]: beyond that every source frame is out of range anyway, and the clamp
+// keeps frame arithmetic in int64 for offsets like 1e30. NaN maps to 0 (the output is NaN through f).
+inline int64_t clamped_floor(double b, int64_t T) {
+  const double k = std::floor(b);
+  const double bound = static_cast<double>(T + 1);
+  if (!(k == k)) return 0;
+  return static_cast<int64_t>(k < -bound ? -bound : (k > bound ? bound : k));
+}
+
+}  // namespace paperlib

@@ -1,0 +1,146 @@
+"""Build-on-first-use of the C++/CUDA interlace shift kernels (``csrc/``) and their Python registrations.
+
+``torch.utils.cpp_extension.load`` compiles with ninja into ``$TORCH_EXTENSIONS_DIR`` (default
+``~/.cache/torch_extensions``) and caches the result, so a second process only loads the library. Loading
+registers the ``paperlib::`` ops with the dispatcher; this module then adds their autograd formula and the
+fake kernels used by ``torch.compile``/meta tensors.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+import torch
+
+CSRC = Path(__file__).resolve().parents[2] / "csrc"
+CPU_SOURCES = ("interlace_shift.cpp", "cpu/interlace_shift_kernel.cpp")
+CUDA_SOURCES = ("cuda/interlace_shift_cuda.cpp", "cuda/interlace_shift_kernel.cu")
+
+_lock = threading.Lock()
+_loaded: dict[str, bool | Exception] = {}
+
+
+class ExtensionBuildError(RuntimeError):
+    """The C++ or CUDA extension could not be compiled or loaded."""
+
+
+def _prepare_toolchain() -> None:
+    # torch runs `ninja` through PATH, also for a cached load; a venv's python is often run without activation.
+    import ninja
+
+    for folder in (ninja.BIN_DIR, os.path.dirname(sys.executable)):
+        if folder not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = folder + os.pathsep + os.environ.get("PATH", "")
+
+
+def _find_cuda_home() -> str | None:
+    """The CUDA toolkit root (holding bin/nvcc and the cudart library): $CUDA_HOME, else nvcc's real prefix."""
+    if os.environ.get("CUDA_HOME"):
+        return os.environ["CUDA_HOME"]
+    candidates = []
+    nvcc = shutil.which("nvcc")
+    if nvcc:
+        # nvcc may be a wrapper script (`exec /usr/local/cuda-13.0/bin/nvcc "$@"`): follow it.
+        real = Path(nvcc).resolve()
+        try:
+            text = real.read_text(errors="ignore") if real.stat().st_size < 4096 else ""
+        except OSError:
+            text = ""
+        for word in text.split():
+            if word.endswith("/bin/nvcc"):
+                candidates.append(Path(word.strip("\"'")).parents[1])
+        candidates.append(real.parents[1])
+    candidates += [Path(p) for p in sorted(glob.glob("/usr/local/cuda*"), reverse=True)]
+    for root in candidates:
+        if (root / "bin" / "nvcc").exists() and (glob.glob(str(root / "lib*" / "libcudart*"))):
+            return str(root)
+    return None
+
+
+def _build(name: str, sources: tuple[str, ...], cuda: bool, verbose: bool) -> None:
+    cuda_home = _find_cuda_home()
+    if cuda_home is not None:  # before cpp_extension's import-time guess (the wrapper's prefix, which fails to link)
+        os.environ["CUDA_HOME"] = cuda_home
+    from torch.utils import cpp_extension
+
+    missing = [s for s in sources if not (CSRC / s).exists()]
+    if missing:
+        raise ExtensionBuildError(f"kernel sources not found under {CSRC}: {missing} (install paperlib from a checkout)")
+    _prepare_toolchain()
+    kwargs: dict = dict(
+        name=name,
+        sources=[str(CSRC / s) for s in sources],
+        extra_cflags=["-O3", "-fopenmp"],
+        extra_ldflags=["-fopenmp"],
+        is_python_module=False,
+        verbose=verbose,
+    )
+    if cuda:
+        if cuda_home is None:
+            raise ExtensionBuildError("no CUDA toolkit found (set CUDA_HOME to the folder holding bin/nvcc)")
+        cpp_extension.CUDA_HOME = cuda_home  # in case cpp_extension was imported before
+        kwargs["extra_cuda_cflags"] = ["-O3", "-std=c++17"]
+    try:
+        cpp_extension.load(**kwargs)
+    except Exception as exc:  # compiler errors arrive as RuntimeError/CalledProcessError/OSError
+        raise ExtensionBuildError(f"building {name} from {CSRC} failed: {exc}") from exc
+
+
+def _load(key: str, verbose: bool) -> None:
+    with _lock:
+        state = _loaded.get(key)
+        if state is True:
+            return
+        if isinstance(state, Exception):
+            raise state
+        try:
+            if key == "cpu":
+                _build("paperlib_interlace_cpu", CPU_SOURCES, cuda=False, verbose=verbose)
+                _register_python_parts()
+            else:
+                _build("paperlib_interlace_cuda", CUDA_SOURCES, cuda=True, verbose=verbose)
+        except ExtensionBuildError as exc:
+            _loaded[key] = exc
+            raise
+        _loaded[key] = True
+
+
+def load_cpu(verbose: bool = False) -> None:
+    """Build (first time) and load the schemas and the C++ CPU kernels. Raises ExtensionBuildError."""
+    _load("cpu", verbose)
+
+
+def load_cuda(verbose: bool = False) -> None:
+    """Build (first time) and load the CUDA kernels; needs the CPU library (schemas) first."""
+    load_cpu(verbose)
+    _load("cuda", verbose)
+
+
+def _register_python_parts() -> None:
+    """Autograd formula and fake kernels of the ``paperlib::`` ops (once, after the library is loaded)."""
+
+    def setup_context(ctx, inputs, output):
+        x, offset, weight, shift_channels = inputs
+        ctx.save_for_backward(x, offset, weight)
+        ctx.shift_channels = shift_channels
+
+    def backward(ctx, grad_out):
+        x, offset, weight = ctx.saved_tensors
+        grads = torch.ops.paperlib._interlace_shift_backward(grad_out, x, offset, weight, ctx.shift_channels)
+        return (*grads, None)
+
+    torch.library.register_autograd("paperlib::interlace_shift", backward, setup_context=setup_context)
+
+    @torch.library.register_fake("paperlib::interlace_shift")
+    def _(x, offset, weight, shift_channels):
+        return torch.empty_like(x, memory_format=torch.contiguous_format)
+
+    @torch.library.register_fake("paperlib::_interlace_shift_backward")
+    def _(grad_out, x, offset, weight, shift_channels):
+        like = lambda t: torch.empty_like(t, memory_format=torch.contiguous_format)  # noqa: E731
+        return like(x), like(offset), like(weight)
