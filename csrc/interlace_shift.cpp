@@ -6,10 +6,14 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
 
+#include "cpu/huge_page_allocator.h"
+
 namespace paperlib {
 namespace {
 
 at::Tensor empty_contiguous_like(const at::Tensor& t) {
+  if (t.device().is_cpu() && t.nbytes() >= HugePageAllocator::kHugePage)
+    return empty_cpu_huge_pages(t.sizes(), t.scalar_type());
   return at::empty(t.sizes(), t.options().memory_format(at::MemoryFormat::Contiguous));
 }
 

@@ -295,3 +295,18 @@ def test_cuda_gradcheck_and_edge_cases():
     assert torch.equal(out[:, :, :4], torch.zeros_like(out[:, :, :4]))
     empty = interlace_shift(x[:0], offset[:0], weight[:0], backend="cuda")
     assert empty.shape == (0, *x.shape[1:])
+
+
+def test_large_outputs_are_ordinary_tensors():
+    """Outputs of >= 2 MiB come from the huge-page allocator: same values, resizable, accumulate as grads."""
+    x, offset, weight = make_inputs(n=1, t=8, c=64, h=32, w=32, groups=4, dtype=torch.float32)
+    assert x.nbytes >= 2 << 20
+    x.requires_grad_()
+    out = interlace_shift(x, offset, weight, shift_channels=16, backend="cpp")
+    torch.testing.assert_close(out, interlace_shift_reference(x, offset, weight, 16))
+    out.sum().backward()
+    once = x.grad.clone()
+    interlace_shift(x, offset, weight, shift_channels=16, backend="cpp").sum().backward()
+    torch.testing.assert_close(x.grad, 2 * once)
+    resized = out.detach().resize_(3 * out.numel())
+    assert resized.numel() == 3 * out.numel()

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m paperlib.bench shift ...`` (the interlace shift op against the memory roofline)."""
