@@ -70,7 +70,7 @@ def _inputs(shape, dtype, device):
     return x, offset, weight
 
 
-def _bench_shape(timer, layer, shape, shift_channels, dtype, device, backends) -> list[Record]:
+def bench_shape(timer, layer, shape, shift_channels, dtype, device, backends) -> list[Record]:
     x, offset, weight = _inputs(shape, dtype, device)
     grad = torch.randn_like(x)
     elements, elem_bytes = x.numel(), x.element_size()
@@ -149,27 +149,40 @@ def format_table(records: list[Record]) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
-    device = torch.device(args.device)
+def measure(device: str | torch.device = "cpu", dtypes: list[str] | None = None, layers: list[str] | None = None,
+            batch: int = 8, frames: int = 8, budget: float = 1.0, verbose: bool = False) -> list[Record]:
+    """Time every available backend of ``device`` at the given ResNet-50 layer shapes, side by side."""
+    device = torch.device(device)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("paperlib.bench shift: --device cuda requested but no CUDA device is available")
-    dtypes = args.dtype or (["float32", "bfloat16", "float16"] if device.type == "cuda" else ["float32"])
+        raise ValueError("paperlib.bench shift: device 'cuda' requested but no CUDA device is available")
+    dtypes = dtypes or (["float32", "bfloat16", "float16"] if device.type == "cuda" else ["float32"])
     kernels = [b for b in available_backends(device) if b != "torch"]
     backends = ["torch", *kernels, *(f"{k}[out]" for k in kernels)]
-    facts = machine_facts(device)
-    print(f"# interlace shift on {facts['device_name']} ({device.type}, torch {facts['torch']}, "
-          f"{facts['threads']} threads); N={args.batch} T={args.frames}; backends {', '.join(backends)}")  # fmt: skip
-    timer = Timer(device, budget_s=args.budget)
+    if verbose:
+        facts = machine_facts(device)
+        print(f"# interlace shift on {facts['device_name']} ({device.type}, torch {facts['torch']}, "
+              f"{facts['threads']} threads); N={batch} T={frames}; backends {', '.join(backends)}")  # fmt: skip
+    timer = Timer(device, budget_s=budget)
     records: list[Record] = []
     for dtype_name in dtypes:
-        for layer in args.layers:
+        for layer in layers or list(RESNET50_SHAPES):
             channels, side = RESNET50_SHAPES[layer]
-            shape = (args.batch, args.frames, channels, side, side)
-            new = _bench_shape(timer, layer, shape, channels // 4, DTYPES[dtype_name], device, backends)
-            print(format_table(new), flush=True)
+            shape = (batch, frames, channels, side, side)
+            new = bench_shape(timer, layer, shape, channels // 4, DTYPES[dtype_name], device, backends)
+            if verbose:
+                print(format_table(new), flush=True)
             records += new
+    return records
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        records = measure(args.device, args.dtype, args.layers, args.batch, args.frames, args.budget, verbose=True)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     if args.json:
-        payload = {"benchmark": "interlace_shift", "machine": facts, "records": [r.to_json() for r in records]}
+        payload = {"benchmark": "interlace_shift", "machine": machine_facts(torch.device(args.device)),
+                   "records": [r.to_json() for r in records]}  # fmt: skip
         atomic_write_text(args.json, json.dumps(payload, indent=1) + "\n")
         print(f"# wrote {args.json}")
     return 0

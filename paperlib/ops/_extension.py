@@ -9,6 +9,7 @@ fake kernels used by ``torch.compile``/meta tensors.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import shutil
 import sys
@@ -66,7 +67,14 @@ def _build(name: str, sources: tuple[str, ...], cuda: bool, verbose: bool) -> No
     cuda_home = _find_cuda_home()
     if cuda_home is not None:  # before cpp_extension's import-time guess (the wrapper's prefix, which fails to link)
         os.environ["CUDA_HOME"] = cuda_home
-    from torch.utils import cpp_extension
+    # Its import warns "No CUDA runtime is found" on every machine with nvcc but no GPU: not news here.
+    logger = logging.getLogger("torch.utils.cpp_extension")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        from torch.utils import cpp_extension
+    finally:
+        logger.setLevel(level)
 
     missing = [s for s in sources if not (CSRC / s).exists()]
     if missing:

@@ -1,0 +1,6 @@
+"""Figures for the notebooks and the book (plotly figures render offline, with plotly.js inlined once)."""
+
+from .plotly_offline import show
+from .shift_slider import shift_slider_figure
+
+__all__ = ["shift_slider_figure", "show"]

@@ -1,0 +1,40 @@
+"""`python -m paperlib.bench shift` runs and writes consistent records."""
+
+import json
+
+import pytest
+
+from paperlib.bench.__main__ import main
+
+
+def test_shift_bench_json(tmp_path, capsys):
+    path = tmp_path / "shift.json"
+    assert main(["shift", "--layers", "layer4", "--batch", "1", "--frames", "4", "--budget", "0.01",
+                 "--json", str(path)]) == 0  # fmt: skip
+    payload = json.loads(path.read_text())
+    records = payload["records"]
+    assert payload["machine"]["device_name"]
+    keys = {"backend", "pass", "shape", "dtype", "device", "seconds", "gbytes_per_s", "frac_copy", "speedup_vs_torch"}
+    assert all(keys <= set(r) for r in records)
+    assert {r["backend"] for r in records} == {"torch", "cpp", "cpp[out]"}
+    assert {r["pass"] for r in records} == {"forward", "backward", "forward+backward"}
+    by_key = {(r["backend"], r["pass"]): r for r in records}
+    for r in records:
+        assert r["shape"] == [1, 4, 2048, 7, 7] and r["dtype"] == "float32" and r["device"] == "cpu"
+        elements = 4 * 2048 * 49
+        moved = {"forward": 2 * elements, "backward": 2.25 * elements}
+        moved["forward+backward"] = moved["forward"] + moved["backward"]
+        assert r["gbytes_per_s"] == pytest.approx(4 * moved[r["pass"]] / r["seconds"] / 1e9)
+        assert r["frac_copy"] == pytest.approx(r["gbytes_per_s"] / r["copy_gbytes_per_s"])
+        torch_seconds = by_key["torch", r["pass"]]["seconds"]
+        assert r["speedup_vs_torch"] == pytest.approx(torch_seconds / r["seconds"])
+    assert "forward+backward" in capsys.readouterr().out
+
+
+def test_cuda_request_without_gpu_fails_clearly():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(SystemExit, match="no CUDA device"):
+        main(["shift", "--device", "cuda"])
