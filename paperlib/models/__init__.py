@@ -3,7 +3,23 @@
 ``create(name, num_classes, num_segments, **options)`` builds one; ``available()`` lists the names.
 """
 
+from . import resnet2d  # noqa: F401  (registers the models)
 from ._profile import profile
 from ._registry import Reported, available, create, register_model, reported
+from .checkpoint import (
+    CheckpointError,
+    CheckpointMismatchError,
+    LoadReport,
+    convert_state_dict,
+    from_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from .layers import recording_interlace
+from .param_groups import tin_param_groups
 
-__all__ = ["Reported", "available", "create", "profile", "register_model", "reported"]
+__all__ = [
+    "CheckpointError", "CheckpointMismatchError", "LoadReport", "Reported", "available", "convert_state_dict",
+    "create", "from_checkpoint", "load_checkpoint", "profile", "recording_interlace", "register_model",
+    "reported", "save_checkpoint", "tin_param_groups",
+]  # fmt: skip

@@ -1,0 +1,238 @@
+"""TSN, TSM and TIN: a 2D ResNet applied to every frame, with an optional temporal layer in each block.
+
+The temporal layer (TSM's shift or TIN's interlace) sits on the residual branch, before the block's first
+conv; the identity path sees the unshifted input. Frames are folded into the batch and the per-frame
+logits are averaged (TSN's consensus). Parameter names follow torchvision's ResNet (``conv1``, ``layer1.0.
+conv1``, ``fc``), so torchvision's ImageNet weights load; the temporal layer of a block is ``layerL.i.temporal``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from torch import Tensor, nn
+from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
+
+from ._registry import Reported, register_model
+from .layers import TemporalInterlace, TemporalShift
+
+TemporalLayer = Callable[[int], nn.Module]  # input channels -> module on Tensor[N*T, C, H, W]
+
+
+class TemporalBottleneck(Bottleneck):
+    """torchvision's Bottleneck with a temporal layer before ``conv1`` on the residual branch."""
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
+                 temporal_layer: TemporalLayer | None = None) -> None:  # fmt: skip
+        super().__init__(inplanes, planes, stride, downsample)
+        self.temporal = temporal_layer(inplanes) if temporal_layer is not None else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x if self.temporal is None else self.temporal(x))))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + identity)
+
+
+class TemporalBasicBlock(BasicBlock):
+    """torchvision's BasicBlock with a temporal layer before ``conv1`` on the residual branch."""
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
+                 temporal_layer: TemporalLayer | None = None) -> None:  # fmt: skip
+        super().__init__(inplanes, planes, stride, downsample)
+        self.temporal = temporal_layer(inplanes) if temporal_layer is not None else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x if self.temporal is None else self.temporal(x))))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
+
+
+class TemporalResNet(nn.Module):
+    """A 2D ResNet over the frames of a clip, TSN consensus, dropout and a new classifier.
+
+    Args:
+        block: ``TemporalBottleneck`` or ``TemporalBasicBlock``.
+        depths: blocks per stage, e.g. ``(3, 4, 6, 3)`` for ResNet-50.
+        num_classes: classifier outputs.
+        num_segments: frames ``T`` per clip (temporal layers need the input to have exactly ``T`` frames).
+        temporal_layer: builds a block's temporal layer from its input channels; ``None`` gives TSN.
+        width: stem width (64 in ResNet); stage widths are ``width · (1, 2, 4, 8)``.
+        dropout: dropout before the classifier (TIN/TSM recipes: 0.8).
+    """
+
+    def __init__(self, block: type[TemporalBottleneck] | type[TemporalBasicBlock], depths: tuple[int, ...],
+                 num_classes: int, num_segments: int, temporal_layer: TemporalLayer | None = None,
+                 width: int = 64, dropout: float = 0.8) -> None:  # fmt: skip
+        super().__init__()
+        self.num_segments = num_segments
+        self.needs_num_segments = temporal_layer is not None
+        self.inplanes = width
+        self.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(block, width, depths[0], 1, temporal_layer)
+        self.layer2 = self._make_layer(block, width * 2, depths[1], 2, temporal_layer)
+        self.layer3 = self._make_layer(block, width * 4, depths[2], 2, temporal_layer)
+        self.layer4 = self._make_layer(block, width * 8, depths[3], 2, temporal_layer)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(dropout)
+        self.num_features = width * 8 * block.expansion
+        self.fc = nn.Linear(self.num_features, num_classes)
+        self._init_weights()
+        self.partial_bn = False
+
+    def _make_layer(self, block, planes: int, blocks: int, stride: int, temporal_layer) -> nn.Sequential:
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(conv1x1(self.inplanes, planes * block.expansion, stride),
+                                       nn.BatchNorm2d(planes * block.expansion))  # fmt: skip
+        layers = [block(self.inplanes, planes, stride, downsample, temporal_layer)]
+        self.inplanes = planes * block.expansion
+        layers += [block(self.inplanes, planes, temporal_layer=temporal_layer) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def _init_weights(self) -> None:
+        # torchvision's ResNet init for the backbone (temporal layers keep their own init);
+        # the new classifier gets N(0, 0.001) and zero bias, as in TSN/TSM/TIN.
+        for name, m in self.named_modules():
+            if ".temporal" in name:
+                continue
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        nn.init.normal_(self.fc.weight, 0, 0.001)
+        nn.init.zeros_(self.fc.bias)
+
+    def forward_features(self, x: Tensor) -> Tensor:
+        """``x: Tensor[N, 3, T, H, W]`` -> pooled per-frame features ``Tensor[N, T, F]``."""
+        n, c, t, h, w = x.shape
+        if self.needs_num_segments and t != self.num_segments:
+            raise ValueError(f"{type(self).__name__}: built for {self.num_segments} frames, got a clip of {t}")
+        x = x.transpose(1, 2).reshape(n * t, c, h, w)  # [N*T, 3, H, W]
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.avgpool(x).view(n, t, -1)  # [N, T, F]
+
+    def forward_head(self, features: Tensor) -> Tensor:
+        """Per-frame features ``Tensor[N, T, F]`` -> clip logits ``Tensor[N, K]`` (mean of frame logits)."""
+        return self.fc(self.dropout(features)).mean(dim=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.forward_head(self.forward_features(x))
+
+    def set_partial_bn(self, enabled: bool = True) -> TemporalResNet:
+        """TSN's partial BN: in training, freeze the statistics and affine parameters of every BatchNorm
+        except the first (the stem's). Used by the official TSM/TIN recipes."""
+        self.partial_bn = enabled
+        for i, m in enumerate(m for m in self.modules() if isinstance(m, nn.BatchNorm2d)):
+            if i > 0:
+                m.weight.requires_grad_(not enabled)
+                m.bias.requires_grad_(not enabled)
+        return self.train(self.training)
+
+    def train(self, mode: bool = True) -> TemporalResNet:
+        super().train(mode)
+        if mode and self.partial_bn:
+            for i, m in enumerate(m for m in self.modules() if isinstance(m, nn.BatchNorm2d)):
+                if i > 0:
+                    m.eval()
+        return self
+
+
+_DEPTHS = {18: (TemporalBasicBlock, (2, 2, 2, 2)), 34: (TemporalBasicBlock, (3, 4, 6, 3)),
+           50: (TemporalBottleneck, (3, 4, 6, 3)), 101: (TemporalBottleneck, (3, 4, 23, 3))}  # fmt: skip
+
+
+def _resnet(depth: int, num_classes: int, num_segments: int, temporal_layer: TemporalLayer | None,
+            depths: tuple[int, ...] | None = None, width: int = 64, dropout: float = 0.8) -> TemporalResNet:  # fmt: skip
+    block, default_depths = _DEPTHS[depth]
+    return TemporalResNet(block, tuple(depths or default_depths), num_classes, num_segments, temporal_layer,
+                          width=width, dropout=dropout)  # fmt: skip
+
+
+def _tsm(num_segments: int, shift_div: int = 8) -> TemporalLayer:
+    return partial(TemporalShift, num_segments=num_segments, shift_div=shift_div)
+
+
+def _tin(num_segments: int, shift_div: int = 4, backend: str = "auto", **fixed) -> TemporalLayer:
+    return partial(TemporalInterlace, num_segments=num_segments, shift_div=shift_div, backend=backend, **fixed)
+
+
+_MMACTION = "mmaction2 metafiles (configs/recognition/{tsn,tsm,tin}/metafile.yml), Something-Something v1"
+_R50_8F = dict(num_classes=174, gflops=32.96, input_shape=(3, 8, 224, 224), source=_MMACTION)
+
+
+@register_model
+def tsn_r18(*, num_classes: int, num_segments: int = 8, **kwargs) -> TemporalResNet:
+    return _resnet(18, num_classes, num_segments, None, **kwargs)
+
+
+@register_model
+def tsn_r34(*, num_classes: int, num_segments: int = 8, **kwargs) -> TemporalResNet:
+    return _resnet(34, num_classes, num_segments, None, **kwargs)
+
+
+@register_model(reported=Reported(params=24_327_632, num_classes=400, gflops=32.96, input_shape=(3, 8, 224, 224),
+                                  source="mmaction2 0.x metafile, tsn_r50_dense_1x1x8 (Kinetics-400)"))  # fmt: skip
+def tsn_r50(*, num_classes: int, num_segments: int = 8, **kwargs) -> TemporalResNet:
+    return _resnet(50, num_classes, num_segments, None, **kwargs)
+
+
+@register_model
+def tsn_r101(*, num_classes: int, num_segments: int = 8, **kwargs) -> TemporalResNet:
+    return _resnet(101, num_classes, num_segments, None, **kwargs)
+
+
+@register_model
+def tsm_r18(*, num_classes: int, num_segments: int = 8, shift_div: int = 8, **kwargs) -> TemporalResNet:
+    return _resnet(18, num_classes, num_segments, _tsm(num_segments, shift_div), **kwargs)
+
+
+@register_model
+def tsm_r34(*, num_classes: int, num_segments: int = 8, shift_div: int = 8, **kwargs) -> TemporalResNet:
+    return _resnet(34, num_classes, num_segments, _tsm(num_segments, shift_div), **kwargs)
+
+
+@register_model(reported=Reported(params=23_864_558, **_R50_8F))
+def tsm_r50(*, num_classes: int, num_segments: int = 8, shift_div: int = 8, **kwargs) -> TemporalResNet:
+    return _resnet(50, num_classes, num_segments, _tsm(num_segments, shift_div), **kwargs)
+
+
+@register_model
+def tsm_r101(*, num_classes: int, num_segments: int = 8, shift_div: int = 8, **kwargs) -> TemporalResNet:
+    return _resnet(101, num_classes, num_segments, _tsm(num_segments, shift_div), **kwargs)
+
+
+@register_model
+def tin_r18(*, num_classes: int, num_segments: int = 8, shift_div: int = 4, backend: str = "auto",
+            fixed_offset=None, fixed_weight=None, **kwargs) -> TemporalResNet:  # fmt: skip
+    tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
+    return _resnet(18, num_classes, num_segments, tin, **kwargs)
+
+
+@register_model
+def tin_r34(*, num_classes: int, num_segments: int = 8, shift_div: int = 4, backend: str = "auto",
+            fixed_offset=None, fixed_weight=None, **kwargs) -> TemporalResNet:  # fmt: skip
+    tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
+    return _resnet(34, num_classes, num_segments, tin, **kwargs)
+
+
+@register_model(reported=Reported(params=23_895_566, **{**_R50_8F, "gflops": 32.962}))
+def tin_r50(*, num_classes: int, num_segments: int = 8, shift_div: int = 4, backend: str = "auto",
+            fixed_offset=None, fixed_weight=None, **kwargs) -> TemporalResNet:  # fmt: skip
+    tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
+    return _resnet(50, num_classes, num_segments, tin, **kwargs)
+
+
+@register_model
+def tin_r101(*, num_classes: int, num_segments: int = 8, shift_div: int = 4, backend: str = "auto",
+             fixed_offset=None, fixed_weight=None, **kwargs) -> TemporalResNet:  # fmt: skip
+    tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
+    return _resnet(101, num_classes, num_segments, tin, **kwargs)
