@@ -38,3 +38,14 @@ def test_cuda_request_without_gpu_fails_clearly():
         pytest.skip("a GPU is present")
     with pytest.raises(SystemExit, match="no CUDA device"):
         main(["shift", "--device", "cuda"])
+
+
+def test_data_bench_json(tmp_path):
+    path = tmp_path / "data.json"
+    assert main(["data", "--videos", "2", "--frames", "12", "--width", "64", "--height", "48", "--size", "32",
+                 "--segments", "4", "--epochs", "1", "--json", str(path)]) == 0  # fmt: skip
+    records = json.loads(path.read_text())["records"]
+    assert [r["pipeline"] for r in records] == ["frames (JPEG, PIL)", "video (decord)", "video (PyAV)"]
+    for r in records:
+        assert r["clips"] == 2 and r["clips_per_s"] == pytest.approx(2 / r["seconds"])
+        assert r["clip"] == [3, 4, 32, 32]

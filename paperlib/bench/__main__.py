@@ -1,19 +1,21 @@
-"""Command line: ``python -m paperlib.bench {shift} [options]``."""
+"""Command line: ``python -m paperlib.bench {shift,data} [options]``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from . import shift
+from . import data, shift
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m paperlib.bench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    shift.add_arguments(commands.add_parser("shift", help=shift.__doc__.splitlines()[0]))
+    modules = {"shift": shift, "data": data}
+    for name, module in modules.items():
+        module.add_arguments(commands.add_parser(name, help=module.__doc__.splitlines()[0]))
     args = parser.parse_args(argv)
-    return {"shift": shift.run}[args.command](args)
+    return modules[args.command].run(args)
 
 
 if __name__ == "__main__":
