@@ -3,7 +3,7 @@
 ``create(name, num_classes, num_segments, **options)`` builds one; ``available()`` lists the names.
 """
 
-from . import resnet2d  # noqa: F401  (registers the models)
+from . import resnet2d, resnet3d, slowfast, video_resnet  # noqa: F401  (registers the models)
 from ._profile import profile
 from ._registry import Reported, available, create, register_model, reported
 from .checkpoint import (
