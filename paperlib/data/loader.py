@@ -34,5 +34,5 @@ def make_loader(dataset: VideoDataset, batch_size: int, train: bool, workers: in
     else:
         sampler = ShardSampler(len(dataset), rank, world_size)
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers, collate_fn=collate,
-                      pin_memory=torch.device(device).type == "cuda", drop_last=train,
-                      persistent_workers=workers > 0)  # fmt: skip
+                      pin_memory=torch.device(device).type == "cuda", drop_last=train)  # fmt: skip
+    # (no persistent workers: each epoch's workers must copy the dataset after its set_epoch())

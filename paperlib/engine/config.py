@@ -1,0 +1,195 @@
+"""Run configuration: YAML (``yaml.safe_load``) validated into dataclasses, with ``section.key=value`` overrides.
+
+An unknown key, a wrong type or a bad value fails with the key's dotted name, before anything runs.
+The fully resolved configuration is saved beside each run's outputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration key is unknown, ill-typed or out of range; the message names it."""
+
+
+@dataclass
+class ModelConfig:
+    name: str = "tin_r50"
+    num_classes: int | None = None  # None: the number of classes in the dataset's category.txt
+    num_segments: int = 8
+    options: dict = field(default_factory=dict)  # builder options: dropout, width, depths, shift_div, ...
+    pretrained: str | None = None  # a checkpoint of any supported format; the classifier may differ
+    partial_bn: bool = False
+
+
+@dataclass
+class DataConfig:
+    dataset: str = "sthv1"  # sthv1 | sthv2 | kinetics | mmit | lists
+    root: str | None = None  # None: the embedded dataset of `embedded_profile`
+    embedded_profile: str = "embedded"  # smoke | embedded
+    embedded_seed: int = 0
+    cache_dir: str = "~/.cache/paperlib/datasets"  # where embedded datasets are generated
+    train_list: str = "train.txt"  # relative to root (or absolute)
+    val_list: str = "val.txt"
+    source: str = "frames"  # frames | video
+    template: str = "{:05d}.jpg"
+    multi_label: bool = False
+    sampling: str = "tsn"  # tsn | dense
+    rate: int = 2  # dense sampling stride
+    input_size: int = 224
+    scale_size: int = 256
+    flip: bool = False  # off for Something-Something (its labels say left/right)
+    workers: int = 4
+    on_error: str = "raise"  # raise | skip
+
+
+@dataclass
+class OptimConfig:
+    batch_size: int = 6  # per process
+    lr: float = 0.02  # for a global batch of `reference_batch`; scaled linearly
+    reference_batch: int = 48
+    momentum: float = 0.9
+    nesterov: bool = False
+    weight_decay: float = 5e-4
+    epochs: int = 40
+    warmup_epochs: float = 1.0
+    schedule: str = "cosine"  # cosine | constant
+    clip_grad: float | None = 20.0
+    fc_lr5: bool = True
+    optimizer: str = "sgd"  # sgd | adamw
+
+
+@dataclass
+class EvalConfig:
+    crops: int = 1
+    clips: int = 1
+    batch_size: int = 8
+    every: int = 1  # evaluate every N epochs (and always after the last)
+
+
+@dataclass
+class RunConfig:
+    name: str = "run"
+    output_dir: str = "runs/run"
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda
+    amp: str = "none"  # none | bf16 | fp16
+    channels_last: bool = False
+    deterministic: bool = False
+    log_every: int = 20
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+CHOICES = {
+    "data.dataset": ("sthv1", "sthv2", "kinetics", "mmit", "lists"), "data.embedded_profile": ("smoke", "embedded"),
+    "data.source": ("frames", "video"), "data.sampling": ("tsn", "dense"), "data.on_error": ("raise", "skip"),
+    "optim.schedule": ("cosine", "constant"), "optim.optimizer": ("sgd", "adamw"), "device": ("auto", "cpu", "cuda"),
+    "amp": ("none", "bf16", "fp16"), "eval.crops": (1, 3),
+}  # fmt: skip
+
+
+def _check_type(value: Any, annotation: Any, key: str) -> Any:
+    """``value`` as ``annotation`` (ints accepted for floats), or ConfigError naming ``key``."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(annotation):
+            if option is type(None) and value is None:
+                return None
+            try:
+                return _check_type(value, option, key)
+            except ConfigError:
+                continue
+        raise ConfigError(f"config key '{key}': expected {annotation}, got {value!r}")
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    expected = origin or annotation
+    if expected is Any or (isinstance(value, expected) and not (expected is int and isinstance(value, bool))):
+        return value
+    raise ConfigError(f"config key '{key}': expected {getattr(annotation, '__name__', annotation)}, got {value!r}")
+
+
+def _build(cls: type, values: dict, prefix: str = "") -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"config section '{prefix.rstrip('.') or '<root>'}' must be a mapping, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown config key(s): {', '.join(prefix + k for k in unknown)} "
+                          f"(known in this section: {', '.join(sorted(fields))})")  # fmt: skip
+    kwargs = {}
+    for name, value in values.items():
+        key = prefix + name
+        if dataclasses.is_dataclass(hints[name]):
+            kwargs[name] = _build(hints[name], value, key + ".")
+        else:
+            kwargs[name] = _check_type(value, hints[name], key)
+            if key in CHOICES and kwargs[name] not in CHOICES[key]:
+                raise ConfigError(f"config key '{key}': {kwargs[name]!r} is not one of {CHOICES[key]}")
+    return cls(**kwargs)
+
+
+def _set_dotted(tree: dict, dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = tree
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override '{dotted}': '{part}' is not a section")
+    node[leaf] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"optim.lr=0.01"`` -> ``("optim.lr", 0.01)``; the value is parsed as YAML (``null``, ``[1, 2]``, ...)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"override {text!r} is not key=value")
+    return key.strip(), yaml.safe_load(raw) if raw.strip() else ""
+
+
+def load_config(path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
+    """Read a YAML config (or start from the defaults), apply ``key=value`` overrides, validate."""
+    tree: dict = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {path}")
+        try:
+            tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        if not isinstance(tree, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping")
+    return config_from_dict(tree, overrides)
+
+
+def config_from_dict(tree: dict, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
+    """Validate a (possibly partial) config tree, e.g. one stored in a checkpoint, after ``key=value`` overrides."""
+    tree = copy.deepcopy(tree)
+    for text in overrides:
+        _set_dotted(tree, *parse_override(text))
+    config = _build(RunConfig, tree)
+    if config.optim.batch_size < 1 or config.optim.epochs < 0 or config.model.num_segments < 1:
+        raise ConfigError("optim.batch_size and model.num_segments must be >= 1, optim.epochs >= 0")
+    return config
+
+
+def config_to_dict(config: RunConfig) -> dict:
+    return dataclasses.asdict(config)
+
+
+def dump_config(config: RunConfig) -> str:
+    return yaml.safe_dump(config_to_dict(config), sort_keys=False)

@@ -1,0 +1,93 @@
+"""From a DataConfig to datasets: the embedded dataset (generated on first use) or a real one on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..data import ClipSampler, TestTransform, TrainTransform, VideoDataset, read_class_names, source_for
+from ..data.prepare import RECIPES
+from .config import RunConfig
+from .distributed import DistInfo, barrier, broadcast_object
+
+# The embedded datasets and the real format each imitates.
+EMBEDDED = {"sthv1": "make_something", "mmit": "make_mmit"}
+
+
+@dataclass(frozen=True)
+class ResolvedData:
+    root: Path
+    train_list: Path
+    val_list: Path
+    class_names: list[str]
+    fingerprint: dict  # counts and hashes that identify the data a result came from
+
+
+def _list_fingerprint(root: Path, lists: list[Path], class_names: list[str]) -> dict:
+    digest = hashlib.sha256()
+    for path in lists:
+        digest.update(path.read_bytes())
+    return {"root": str(root), "lists_sha256": digest.hexdigest()[:16], "classes": len(class_names),
+            "entries": {p.name: sum(1 for line in p.read_text().splitlines() if line.strip()) for p in lists}}  # fmt: skip
+
+
+def resolve_data(config: RunConfig, info: DistInfo = DistInfo()) -> ResolvedData:
+    """Locate (or generate, on rank 0) the dataset and its list files; fills in ``model.num_classes`` if unset."""
+    cfg = config.data
+    generated_fingerprint = None
+    if cfg.root is None:
+        if cfg.dataset not in EMBEDDED:
+            raise ValueError(f"data.root is not set and there is no embedded {cfg.dataset!r} dataset "
+                             f"(embedded: {', '.join(EMBEDDED)}); point data.root at the dataset")  # fmt: skip
+        from ..data import synthetic
+
+        root = None
+        if info.is_main:
+            generated = getattr(synthetic, EMBEDDED[cfg.dataset])(Path(cfg.cache_dir).expanduser(),
+                                                                  cfg.embedded_profile, cfg.embedded_seed)  # fmt: skip
+            root = generated.root
+            if not (root / "category.txt").exists():
+                RECIPES[cfg.dataset](root)
+            generated_fingerprint = generated.fingerprint
+        root, generated_fingerprint = broadcast_object((root, generated_fingerprint), info)
+        barrier(info)
+    else:
+        root = Path(cfg.root).expanduser()
+        if not root.is_dir():
+            raise FileNotFoundError(f"data.root {root} is not a folder")
+    train_list, val_list = (Path(p) if Path(p).is_absolute() else root / p for p in (cfg.train_list, cfg.val_list))
+    for key, path in (("data.train_list", train_list), ("data.val_list", val_list)):
+        if not path.is_file():
+            raise FileNotFoundError(f"{key}: {path} not found (write it with `python -m paperlib.data.prepare`)")
+    categories = root / "category.txt"
+    class_names = read_class_names(categories) if categories.is_file() else []
+    if config.model.num_classes is None:
+        if not class_names:
+            raise ValueError(f"model.num_classes is not set and {categories} does not exist to count the classes")
+        config.model.num_classes = len(class_names)
+    fingerprint = _list_fingerprint(root, [train_list, val_list], class_names)
+    if generated_fingerprint is not None:
+        fingerprint["generated"] = generated_fingerprint
+    return ResolvedData(root, train_list, val_list, class_names, fingerprint)
+
+
+def build_datasets(config: RunConfig, data: ResolvedData) -> tuple[VideoDataset, VideoDataset]:
+    """Training and validation datasets of a run."""
+    cfg, t = config.data, config.model.num_segments
+    if data.class_names and len(data.class_names) != config.model.num_classes:
+        raise ValueError(f"model.num_classes is {config.model.num_classes} but {data.root / 'category.txt'} "
+                         f"lists {len(data.class_names)} classes")  # fmt: skip
+    source = source_for(cfg.source, cfg.template)
+    common = dict(source=source, num_classes=config.model.num_classes, multi_label=cfg.multi_label,
+                  seed=config.seed, on_error=cfg.on_error)  # fmt: skip
+    train = VideoDataset(data.train_list, data.root, sampler=ClipSampler(cfg.sampling, t, cfg.rate),
+                         transform=TrainTransform(cfg.input_size, cfg.flip), **common)  # fmt: skip
+    val = VideoDataset(data.val_list, data.root, sampler=ClipSampler(cfg.sampling, t, cfg.rate, config.eval.clips),
+                       transform=TestTransform(cfg.input_size, cfg.scale_size, config.eval.crops), **common)  # fmt: skip
+    return train, val
+
+
+def fingerprint_hash(fingerprint: dict) -> str:
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,75 @@
+"""Multi-view evaluation over a whole dataset, exactly once per video under DDP."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from ..data import VideoDataset, make_loader
+from .distributed import DistInfo, all_gather_objects
+from .metrics import compute_metrics
+
+
+@torch.no_grad()
+def predict_scores(model: nn.Module, dataset: VideoDataset, batch_size: int, device: torch.device,
+                   info: DistInfo = DistInfo(), workers: int = 0, amp_dtype: torch.dtype | None = None,
+                   progress: bool = False) -> tuple[np.ndarray, np.ndarray, list[str]]:  # fmt: skip
+    """Per-video scores averaged over views: softmax (single-label, as the official TIN test) or sigmoid
+    (multi-label), then the mean over ``crops × clips`` views.
+
+    Returns ``(indices, scores (N, K), skipped)`` gathered from every rank, sorted by dataset index.
+    """
+    model.eval()
+    loader = make_loader(dataset, batch_size, train=False, workers=workers, rank=info.rank,
+                         world_size=info.world_size, device=device)  # fmt: skip
+    indices, scores, skipped = [], [], []
+    for batch in tqdm(loader, disable=not progress, desc="evaluate", unit="batch"):
+        skipped += batch["skipped"]
+        if len(batch["index"]) == 0:
+            continue
+        video = batch["video"].to(device, non_blocking=True)  # [B, V, 3, T, H, W]
+        b, v = video.shape[:2]
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            logits = model(video.flatten(0, 1)).float()  # [B*V, K]
+        probs = torch.sigmoid(logits) if dataset.multi_label else torch.softmax(logits, dim=1)
+        scores.append(probs.view(b, v, -1).mean(dim=1).cpu().numpy())
+        indices.append(batch["index"].numpy())
+    local = (np.concatenate(indices) if indices else np.zeros(0, np.int64),
+             np.concatenate(scores) if scores else np.zeros((0, model_classes(model)), np.float32), skipped)
+    parts = all_gather_objects(local, info)
+    all_indices = np.concatenate([p[0] for p in parts])
+    all_scores = np.concatenate([p[1] for p in parts])
+    order = np.argsort(all_indices, kind="stable")
+    return all_indices[order], all_scores[order], [s for p in parts for s in p[2]]
+
+
+def model_classes(model: nn.Module) -> int:
+    model = getattr(model, "module", model)
+    return model.paperlib_config["num_classes"] if hasattr(model, "paperlib_config") else 0
+
+
+def labels_of(dataset: VideoDataset, indices: np.ndarray) -> np.ndarray:
+    """Class ids ``(N,)`` or multi-hot ``(N, K)`` of the dataset's records, read from the list, not the batches."""
+    if dataset.multi_label:
+        targets = np.zeros((len(indices), dataset.num_classes), np.float32)
+        for row, i in enumerate(indices):
+            targets[row, list(dataset.records[i].labels)] = 1
+        return targets
+    return np.array([dataset.records[i].label for i in indices], np.int64)
+
+
+def evaluate(model: nn.Module, dataset: VideoDataset, batch_size: int, device: torch.device,
+             info: DistInfo = DistInfo(), workers: int = 0, amp_dtype: torch.dtype | None = None,
+             progress: bool = False) -> dict:  # fmt: skip
+    """Metrics over the whole dataset plus the per-video scores: ``dict(metrics, indices, ids, labels, scores, skipped)``."""
+    indices, scores, skipped = predict_scores(model, dataset, batch_size, device, info, workers, amp_dtype, progress)
+    if len(indices) == 0:
+        raise RuntimeError(f"evaluation produced no scores ({len(skipped)} item(s) skipped: {skipped[:3]})")
+    labels = labels_of(dataset, indices)
+    metrics = compute_metrics(scores, labels, dataset.multi_label)
+    metrics["videos"] = int(len(indices))
+    metrics["skipped"] = len(skipped)
+    return {"metrics": metrics, "indices": indices, "ids": [dataset.records[i].path for i in indices],
+            "labels": labels, "scores": scores, "skipped": skipped}  # fmt: skip
