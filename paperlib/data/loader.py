@@ -33,6 +33,9 @@ def make_loader(dataset: VideoDataset, batch_size: int, train: bool, workers: in
         sampler = DistributedSampler(dataset, world_size, rank, shuffle=True, seed=seed, drop_last=True)
     else:
         sampler = ShardSampler(len(dataset), rank, world_size)
+    # A private generator: creating an iterator then draws no number from the global RNG, whose state a
+    # resumed run restores (so evaluation between epochs cannot shift the dropout masks of later epochs).
+    generator = torch.Generator().manual_seed(seed)
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers, collate_fn=collate,
-                      pin_memory=torch.device(device).type == "cuda", drop_last=train)  # fmt: skip
+                      pin_memory=torch.device(device).type == "cuda", drop_last=train, generator=generator)  # fmt: skip
     # (no persistent workers: each epoch's workers must copy the dataset after its set_epoch())

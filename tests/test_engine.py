@@ -1,0 +1,159 @@
+"""Training, evaluation, metrics, configs, DDP, resumption and prediction on the smoke datasets."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paperlib.engine.config import ConfigError, load_config
+from paperlib.engine.metrics import classwise_map, compute_metrics, samplewise_map, topk_accuracy
+from paperlib.engine.trainer import lr_factor, train
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "reproduce" / "configs" / "smoke.yaml"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("datasets")
+
+
+def smoke(tmp_path, cache, *overrides):
+    return load_config(SMOKE, [f"output_dir={tmp_path}", f"data.cache_dir={cache}", *overrides])
+
+
+# --- metrics on fixed scores ----------------------------------------------------------------------------
+
+
+def test_topk_by_hand():
+    scores = np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3], [0.3, 0.3, 0.4], [0.2, 0.5, 0.3]])
+    labels = np.array([1, 2, 0, 2])
+    # top-1: rows 0 only -> 25 %; top-2: rows 0 (1), 1 (2 is second), 2 (0 ties 1 at 0.3, stable order keeps 0), 3 (2 second)
+    assert topk_accuracy(scores, labels, ks=(1, 2)) == {"top1": 25.0, "top2": 100.0}
+
+
+def test_maps_by_hand():
+    scores = np.array([[0.9, 0.1], [0.8, 0.7], [0.2, 0.6], [0.1, 0.2]])
+    targets = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    # class 0: ranking 0.9(+), 0.8(-), 0.2(+), 0.1(-) -> AP = (1/1 + 2/3) / 2 = 0.8333
+    # class 1: ranking 0.7(+), 0.6(+), 0.2(-), 0.1(-) -> AP = 1
+    assert classwise_map(scores, targets) == pytest.approx(100 * (0.8333333 + 1) / 2, abs=1e-4)
+    # videos: 0 -> AP 1; 1 -> AP 1 (0.7 > ... no: class 1 is 0.7 < 0.8) -> 0.5; 2 -> AP 1; 3 has no label (skipped)
+    assert samplewise_map(scores, targets) == pytest.approx(100 * (1 + 0.5 + 1) / 3)
+    assert set(compute_metrics(scores, targets, multi_label=True)) == {"mAP_classwise", "mAP_samplewise_xtemporal"}
+
+
+def test_schedule():
+    assert lr_factor(0, 100, 10, "cosine") == pytest.approx(0.1)
+    assert lr_factor(5, 100, 10, "cosine") == pytest.approx(0.55)
+    assert lr_factor(10, 100, 10, "cosine") == pytest.approx(1.0)
+    assert lr_factor(55, 100, 10, "cosine") == pytest.approx(0.5)
+    assert lr_factor(99, 100, 10, "constant") == 1.0
+
+
+# --- configs --------------------------------------------------------------------------------------------
+
+
+def test_config_errors_name_the_key(tmp_path):
+    with pytest.raises(ConfigError, match="unknown config key\\(s\\): optim.lrr"):
+        load_config(SMOKE, ["optim.lrr=0.1"])
+    with pytest.raises(ConfigError, match="'optim.epochs': expected int, got 'ten'"):
+        load_config(SMOKE, ["optim.epochs=ten"])
+    with pytest.raises(ConfigError, match="'data.sampling': 'uniform' is not one of"):
+        load_config(SMOKE, ["data.sampling=uniform"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  name: tin_r50\n  shift_div: 4\n")
+    with pytest.raises(ConfigError, match="model.shift_div"):
+        load_config(bad)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "reproduce" / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_recipe_config_is_valid(path):
+    load_config(path)
+
+
+# --- training -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["tsn_r50", "tsm_r50", "tin_r50", "slow_r50", "slowfast_r50"])
+def test_smoke_training_lowers_the_loss(name, tmp_path, cache):
+    config = smoke(tmp_path, cache, f"model.name={name}", "optim.epochs=6", "eval.every=100", "optim.lr=0.005",
+                   "optim.schedule=constant", "optim.warmup_epochs=0",
+                   "model.options={width: 16, depths: [1, 1, 1, 1], dropout: 0.0}")  # fmt: skip
+    metrics = train(config)
+    losses = [r["loss"] for r in map(json.loads, (tmp_path / "log.jsonl").read_text().splitlines()) if r["event"] == "epoch"]
+    assert len(losses) == 6 and np.mean(losses[-2:]) < losses[0] - 0.2
+    assert {"top1", "top5", "videos"} <= set(metrics) and metrics["videos"] == 10
+    saved = np.load(tmp_path / "scores.npz")
+    assert saved["scores"].shape == (10, config.model.num_classes) and len(saved["ids"]) == 10
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    assert record["views"] == "1x1" and record["data"]["entries"] == {"train.txt": 30, "val.txt": 10}
+
+
+def run_cli(*args, env=None, timeout=600):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout,
+                          env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})  # fmt: skip
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_same_result(tmp_path, cache):
+    common = ["-m", "paperlib.train", "--config", str(SMOKE), f"data.cache_dir={cache}", "optim.epochs=3"]
+    full = run_cli(*common, f"output_dir={tmp_path / 'full'}")
+    assert full.returncode == 0, full.stderr
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, *common, f"output_dir={killed}"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:  # kill in the middle of the second epoch
+        log = killed / "log.jsonl"
+        if log.exists() and any(json.loads(l).get("event") == "step" and json.loads(l).get("epoch") == 1
+                                for l in log.read_text().splitlines()):  # fmt: skip
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    assert proc.wait() == -signal.SIGKILL, "the run finished before it could be killed"
+    resumed = run_cli(*common, f"output_dir={killed}", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming at epoch 1" in resumed.stdout
+    a, b = (json.loads((d / "metrics.json").read_text())["metrics"] for d in (tmp_path / "full", killed))
+    assert a == b
+    assert np.array_equal(np.load(tmp_path / "full" / "scores.npz")["scores"], np.load(killed / "scores.npz")["scores"])
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_match_single_process_evaluation(tmp_path, cache):
+    out = tmp_path / "ddp"
+    ddp = run_cli("-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517", "-m", "paperlib.train",
+                  "--config", str(SMOKE), f"data.cache_dir={cache}", f"output_dir={out}", "optim.batch_size=4")  # fmt: skip
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    assert "2 process(es); global batch 8" in ddp.stdout
+    single = run_cli("-m", "paperlib.evaluate", "--checkpoint", str(out / "last.pth"), "--output", str(tmp_path / "single"))
+    assert single.returncode == 0, single.stderr[-3000:]
+    a, b = (json.loads((d / "metrics.json").read_text()) for d in (out, tmp_path / "single"))
+    assert {k: a["metrics"][k] for k in b["metrics"]} == b["metrics"] and b["metrics"]["videos"] == 10
+    np.testing.assert_allclose(np.load(out / "scores.npz")["scores"], np.load(tmp_path / "single" / "scores.npz")["scores"],
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
+
+
+def test_evaluate_views_and_predict(tmp_path, cache):
+    config = smoke(tmp_path, cache, "optim.epochs=1")
+    train(config)
+    result = run_cli("-m", "paperlib.evaluate", "--checkpoint", str(tmp_path / "last.pth"), "--views", "3x2",
+                     "--output", str(tmp_path / "views"))  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads((tmp_path / "views" / "metrics.json").read_text())
+    assert record["views"] == "3x2" and len(record["checkpoint_sha256"]) == 64
+    root = Path(record["data"]["root"])
+    folder = root / "20bn-something-something-v1" / (root / "val.txt").read_text().split()[0].split("/")[-1]
+    shown = run_cli("-m", "paperlib.predict", "--checkpoint", str(tmp_path / "last.pth"), str(folder))
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.strip().splitlines()
+    assert len(lines) == 6 and lines[1].startswith("1.") and "%" in lines[1]
+    names = (root / "category.txt").read_text().splitlines()
+    assert all(any(n in line for n in names) for line in lines[1:])
