@@ -49,3 +49,13 @@ def test_data_bench_json(tmp_path):
     for r in records:
         assert r["clips"] == 2 and r["clips_per_s"] == pytest.approx(2 / r["seconds"])
         assert r["clip"] == [3, 4, 32, 32]
+
+
+def test_train_bench_json(tmp_path):
+    path = tmp_path / "train.json"
+    assert main(["train", "--batch", "1", "--frames", "8", "--size", "32", "--budget", "0.01", "--json", str(path)]) == 0
+    records = json.loads(path.read_text())["records"]
+    assert [r["model"] for r in records] == ["tsn_r50", "tsm_r50", "tin_r50"]
+    by = {r["model"]: r for r in records}
+    assert by["tin_r50"]["tin_over_tsm"] == pytest.approx(by["tin_r50"]["clips_per_s"] / by["tsm_r50"]["clips_per_s"])
+    assert all(r["clips_per_s"] == pytest.approx(1 / r["seconds_per_step"]) for r in records)
