@@ -127,12 +127,14 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, cache):
 
 
 @pytest.mark.slow
-def test_torchrun_two_processes_match_single_process_evaluation(tmp_path, cache):
+def test_torchrun_three_processes_match_single_process_evaluation(tmp_path, cache):
     out = tmp_path / "ddp"
-    ddp = run_cli("-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517", "-m", "paperlib.train",
-                  "--config", str(SMOKE), f"data.cache_dir={cache}", f"output_dir={out}", "optim.batch_size=4")  # fmt: skip
+    # 3 processes: the 10 validation videos do not divide evenly, and eval batches of 3 leave a last partial batch.
+    ddp = run_cli("-m", "torch.distributed.run", "--nproc_per_node=3", "--master_port=29517", "-m", "paperlib.train",
+                  "--config", str(SMOKE), f"data.cache_dir={cache}", f"output_dir={out}", "optim.batch_size=4",
+                  "eval.batch_size=3")  # fmt: skip
     assert ddp.returncode == 0, ddp.stderr[-3000:]
-    assert "2 process(es); global batch 8" in ddp.stdout
+    assert "3 process(es); global batch 12" in ddp.stdout
     single = run_cli("-m", "paperlib.evaluate", "--checkpoint", str(out / "last.pth"), "--output", str(tmp_path / "single"))
     assert single.returncode == 0, single.stderr[-3000:]
     a, b = (json.loads((d / "metrics.json").read_text()) for d in (out, tmp_path / "single"))
@@ -157,3 +159,23 @@ def test_evaluate_views_and_predict(tmp_path, cache):
     assert len(lines) == 6 and lines[1].startswith("1.") and "%" in lines[1]
     names = (root / "category.txt").read_text().splitlines()
     assert all(any(n in line for n in names) for line in lines[1:])
+
+
+def test_evaluation_scores_every_video_once_with_an_uneven_last_batch(tmp_path, cache):
+    import torch
+
+    from paperlib.engine.data import build_datasets, resolve_data
+    from paperlib.engine.evaluator import evaluate
+    from paperlib.models import create
+
+    config = smoke(tmp_path, cache)
+    data = resolve_data(config)
+    _, val = build_datasets(config, data)
+    model = create(config.model.name, config.model.num_classes, 8, **config.model.options).eval()
+    result = evaluate(model, val, batch_size=3, device=torch.device("cpu"))  # 10 videos: 3 + 3 + 3 + 1
+    assert result["indices"].tolist() == list(range(10)) and result["metrics"]["videos"] == 10
+    with torch.no_grad():
+        expected = np.stack([torch.softmax(model(val[i]["video"]), 1).mean(0).numpy() for i in range(10)])
+    np.testing.assert_allclose(result["scores"], expected, rtol=1e-5, atol=1e-6)
+    labels = np.array([r.label for r in val.records])
+    assert result["metrics"]["top1"] == topk_accuracy(expected, labels)["top1"]
