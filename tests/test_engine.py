@@ -179,3 +179,12 @@ def test_evaluation_scores_every_video_once_with_an_uneven_last_batch(tmp_path, 
     np.testing.assert_allclose(result["scores"], expected, rtol=1e-5, atol=1e-6)
     labels = np.array([r.label for r in val.records])
     assert result["metrics"]["top1"] == topk_accuracy(expected, labels)["top1"]
+
+
+def test_multi_label_video_training_reports_both_maps(tmp_path, cache):
+    config = smoke(tmp_path, cache, "data.dataset=mmit", "data.source=video", "data.multi_label=true",
+                   "data.sampling=dense", "data.rate=2", "optim.epochs=1", "optim.batch_size=4", "model.name=tsm_r50")  # fmt: skip
+    metrics = train(config)
+    assert set(metrics) >= {"mAP_classwise", "mAP_samplewise_xtemporal", "videos"}
+    saved = np.load(tmp_path / "scores.npz")
+    assert saved["labels"].shape == saved["scores"].shape and set(np.unique(saved["labels"])) <= {0.0, 1.0}

@@ -1,0 +1,13 @@
+"""Procedurally generated datasets written in the real datasets' formats, so the real loaders read them.
+
+``make_something`` writes a Something-Something v1 set whose classes need frame order (time-reversal
+pairs); ``make_mmit`` a Multi-Moments-in-Time set of multi-label H.264 videos. Both are deterministic by
+seed and cached on disk behind a ``fingerprint.json`` completion marker.
+"""
+
+from ._common import GENERATOR_VERSION, GeneratedDataset, fingerprint
+from .mmit import MMITProfile, make_mmit
+from .something import SomethingProfile, make_something
+
+__all__ = ["GENERATOR_VERSION", "GeneratedDataset", "MMITProfile", "SomethingProfile", "fingerprint", "make_mmit",
+           "make_something"]  # fmt: skip

@@ -1,0 +1,189 @@
+"""Synthetic Multi-Moments in Time: multi-label clips of one to three objects acting at once, as H.264 videos.
+
+Each object does a different action from :data:`ACTIONS` for the whole clip, and the clip's labels are the
+set of those actions. Videos are stored under the folder of the first object's action, as MMIT does.
+
+Layout (as downloaded)::
+
+    annotations/moments_categories.txt     name,id        (ids 0-based, names alphabetical)
+    annotations/trainingSet.txt            <category>/<name>.mp4,<id>[,<id>...]
+    annotations/validationSet.txt          same
+    annotations/testingSet.txt             same, a held-out split (e.g. to fit ensemble weights on validation)
+    videos/<category>/<name>.mp4           H.264, yuv420p, ``fps`` frames per second
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ._common import (GeneratedDataset, build_cached, draw_shape, random_colour, resolve_profile, textured_background,
+                      to_uint8)  # fmt: skip
+
+GENERATOR = "mmit"
+CATEGORIES = "annotations/moments_categories.txt"
+SPLIT_FILES = {"train": "annotations/trainingSet.txt", "validation": "annotations/validationSet.txt",
+               "test": "annotations/testingSet.txt"}  # fmt: skip
+VIDEOS_DIR = "videos"
+ACTIONS = ("blinking", "bouncing", "falling", "growing", "orbiting", "pulsing", "rising", "shaking", "shrinking",
+           "sliding", "spinning", "swinging")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MMITProfile:
+    """Sizes of one generated set: ``size`` in pixels (square, even for yuv420p), clip lengths in frames
+    (inclusive), ``noise`` the pixel noise std in 0-255 units, ``crf`` the x264 quality (lower is better)."""
+
+    size: int
+    num_train: int
+    num_val: int
+    num_test: int
+    min_frames: int = 64
+    max_frames: int = 72
+    max_actions: int = 3
+    fps: int = 25
+    noise: float = 3.0
+    crf: int = 18
+
+
+PROFILES = {
+    "smoke": MMITProfile(size=32, num_train=12, num_val=6, num_test=6),
+    "embedded": MMITProfile(size=64, num_train=400, num_val=150, num_test=150),
+}
+
+
+@dataclass(frozen=True)
+class MMITClip:
+    """One planned clip: relative path ``<category>/<name>.mp4``, its actions (the first gives the folder),
+    number of frames, and the key of its renderer's random generator."""
+
+    path: str
+    actions: tuple[str, ...]
+    num_frames: int
+    key: int
+
+    @property
+    def labels(self) -> tuple[int, ...]:
+        return tuple(ACTIONS.index(a) for a in self.actions)
+
+
+def plan(profile: MMITProfile, seed: int) -> dict[str, list[MMITClip]]:
+    """The clips of each split, in file order."""
+    rng = np.random.default_rng(seed)
+    sizes = {"train": profile.num_train, "validation": profile.num_val, "test": profile.num_test}
+    clips, key = {}, 0
+    for split, n in sizes.items():
+        clips[split] = []
+        for _ in range(n):
+            k = int(rng.integers(1, profile.max_actions + 1))
+            actions = tuple(str(a) for a in rng.choice(ACTIONS, size=k, replace=False))
+            num_frames = int(rng.integers(profile.min_frames, profile.max_frames + 1))
+            clips[split].append(MMITClip(f"{actions[0]}/clip_{key:05d}.mp4", actions, num_frames, key))
+            key += 1
+    return clips
+
+
+def _draw_action(frames: np.ndarray, action: str, cx: float, cy: float, rng: np.random.Generator) -> None:
+    """Draw one object doing ``action`` for the whole clip, starting around ``(cx, cy)`` (pixels)."""
+    t, size = frames.shape[0], frames.shape[1]
+    time = np.arange(t, dtype=np.float32)
+    phase = rng.uniform(0, 2 * np.pi)
+    colour, scale = random_colour(rng, value=(0.5, 1.0)), rng.uniform(0.08, 0.12) * size
+    kind, angle, alpha = str(rng.choice(["box", "disk", "triangle", "ell"])), rng.uniform(0, 2 * np.pi), 1.0
+    sign = rng.choice([-1.0, 1.0])
+    span = rng.uniform(0.5, 0.7) * size  # distance travelled by the moving actions
+    if action == "blinking":
+        alpha = (np.sin(2 * np.pi * time / rng.uniform(6, 14) + phase) > 0).astype(np.float32)
+    elif action == "bouncing":
+        cy = 0.85 * size - rng.uniform(0.25, 0.4) * size * np.abs(np.sin(np.pi * time / rng.uniform(12, 20) + phase))
+    elif action == "falling":  # accelerating downwards
+        cy = 0.1 * size + span * (time / t) ** 2
+    elif action == "rising":
+        cy = 0.9 * size - span * time / t
+    elif action == "sliding":
+        cx = size / 2 + sign * span * (time / t - 0.5)
+    elif action == "growing":
+        scale = scale * np.linspace(0.6, 2.0, t)
+    elif action == "shrinking":
+        scale = scale * np.linspace(2.0, 0.6, t)
+    elif action == "pulsing":
+        scale = scale * (1.3 + 0.45 * np.sin(2 * np.pi * time / rng.uniform(8, 14) + phase))
+    elif action == "spinning":
+        kind, angle = str(rng.choice(["triangle", "ell"])), angle + sign * rng.uniform(0.15, 0.35) * time
+    elif action == "shaking":
+        cx, cy = cx + rng.integers(-2, 3, size=t), cy + rng.integers(-2, 3, size=t)
+    elif action == "swinging":  # a pendulum hanging from (cx, cy - its length)
+        length = rng.uniform(0.25, 0.35) * size
+        kind, scale, cy = "hand", length, cy - length / 2
+        angle = np.pi / 2 + rng.uniform(0.5, 0.9) * np.sin(2 * np.pi * time / rng.uniform(16, 30) + phase)
+    elif action == "orbiting":
+        radius, period = rng.uniform(0.12, 0.2) * size, rng.uniform(20, 36)
+        cx = cx + radius * np.cos(sign * 2 * np.pi * time / period + phase)
+        cy = cy + radius * np.sin(sign * 2 * np.pi * time / period + phase)
+    else:
+        raise ValueError(f"unknown action {action!r}")
+    draw_shape(frames, kind, cx, cy, scale, colour, angle, alpha)
+
+
+def render_clip(clip: MMITClip, size: int, seed: int, noise: float = 3.0) -> np.ndarray:
+    """Render ``clip`` as uint8 ``[num_frames, size, size, 3]`` (RGB); a function of (clip, size, seed)."""
+    rng = np.random.default_rng([seed, clip.key])
+    frames = np.repeat(textured_background(rng, size, texture=20.0)[None], clip.num_frames, axis=0)
+    # One object per third of the frame (in random order), so actions overlap less
+    slots = rng.permutation([0.2, 0.5, 0.8])[: len(clip.actions)]
+    for action, slot in zip(clip.actions, slots):
+        cx = slot * size + rng.normal(0, 0.03 * size)
+        cy = rng.uniform(0.35, 0.65) * size
+        _draw_action(frames, action, cx, cy, rng)
+    return to_uint8(frames, rng, noise)
+
+
+def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: int = 25, crf: int = 18) -> Path:
+    """Encode uint8 RGB ``[T, H, W, 3]`` (H, W even) as H.264 yuv420p; one encoder thread, so the bytes
+    do not depend on the machine's core count."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
+        stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1"}
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv420p")))
+        container.mux(stream.encode())  # flush
+    return path
+
+
+def _write(folder: Path, profile: MMITProfile, seed: int) -> tuple[dict[str, int], int]:
+    categories = "".join(f"{name},{i}\n" for i, name in enumerate(ACTIONS))
+    (folder / CATEGORIES).parent.mkdir(parents=True)
+    (folder / CATEGORIES).write_text(categories, encoding="utf-8")
+    clips = plan(profile, seed)
+    for split, split_clips in clips.items():
+        rows = "".join(f"{c.path}," + ",".join(map(str, c.labels)) + "\n" for c in split_clips)
+        (folder / SPLIT_FILES[split]).write_text(rows, encoding="utf-8")
+        for c in split_clips:
+            frames = render_clip(c, profile.size, seed, profile.noise)
+            write_mp4(folder / VIDEOS_DIR / c.path, frames, profile.fps, profile.crf)
+    return {split: len(c) for split, c in clips.items()}, len(ACTIONS)
+
+
+def make_mmit(root: str | os.PathLike, profile: str | MMITProfile = "embedded", seed: int = 0) -> GeneratedDataset:
+    """Generate (or find cached) a Multi-Moments-in-Time-format dataset in a folder under ``root``.
+
+    Args:
+        root: parent folder; the dataset goes to ``root/mmit-<profile>-s<seed>-<hash>``.
+        profile: a key of :data:`PROFILES` or an :class:`MMITProfile`.
+        seed: everything written is a function of (profile, seed).
+    """
+    name, params = resolve_profile(profile, PROFILES)
+    if params.size % 2:
+        raise ValueError(f"yuv420p needs an even frame size, got {params.size}")
+    folder, fp = build_cached(root, generator=GENERATOR, profile=name, params=asdict(params), seed=seed,
+                              label_map=CATEGORIES, write=lambda tmp: _write(tmp, params, seed))  # fmt: skip
+    return GeneratedDataset(root=folder, fingerprint=fp, label_map=folder / CATEGORIES,
+                            splits={s: folder / f for s, f in SPLIT_FILES.items()}, data_dir=folder / VIDEOS_DIR,
+                            classes=ACTIONS)  # fmt: skip
