@@ -38,6 +38,22 @@ inline void check_buffer(const at::Tensor& buf, const at::Tensor& like, const ch
                     buf.scalar_type(), " on ", buf.device());
 }
 
+// Checks of the backward's inputs and output buffers; true if there is nothing to compute (the small
+// gradients are then zeroed).
+inline bool check_backward_args(const at::Tensor& grad_out, const at::Tensor& x, const at::Tensor& grad_x,
+                                const at::Tensor& offset, const at::Tensor& grad_offset, const at::Tensor& weight,
+                                const at::Tensor& grad_weight) {
+  TORCH_CHECK_VALUE(grad_out.sizes() == x.sizes(), "interlace_shift backward: grad_out shape ", grad_out.sizes(),
+                    " != x shape ", x.sizes());
+  check_buffer(grad_x, x, "grad_x");
+  check_buffer(grad_offset, offset, "grad_offset");
+  check_buffer(grad_weight, weight, "grad_weight");
+  if (x.numel() != 0) return false;
+  grad_offset.zero_();
+  grad_weight.zero_();
+  return true;
+}
+
 // floor(b) clamped to [-(T+1), T+1]: beyond that every source frame is out of range anyway, and the clamp
 // keeps frame arithmetic in int64 for offsets like 1e30. NaN maps to 0 (the output is NaN through f).
 inline int64_t clamped_floor(double b, int64_t T) {

@@ -8,7 +8,7 @@ import torch
 
 from paperlib.data import (
     ClipSampler, FrameFolder, FrameReadError, ListFormatError, ShardSampler, TestTransform, TrainTransform,
-    VideoDataset, VideoFile, VideoRecord, collate, make_loader, read_list, write_list,
+    VideoDataset, VideoFile, VideoRecord, make_loader, read_list, write_list,
 )  # fmt: skip
 from paperlib.data import sampling
 from paperlib.data.check import check_list

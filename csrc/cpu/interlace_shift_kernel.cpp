@@ -42,6 +42,21 @@ inline void lerp_row(scalar_t* out, const scalar_t* x0, const scalar_t* x1, at::
   }
 }
 
+// Column `col` = (n, c) of the shifted channels: its group g, integer shift k and fraction f of b = offset[n, g].
+template <typename scalar_t>
+struct ColumnShift {
+  int64_t n, c, g, k;
+  at::opmath_type<scalar_t> f;
+};
+
+template <typename scalar_t>
+inline ColumnShift<scalar_t> column_shift(int64_t col, const scalar_t* offset, const ShiftShape& s) {
+  using acc_t = at::opmath_type<scalar_t>;
+  const int64_t n = col / s.Cs, c = col % s.Cs, g = c / (s.Cs / s.G);
+  const acc_t b = static_cast<acc_t>(offset[n * s.G + g]);
+  return {n, c, g, clamped_floor(static_cast<double>(b), s.T), b - std::floor(b)};
+}
+
 template <typename scalar_t>
 void copy_passthrough(const scalar_t* src, scalar_t* dst, const ShiftShape& s) {
   if (s.Cs == s.C) return;
@@ -58,13 +73,9 @@ template <typename scalar_t>
 void forward_kernel(const scalar_t* x, const scalar_t* offset, const scalar_t* weight, scalar_t* y,
                     const ShiftShape& s) {
   using acc_t = at::opmath_type<scalar_t>;
-  const int64_t cg = s.Cs / s.G;
   at::parallel_for(0, s.N * s.Cs, grain_for(s.T * s.HW), [&](int64_t begin, int64_t end) {
     for (int64_t col = begin; col < end; ++col) {
-      const int64_t n = col / s.Cs, c = col % s.Cs, g = c / cg;
-      const acc_t b = static_cast<acc_t>(offset[n * s.G + g]);
-      const acc_t f = b - std::floor(b);
-      const int64_t k = clamped_floor(static_cast<double>(b), s.T);
+      const auto [n, c, g, k, f] = column_shift(col, offset, s);
       for (int64_t t = 0; t < s.T; ++t) {
         const acc_t w = static_cast<acc_t>(weight[(n * s.T + t) * s.G + g]);
         const int64_t src0 = t - k, src1 = src0 - 1;
@@ -105,15 +116,11 @@ template <typename scalar_t>
 void backward_kernel(const scalar_t* grad, const scalar_t* x, const scalar_t* offset, const scalar_t* weight,
                      scalar_t* grad_x, scalar_t* grad_offset, scalar_t* grad_weight, const ShiftShape& s) {
   using acc_t = at::opmath_type<scalar_t>;
-  const int64_t cg = s.Cs / s.G;
   const int64_t slots = s.T + 1;  // grad_w[0..T) and grad_b, per column
   std::vector<acc_t> partial(static_cast<size_t>(s.N * s.Cs * slots), acc_t(0));
   at::parallel_for(0, s.N * s.Cs, grain_for(s.T * s.HW), [&](int64_t begin, int64_t end) {
     for (int64_t col = begin; col < end; ++col) {
-      const int64_t n = col / s.Cs, c = col % s.Cs, g = c / cg;
-      const acc_t b = static_cast<acc_t>(offset[n * s.G + g]);
-      const acc_t f = b - std::floor(b);
-      const int64_t k = clamped_floor(static_cast<double>(b), s.T);
+      const auto [n, c, g, k, f] = column_shift(col, offset, s);
       acc_t* part = partial.data() + col * slots;
       for (int64_t tau = 0; tau < s.T; ++tau) {
         const int64_t t0 = tau + k, t1 = t0 + 1;
@@ -137,6 +144,7 @@ void backward_kernel(const scalar_t* grad, const scalar_t* x, const scalar_t* of
     }
   });
   // Per-group reduction over the group's channels, in channel order.
+  const int64_t cg = s.Cs / s.G;
   for (int64_t n = 0; n < s.N; ++n) {
     for (int64_t g = 0; g < s.G; ++g) {
       for (int64_t j = 0; j < slots; ++j) {
@@ -173,16 +181,7 @@ void interlace_shift_backward_into_cpu(const at::Tensor& grad_out, const at::Ten
                                        const at::Tensor& grad_offset, const at::Tensor& grad_weight) {
   const ShiftShape s = check_shift_args(x, offset, weight, shift_channels);
   check_cpu(x, "x");
-  TORCH_CHECK_VALUE(grad_out.sizes() == x.sizes(), "interlace_shift backward: grad_out shape ", grad_out.sizes(),
-                    " != x shape ", x.sizes());
-  check_buffer(grad_x, x, "grad_x");
-  check_buffer(grad_offset, offset, "grad_offset");
-  check_buffer(grad_weight, weight, "grad_weight");
-  if (x.numel() == 0) {
-    grad_offset.zero_();
-    grad_weight.zero_();
-    return;
-  }
+  if (check_backward_args(grad_out, x, grad_x, offset, grad_offset, weight, grad_weight)) return;
   const at::Tensor gc = grad_out.contiguous().to(x.scalar_type()), xc = x.contiguous(),
                    oc = offset.contiguous(), wc = weight.contiguous();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "interlace_shift_backward_cpu", [&] {

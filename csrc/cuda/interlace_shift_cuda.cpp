@@ -47,16 +47,7 @@ void interlace_shift_backward_into_cuda(const at::Tensor& grad_out, const at::Te
                                         const at::Tensor& grad_offset, const at::Tensor& grad_weight) {
   const ShiftShape s = check_shift_args(x, offset, weight, shift_channels);
   check_cuda(x, "x");
-  TORCH_CHECK_VALUE(grad_out.sizes() == x.sizes(), "interlace_shift backward: grad_out shape ", grad_out.sizes(),
-                    " != x shape ", x.sizes());
-  check_buffer(grad_x, x, "grad_x");
-  check_buffer(grad_offset, offset, "grad_offset");
-  check_buffer(grad_weight, weight, "grad_weight");
-  if (x.numel() == 0) {
-    grad_offset.zero_();
-    grad_weight.zero_();
-    return;
-  }
+  if (check_backward_args(grad_out, x, grad_x, offset, grad_offset, weight, grad_weight)) return;
   const c10::cuda::CUDAGuard guard(x.device());
   const at::Tensor gc = grad_out.contiguous().to(x.scalar_type()), xc = x.contiguous(),
                    oc = offset.contiguous(), wc = weight.contiguous();

@@ -83,7 +83,6 @@ def bench_shape(timer, layer, shape, shift_channels, dtype, device, backends) ->
     copy_dst = torch.empty_like(x)
     copy_s = timer.median(lambda: copy_dst.copy_(x))
     copy_bw = 2 * elements * elem_bytes / copy_s
-    del copy_dst
 
     seconds: dict[tuple[str, str], float] = {}
     for name in backends:
@@ -104,7 +103,6 @@ def bench_shape(timer, layer, shape, shift_channels, dtype, device, backends) ->
             seconds[name, "forward"] = timer.median(fwd)
         seconds[name, "backward"] = timer.median(bwd)
         seconds[name, "forward+backward"] = seconds[name, "forward"] + seconds[name, "backward"]
-        del y, fwd, bwd
 
     records = []
     for (name, pass_), s in seconds.items():

@@ -55,7 +55,6 @@ def measure(device: str = "cpu", models=MODELS, batch: int | None = None, frames
         results.append({"model": name, "device": device.type, "batch": batch, "clip": [3, frames, size, size],
                         "amp": "bf16+channels_last" if cuda else "none", "seconds_per_step": seconds,
                         "clips_per_s": batch / seconds})  # fmt: skip
-        del model, optimizer
     by_name = {r["model"]: r for r in results}
     if "tin_r50" in by_name and "tsm_r50" in by_name:
         ratio = by_name["tin_r50"]["clips_per_s"] / by_name["tsm_r50"]["clips_per_s"]

@@ -14,19 +14,24 @@ from functools import partial
 from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
+from ._head import FeaturesThenHead
 from ._registry import Reported, register_model
 from .layers import TemporalInterlace, TemporalShift
 
 TemporalLayer = Callable[[int], nn.Module]  # input channels -> module on Tensor[N*T, C, H, W]
 
 
-class TemporalBottleneck(Bottleneck):
-    """torchvision's Bottleneck with a temporal layer before ``conv1`` on the residual branch."""
+class _TemporalSlot:
+    """Constructor slot for a block's temporal layer, built from the block's input channels."""
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
                  temporal_layer: TemporalLayer | None = None) -> None:  # fmt: skip
         super().__init__(inplanes, planes, stride, downsample)
         self.temporal = temporal_layer(inplanes) if temporal_layer is not None else None
+
+
+class TemporalBottleneck(_TemporalSlot, Bottleneck):
+    """torchvision's Bottleneck with a temporal layer before ``conv1`` on the residual branch."""
 
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
@@ -36,13 +41,8 @@ class TemporalBottleneck(Bottleneck):
         return self.relu(out + identity)
 
 
-class TemporalBasicBlock(BasicBlock):
+class TemporalBasicBlock(_TemporalSlot, BasicBlock):
     """torchvision's BasicBlock with a temporal layer before ``conv1`` on the residual branch."""
-
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
-                 temporal_layer: TemporalLayer | None = None) -> None:  # fmt: skip
-        super().__init__(inplanes, planes, stride, downsample)
-        self.temporal = temporal_layer(inplanes) if temporal_layer is not None else None
 
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
@@ -51,7 +51,7 @@ class TemporalBasicBlock(BasicBlock):
         return self.relu(out + identity)
 
 
-class TemporalResNet(nn.Module):
+class TemporalResNet(FeaturesThenHead, nn.Module):
     """A 2D ResNet over the frames of a clip, TSN consensus, dropout and a new classifier.
 
     Args:
@@ -123,9 +123,6 @@ class TemporalResNet(nn.Module):
     def forward_head(self, features: Tensor) -> Tensor:
         """Per-frame features ``Tensor[N, T, F]`` -> clip logits ``Tensor[N, K]`` (mean of frame logits)."""
         return self.fc(self.dropout(features)).mean(dim=1)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.forward_head(self.forward_features(x))
 
     def set_partial_bn(self, enabled: bool = True) -> TemporalResNet:
         """TSN's partial BN: in training, freeze the statistics and affine parameters of every BatchNorm

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from ._head import FeaturesThenHead
 from ._registry import Reported, register_model
 
 TemporalKernels = int | Sequence[int]  # one stage's conv_a temporal kernels: one for all blocks, or a pattern
@@ -106,7 +107,7 @@ def init_weights(model: nn.Module) -> None:
             nn.init.zeros_(m.bn_c.weight)
 
 
-class ResNet3d(nn.Module):
+class ResNet3d(FeaturesThenHead, nn.Module):
     """A 3D bottleneck ResNet on a clip ``Tensor[N, 3, T, H, W]``, returning logits ``Tensor[N, num_classes]``.
 
     Args:
@@ -141,13 +142,6 @@ class ResNet3d(nn.Module):
         x = self.temporal_pool(self.layer1(self.stem(x)))
         x = self.layer4(self.layer3(self.layer2(x)))  # [N, 4·8·width, T', H/32, W/32]
         return self.pool(x).flatten(1)
-
-    def forward_head(self, features: Tensor) -> Tensor:
-        """``Tensor[N, num_features]`` -> logits ``Tensor[N, num_classes]``."""
-        return self.fc(self.dropout(features))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 # PyTorchVideo's model zoo counts FLOPs per test view, a 256² crop (3 crops x 10 clips), not 224².

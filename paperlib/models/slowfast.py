@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from ._head import FeaturesThenHead
 from ._registry import Reported, register_model
 from .resnet3d import R50_DEPTHS, Stem3d, init_weights, make_stage
 
@@ -40,7 +41,7 @@ class FastToSlowFusion(nn.Module):
         return torch.cat([slow, self.relu(self.bn(self.conv(fast)))], dim=1)
 
 
-class SlowFast(nn.Module):
+class SlowFast(FeaturesThenHead, nn.Module):
     """SlowFast ResNet on the fast clip ``Tensor[N, 3, T, H, W]``; the slow clip is ``x[:, :, ::alpha]`` (as in
     X-Temporal; PyTorchVideo's ``PackPathway`` transform picks ``T/alpha`` frames with ``linspace`` instead).
 
@@ -87,13 +88,6 @@ class SlowFast(nn.Module):
             slow = slow_layer(fusion(slow, fast))
             fast = fast_layer(fast)
         return torch.cat([self.pool(slow).flatten(1), self.pool(fast).flatten(1)], dim=1)
-
-    def forward_head(self, features: Tensor) -> Tensor:
-        """``Tensor[N, num_features]`` -> logits ``Tensor[N, num_classes]``."""
-        return self.fc(self.dropout(features))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 @register_model(reported=Reported(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 from torchvision.models.video import resnet as tv
 
+from ._head import FeaturesThenHead
 from ._registry import Reported, register_model
 
 ConvMaker = type[tv.Conv3DSimple] | type[tv.Conv2Plus1D]
@@ -42,7 +43,7 @@ def r2plus1d_stem(width: int) -> nn.Sequential:
     )
 
 
-class VideoResNet(tv.VideoResNet):
+class VideoResNet(FeaturesThenHead, tv.VideoResNet):
     """torchvision's ``VideoResNet`` of ``BasicBlock``\\ s with a scalable width, dropout and a features/head split.
 
     Args:
@@ -84,14 +85,6 @@ class VideoResNet(tv.VideoResNet):
         """``x: Tensor[N, 3, T, H, W]`` -> pooled features ``Tensor[N, 8·width]``."""
         x = self.layer4(self.layer3(self.layer2(self.layer1(self.stem(x)))))  # [N, 8·width, T/8, H/16, W/16]
         return self.avgpool(x).flatten(1)
-
-    def forward_head(self, features: Tensor) -> Tensor:
-        """``Tensor[N, 8·width]`` -> logits ``Tensor[N, num_classes]``."""
-        return self.fc(self.dropout(features))
-
-    def forward(self, x: Tensor) -> Tensor:
-        # torchvision's forward with dropout before fc (identity at the default 0 and in eval)
-        return self.forward_head(self.forward_features(x))
 
 
 _TORCHVISION = "torchvision weights meta ({}.KINETICS400_V1), exact count; GFLOPs per 16×112² clip"
