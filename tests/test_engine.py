@@ -188,3 +188,8 @@ def test_multi_label_video_training_reports_both_maps(tmp_path, cache):
     assert set(metrics) >= {"mAP_classwise", "mAP_samplewise_xtemporal", "videos"}
     saved = np.load(tmp_path / "scores.npz")
     assert saved["labels"].shape == saved["scores"].shape and set(np.unique(saved["labels"])) <= {0.0, 1.0}
+    video = Path(json.loads((tmp_path / "metrics.json").read_text())["data"]["root"]) / str(saved["ids"][0])
+    assert video.suffix == ".mp4"
+    shown = run_cli("-m", "paperlib.predict", "--checkpoint", str(tmp_path / "last.pth"), str(video))
+    assert shown.returncode == 0, shown.stderr
+    assert len(shown.stdout.strip().splitlines()) == 6  # the path, then the top 5
