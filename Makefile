@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine (Python 3.11, no GPU needed):
 #   make test   create .venv, install the pinned project, run the whole test suite
-#   make book   create .venv, install the pinned project, build the Jupyter Book (executes every chapter)
+#   make book   create .venv, install the pinned project, run every chapter (python -m reproduce), build the book
 PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed
 # Compiled extensions are cached here, so a second process (or a second `make test`) does not rebuild.
 export TORCH_EXTENSIONS_DIR ?= $(CURDIR)/$(VENV)/torch_extensions
 PYTEST_ARGS ?=
+# Profile of `make book`: smoke (seconds), embedded (the default: the embedded datasets), full (real data).
+PROFILE ?= embedded
 
 .PHONY: setup test book bench clean
 
@@ -24,8 +26,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 book: $(STAMP)
-	rm -rf _build
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter-book build --all -W -n --keep-going book/
+	$(PY) -m reproduce --profile $(PROFILE)
 	@test -f _build/html/index.html && echo "book: _build/html/index.html"
 
 bench: $(STAMP)

@@ -22,7 +22,12 @@
 # measures its speed on this machine. Every number below is computed when the book is built.
 
 # %% tags=["parameters"]
+profile = None  # smoke | embedded | full (default: $PAPERLIB_PROFILE, else embedded)
+data_root = None  # unused here: this chapter needs no data
+checkpoints = None  # unused here
 device = "cpu"  # where the parity check and the speed measurement run ("cpu" or "cuda")
+seeds = [0]
+results_dir = "../results/notebooks"
 bench_budget_s = 0.3  # seconds of timing per measurement
 
 # %%
@@ -30,10 +35,15 @@ import pandas as pd
 import torch
 
 from paperlib.bench import shift as shift_bench
-from paperlib.ops import available_backends, interlace_shift, interlace_shift_reference
+from paperlib.engine.trainer import pick_device
+from paperlib.experiments import check_parameters, default_profile, write_results
+from paperlib.ops import available_backends, interlace_shift
 from paperlib.viz import shift_slider_figure, show
 
-torch.manual_seed(0)
+profile = profile or default_profile()
+check_parameters(profile=profile, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
+device = pick_device(device).type
+torch.manual_seed(seeds[0])
 print("backends here:", available_backends(device))
 
 # %% [markdown]
@@ -107,6 +117,10 @@ pd.DataFrame(rows).set_index("backend").style.format("{:.1e}").set_caption(
 records = shift_bench.measure(device, layers=["layer4"], budget=bench_budget_s)
 table = pd.DataFrame([r.to_json() for r in records])
 table["ms"] = table.seconds * 1e3
+write_results(results_dir, "interlace_shift", {
+    "parity_max_abs_difference": {r["backend"]: max(v for k, v in r.items() if k != "backend") for r in rows},
+    "benchmark": [r.to_json() for r in records],
+}, {"profile": profile, "device": device, "bench_budget_s": bench_budget_s})  # fmt: skip
 table.pivot_table(index="backend", columns="pass", values=["ms", "frac_copy"], sort=False).round(2)
 
 # %% [markdown]

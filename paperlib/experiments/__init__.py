@@ -1,0 +1,9 @@
+"""What the notebooks call: profiles, cached runs and result files with provenance.
+
+Notebooks hold narrative and calls into ``paperlib``; the code that computes a chapter's numbers lives here.
+"""
+
+from .cache import code_hash, input_key
+from .results import check_parameters, default_profile, write_results
+
+__all__ = ["check_parameters", "code_hash", "default_profile", "input_key", "write_results"]

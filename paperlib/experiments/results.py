@@ -1,0 +1,45 @@
+"""Notebook parameters and machine-readable results."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from ..engine.provenance import git_commit
+from ..utils import atomic_write_text
+from .cache import code_hash
+
+PROFILES = ("smoke", "embedded", "full")
+
+
+def default_profile() -> str:
+    """``$PAPERLIB_PROFILE`` if set, else ``"embedded"`` (checked against the known profiles)."""
+    profile = os.environ.get("PAPERLIB_PROFILE", "embedded")
+    if profile not in PROFILES:
+        raise ValueError(f"PAPERLIB_PROFILE={profile!r} is not one of {PROFILES}")
+    return profile
+
+
+def check_parameters(**parameters) -> None:
+    """Fail at the parameters cell, naming the parameter, when a notebook parameter has a wrong value."""
+    profile = parameters.get("profile")
+    if profile is not None and profile not in PROFILES:
+        raise ValueError(f"parameter 'profile' must be one of {PROFILES}, got {profile!r}")
+    for name in ("data_root", "results_dir"):
+        if parameters.get(name) is not None and not isinstance(parameters[name], (str, os.PathLike)):
+            raise TypeError(f"parameter '{name}' must be a path or None, got {parameters[name]!r}")
+    seeds = parameters.get("seeds")
+    if seeds is not None and not (isinstance(seeds, (list, tuple)) and seeds and all(isinstance(s, int) for s in seeds)):
+        raise TypeError(f"parameter 'seeds' must be a non-empty list of integers, got {seeds!r}")
+    device = parameters.get("device")
+    if device is not None and device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"parameter 'device' must be 'auto', 'cpu' or 'cuda', got {device!r}")
+
+
+def write_results(results_dir: str | os.PathLike, name: str, results: dict, parameters: dict) -> Path:
+    """``<results_dir>/<name>.json``: the chapter's numbers with the parameters and code that made them."""
+    payload = {"notebook": name, "results": results, "parameters": parameters, "commit": git_commit(),
+               "code_hash": code_hash(), "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # fmt: skip
+    return atomic_write_text(Path(results_dir) / f"{name}.json", json.dumps(payload, indent=1, default=str) + "\n")

@@ -1,0 +1,18 @@
+"""The book's executed chapters, in dependency order (a chapter runs after the ones it reads results from)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chapter:
+    name: str  # notebooks/<name>.ipynb
+    title: str
+    after: tuple[str, ...] = ()  # chapters whose results this one reads
+
+
+CHAPTERS = (
+    Chapter("interlace_shift", "The interlace shift operator"),
+    Chapter("theory", "A constrained temporal convolution"),
+)
