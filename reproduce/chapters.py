@@ -15,4 +15,6 @@ class Chapter:
 CHAPTERS = (
     Chapter("interlace_shift", "The interlace shift operator"),
     Chapter("theory", "A constrained temporal convolution"),
+    Chapter("table1", "Table 1: Something-Something v1"),
+    Chapter("offsets", "What TIN learns: offsets and weights by layer", after=("table1",)),
 )
