@@ -90,9 +90,8 @@ def make_stage(dim_in: int, dim_inner: int, dim_out: int, depth: int, kernels_t:
     ))  # fmt: skip
 
 
-def init_weights(model: nn.Module) -> None:
-    """PyTorchVideo's ResNet init: convs Kaiming-normal (fan_out), BN (1, 0) but the last BN of every
-    bottleneck 0 (each block starts as the identity), classifier N(0, 0.01) with zero bias."""
+def init_conv_bn_linear(model: nn.Module) -> None:
+    """torchvision's video-ResNet init: convs Kaiming-normal (fan_out), BN (1, 0), linear N(0, 0.01), zero bias."""
     for m in model.modules():
         if isinstance(m, nn.Conv3d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -102,6 +101,12 @@ def init_weights(model: nn.Module) -> None:
         elif isinstance(m, nn.Linear):
             nn.init.normal_(m.weight, 0, 0.01)
             nn.init.zeros_(m.bias)
+
+
+def init_weights(model: nn.Module) -> None:
+    """PyTorchVideo's ResNet init: :func:`init_conv_bn_linear`, then the last BN of every bottleneck 0
+    (each block starts as the identity)."""
+    init_conv_bn_linear(model)
     for m in model.modules():
         if isinstance(m, Bottleneck3d):
             nn.init.zeros_(m.bn_c.weight)

@@ -16,6 +16,7 @@ from torchvision.models.video import resnet as tv
 
 from ._head import FeaturesThenHead
 from ._registry import Reported, register_model
+from .resnet3d import init_conv_bn_linear
 
 ConvMaker = type[tv.Conv3DSimple] | type[tv.Conv2Plus1D]
 
@@ -67,19 +68,7 @@ class VideoResNet(FeaturesThenHead, tv.VideoResNet):
         self.avgpool = nn.AdaptiveAvgPool3d(1)
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(width * 8, num_classes)
-        self._init_weights()
-
-    def _init_weights(self) -> None:
-        # torchvision's VideoResNet init
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_conv_bn_linear(self)
 
     def forward_features(self, x: Tensor) -> Tensor:
         """``x: Tensor[N, 3, T, H, W]`` -> pooled features ``Tensor[N, 8·width]``."""
