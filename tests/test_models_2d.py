@@ -230,3 +230,10 @@ def test_tin_param_groups_follow_the_official_recipe():
     assert model.bn1.training and not model.layer1[0].bn1.training
     torch.optim.SGD(models.tin_param_groups(model), lr=0.01, momentum=0.9)  # accepted by the optimizer
     assert isinstance(model.layer1[0].bn1, nn.BatchNorm2d)
+
+
+def test_classifier_init_option():
+    papers = create("tsm_r50", 10, 8, **SMALL)
+    default = create("tsm_r50", 10, 8, fc_init_std=None, **SMALL)
+    assert papers.fc.weight.std() < 0.002 and torch.all(papers.fc.bias == 0)
+    assert default.fc.weight.std() > 0.01  # PyTorch's Linear init, uniform(±1/sqrt(in))

@@ -49,6 +49,7 @@ class DataConfig:
     input_size: int = 224
     scale_size: int = 256
     flip: bool = False  # off for Something-Something (its labels say left/right)
+    crop_scales: list[float] | None = None  # training multi-scale crop scales; None: TSN's (1, .875, .75, .66)
     workers: int = 4
     on_error: str = "raise"  # raise | skip
 

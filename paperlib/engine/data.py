@@ -80,10 +80,11 @@ def build_datasets(config: RunConfig, data: ResolvedData) -> tuple[VideoDataset,
         raise ValueError(f"model.num_classes is {config.model.num_classes} but {data.root / 'category.txt'} "
                          f"lists {len(data.class_names)} classes")  # fmt: skip
     source = source_for(cfg.source, cfg.template)
+    crop = {} if cfg.crop_scales is None else {"scales": tuple(cfg.crop_scales)}
     common = dict(source=source, num_classes=config.model.num_classes, multi_label=cfg.multi_label,
                   seed=config.seed, on_error=cfg.on_error)  # fmt: skip
     train = VideoDataset(data.train_list, data.root, sampler=ClipSampler(cfg.sampling, t, cfg.rate),
-                         transform=TrainTransform(cfg.input_size, cfg.flip), **common)  # fmt: skip
+                         transform=TrainTransform(cfg.input_size, cfg.flip, **crop), **common)  # fmt: skip
     val = VideoDataset(data.val_list, data.root, sampler=ClipSampler(cfg.sampling, t, cfg.rate, config.eval.clips),
                        transform=TestTransform(cfg.input_size, cfg.scale_size, config.eval.crops), **common)  # fmt: skip
     return train, val

@@ -62,11 +62,13 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
         temporal_layer: builds a block's temporal layer from its input channels; ``None`` gives TSN.
         width: stem width (64 in ResNet); stage widths are ``width · (1, 2, 4, 8)``.
         dropout: dropout before the classifier (TIN/TSM recipes: 0.8).
+        fc_init_std: std of the classifier's normal init (TSN/TSM/TIN: 0.001); ``None`` keeps PyTorch's
+            default ``Linear`` init, which small models trained from scratch learn from much sooner.
     """
 
     def __init__(self, block: type[TemporalBottleneck] | type[TemporalBasicBlock], depths: tuple[int, ...],
                  num_classes: int, num_segments: int, temporal_layer: TemporalLayer | None = None,
-                 width: int = 64, dropout: float = 0.8) -> None:  # fmt: skip
+                 width: int = 64, dropout: float = 0.8, fc_init_std: float | None = 0.001) -> None:  # fmt: skip
         super().__init__()
         self.num_segments = num_segments
         self.needs_num_segments = temporal_layer is not None
@@ -83,7 +85,7 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.num_features = width * 8 * block.expansion
         self.fc = nn.Linear(self.num_features, num_classes)
-        self._init_weights()
+        self._init_weights(fc_init_std)
         self.partial_bn = False
 
     def _make_layer(self, block, planes: int, blocks: int, stride: int, temporal_layer) -> nn.Sequential:
@@ -96,9 +98,9 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
         layers += [block(self.inplanes, planes, temporal_layer=temporal_layer) for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
-    def _init_weights(self) -> None:
+    def _init_weights(self, fc_init_std: float | None) -> None:
         # torchvision's ResNet init for the backbone (temporal layers keep their own init);
-        # the new classifier gets N(0, 0.001) and zero bias, as in TSN/TSM/TIN.
+        # the new classifier gets N(0, fc_init_std = 0.001) and zero bias, as in TSN/TSM/TIN.
         for name, m in self.named_modules():
             if ".temporal" in name:
                 continue
@@ -107,8 +109,9 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
-        nn.init.normal_(self.fc.weight, 0, 0.001)
-        nn.init.zeros_(self.fc.bias)
+        if fc_init_std is not None:
+            nn.init.normal_(self.fc.weight, 0, fc_init_std)
+            nn.init.zeros_(self.fc.bias)
 
     def forward_features(self, x: Tensor) -> Tensor:
         """``x: Tensor[N, 3, T, H, W]`` -> pooled per-frame features ``Tensor[N, T, F]``."""
@@ -148,10 +151,11 @@ _DEPTHS = {18: (TemporalBasicBlock, (2, 2, 2, 2)), 34: (TemporalBasicBlock, (3, 
 
 
 def _resnet(depth: int, num_classes: int, num_segments: int, temporal_layer: TemporalLayer | None,
-            depths: tuple[int, ...] | None = None, width: int = 64, dropout: float = 0.8) -> TemporalResNet:  # fmt: skip
+            depths: tuple[int, ...] | None = None, width: int = 64, dropout: float = 0.8,
+            fc_init_std: float | None = 0.001) -> TemporalResNet:  # fmt: skip
     block, default_depths = _DEPTHS[depth]
     return TemporalResNet(block, tuple(depths or default_depths), num_classes, num_segments, temporal_layer,
-                          width=width, dropout=dropout)  # fmt: skip
+                          width=width, dropout=dropout, fc_init_std=fc_init_std)  # fmt: skip
 
 
 def _tsm(num_segments: int, shift_div: int = 8) -> TemporalLayer:
