@@ -48,10 +48,16 @@ def run_or_load(config, results_dir: str | Path, data_root: str | None) -> Path:
         root = Path(data_root)
         inputs["lists"] = file_digest(root / config.data.train_list, root / config.data.val_list)
     out = Path(results_dir) / "table1" / f"{config.name}-{input_key(**inputs)}"
-    if not (out / "metrics.json").exists():
+    if not _finished(out, config.optim.epochs):
         config.output_dir = str(out)
-        train(config)
+        train(config, resume=True)  # a run interrupted earlier continues from its last epoch
     return out
+
+
+def _finished(out: Path, epochs: int) -> bool:
+    """metrics.json is rewritten after every evaluation: the run is done when it reports the last epoch."""
+    path = out / "metrics.json"
+    return path.exists() and json.loads(path.read_text())["metrics"].get("epoch") == epochs
 
 
 def pair_accuracy(scores: np.ndarray, labels: np.ndarray, partner: np.ndarray) -> float:
