@@ -16,7 +16,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ..data import make_loader
-from ..models import create, load_checkpoint, tin_param_groups
+from ..models import create, load_checkpoint, save_checkpoint, tin_param_groups
 from ..models.checkpoint import read_checkpoint
 from ..utils import atomic_write_bytes, atomic_write_text
 from .config import RunConfig, config_to_dict, dump_config
@@ -63,12 +63,8 @@ def _set_rng_state(state: dict) -> None:
 
 def save_training_state(path: Path, model: nn.Module, optimizer, scaler, epoch: int, extra: dict) -> None:
     """Atomically: model (with its construction options), optimizer, scaler, epoch, RNG states."""
-    payload = {"paperlib": {"version": 1, "model": getattr(model, "paperlib_config", None)},
-               "state_dict": model.state_dict(), "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
-               "epoch": epoch, "rng": _rng_state(), **extra}  # fmt: skip
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    save_checkpoint(model, path, optimizer=optimizer.state_dict(), scaler=scaler.state_dict(), epoch=epoch,
+                    rng=_rng_state(), **extra)  # fmt: skip
 
 
 def _load_training_state(path: Path, model: nn.Module, optimizer, scaler) -> int:
