@@ -40,7 +40,7 @@ import pandas as pd
 
 from paperlib.experiments import check_parameters, default_profile, write_results
 from paperlib.experiments.reported import TABLE1_COST, TABLE1_SOMETHING_V1
-from paperlib.experiments.table1 import reversal_partners, run_table1, summarize
+from paperlib.experiments.table1 import run_table1, summarize
 from paperlib.models import create, profile as count_cost
 
 profile = profile or default_profile()
@@ -57,10 +57,6 @@ check_parameters(profile=profile, data_root=data_root, device=device, seeds=seed
 runs = run_table1(profile, seeds, Path(results_dir).parent, data_root, device)
 first_run = Path(runs.dropna(subset=["run"]).iloc[0]["run"])
 data = json.loads((first_run / "metrics.json").read_text())["data"]
-class_names = Path(data["root"], "category.txt").read_text().splitlines()
-partner = reversal_partners(class_names) if data_root is None else None
-if partner is not None:  # within-pair accuracy needs the reversal pairs of the embedded set
-    runs = run_table1(profile, seeds, Path(results_dir).parent, data_root, device, partner=partner)
 print(f"data: {data['root']} ({data['entries']}, {data['classes']} classes)")
 runs.drop(columns=["run"]).round(2)
 

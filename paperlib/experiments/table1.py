@@ -68,15 +68,19 @@ def pair_accuracy(scores: np.ndarray, labels: np.ndarray, partner: np.ndarray) -
 
 
 def run_table1(profile: str, seeds: list[int], results_dir: str | Path, data_root: str | None = None,
-               device: str = "auto", partner: np.ndarray | None = None) -> pd.DataFrame:  # fmt: skip
-    """One row per (model, frames in {8, 16, 8+16}, seed): top-1, top-5 and (if ``partner`` maps each class to
-    its reversal) within-pair accuracy, all measured on the validation split."""
+               device: str = "auto") -> pd.DataFrame:  # fmt: skip
+    """One row per (model, frames in {8, 16, 8+16}, seed): top-1, top-5 and, on the embedded data (whose
+    classes are time-reversal pairs), within-pair accuracy, all measured on the validation split."""
     rows = []
+    partner = None
     for model in MODELS:
         for seed in seeds:
             scored = {}
             for frames in FRAMES:
                 out = run_or_load(run_config(profile, model, frames, seed, data_root, device), results_dir, data_root)
+                if not rows and data_root is None:
+                    root = Path(json.loads((out / "metrics.json").read_text())["data"]["root"])
+                    partner = reversal_partners((root / "category.txt").read_text().splitlines())
                 saved = np.load(out / "scores.npz")
                 scored[str(frames)] = saved["scores"], saved["labels"]
                 seconds = sum(r["seconds"] for r in map(json.loads, (out / "log.jsonl").read_text().splitlines())
