@@ -13,7 +13,8 @@ import re
 from pathlib import Path
 
 from ..lists import ListFormatError, VideoRecord, write_class_names, write_list
-from ..sources import FrameFolder, FrameReadError, VideoFile
+from ..sources import FrameFolder, VideoFile
+from ._frames import count_frames
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi")
 
@@ -65,16 +66,14 @@ def prepare_kinetics(root: str | os.PathLike, out: str | os.PathLike | None = No
                 raise ListFormatError(f"{root / csv_name}:{number}: bad time_start/time_end in {row}") from None
             base = root / media / name / stem
             candidates = [base.with_name(stem + s) for s in VIDEO_SUFFIXES if base.with_name(stem + s).is_file()]
-            try:
-                if candidates:
-                    path, count = candidates[0], video.count(candidates[0])
-                elif base.is_dir():
-                    path, count = base, frames.count(base)
-                else:
-                    missing += 1
-                    continue
-            except FrameReadError as exc:
-                raise FrameReadError(f"{root / csv_name}:{number}: {exc}") from None
+            if candidates:
+                path, source = candidates[0], video
+            elif base.is_dir():
+                path, source = base, frames
+            else:
+                missing += 1
+                continue
+            count = count_frames(source, path, f"{root / csv_name}:{number}")
             records.append(VideoRecord(path.relative_to(root).as_posix(), count, (label_of[name],)))
         written[split] = write_list(out / f"{split}.txt", records)
         written["missing"][split] = missing

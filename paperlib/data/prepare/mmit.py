@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 from ..lists import ListFormatError, VideoRecord, decoded_lines, write_class_names, write_list
-from ..sources import FrameReadError, VideoFile
+from ..sources import VideoFile
+from ._frames import count_frames
 
 SPLITS = {"train": "trainingSet", "val": "validationSet", "test": "testingSet"}
 
@@ -50,10 +51,7 @@ def prepare_mmit(root: str | os.PathLike, out: str | os.PathLike | None = None, 
             if not ids or not all(x.isdigit() and int(x) < len(names) for x in ids):
                 raise ListFormatError(f"{found[0]}:{number}: expected 'path,id[,id...]' with ids < {len(names)}, got {text!r}")
             path = f"{videos_dir}/{rel}"
-            try:
-                count = video.count(root / path)
-            except FrameReadError as exc:
-                raise FrameReadError(f"{found[0]}:{number}: {exc}") from None
+            count = count_frames(video, root / path, f"{found[0]}:{number}")
             records.append(VideoRecord(path, count, tuple(sorted({int(x) for x in ids}))))
         written[split] = write_list(out / f"{split}.txt", records)
     return written

@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 from ..lists import ListFormatError, VideoRecord, decoded_lines, write_class_names, write_list
-from ..sources import FrameFolder, FrameReadError
+from ..sources import FrameFolder
+from ._frames import count_frames
 
 SPLITS = {"train": "something-something-v1-train.csv", "val": "something-something-v1-validation.csv"}
 
@@ -35,10 +36,7 @@ def prepare_sthv1(root: str | os.PathLike, out: str | os.PathLike | None = None,
             if label.strip() not in label_of:
                 raise ListFormatError(f"{csv}:{number}: label {label.strip()!r} is not in the labels file")
             rel = f"{frames_dir}/{video_id.strip()}"
-            try:
-                count = folder.count(root / rel)
-            except FrameReadError as exc:
-                raise FrameReadError(f"{csv}:{number}: {exc}") from None
+            count = count_frames(folder, root / rel, f"{csv}:{number}")
             records.append(VideoRecord(rel, count, (label_of[label.strip()],)))
         written[split] = write_list(out / f"{split}.txt", records)
     return written

@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 
 from ..lists import ListFormatError, VideoRecord, write_class_names, write_list
-from ..sources import FrameReadError, VideoFile
+from ..sources import VideoFile
+from ._frames import count_frames
 
 SPLITS = {"train": "something-something-v2-train.json", "val": "something-something-v2-validation.json"}
 
@@ -51,10 +52,7 @@ def prepare_sthv2(root: str | os.PathLike, out: str | os.PathLike | None = None,
             if name not in label_of:
                 raise ListFormatError(f"{path}: entry {i} (id {video_id}): class {name!r} not in {labels_file.name}")
             rel = f"{videos_dir}/{video_id}.webm"
-            try:
-                count = video.count(root / rel)
-            except FrameReadError as exc:
-                raise FrameReadError(f"{path}: entry {i}: {exc}") from None
+            count = count_frames(video, root / rel, f"{path}: entry {i}")
             records.append(VideoRecord(rel, count, (label_of[name],)))
         written[split] = write_list(out / f"{split}.txt", records)
     return written
