@@ -21,12 +21,13 @@ from .models.checkpoint import CheckpointError, read_checkpoint
 
 
 @torch.no_grad()
-def predict(checkpoint: str | Path, media: str | Path, top: int = 5, device: str = "auto",
+def predict(checkpoint: str | Path | dict, media: str | Path, top: int = 5, device: str = "auto",
             template: str | None = None) -> list[tuple[int, float]]:  # fmt: skip
-    """``[(class id, probability)]`` of the ``top`` most likely classes for one video or frame folder."""
-    raw = read_checkpoint(checkpoint)
+    """``[(class id, probability)]`` of the ``top`` most likely classes for one video or frame folder;
+    ``checkpoint`` is a path or an already-read checkpoint."""
+    raw = read_checkpoint(checkpoint) if not isinstance(checkpoint, dict) else checkpoint
     config = config_from_dict(raw.get("config") or {})
-    model = from_checkpoint(checkpoint)
+    model = from_checkpoint(raw)
     cfg = model.paperlib_config
     media = Path(media)
     source = VideoFile() if media.is_file() else FrameFolder(template or config.data.template)
@@ -53,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=5)
     args = parser.parse_args(argv)
     try:
-        names = read_class_names(args.labels) if args.labels else read_checkpoint(args.checkpoint).get("class_names")
-        ranked = predict(args.checkpoint, args.media, args.top, args.device, args.template)
+        raw = read_checkpoint(args.checkpoint)
+        names = read_class_names(args.labels) if args.labels else raw.get("class_names")
+        ranked = predict(raw, args.media, args.top, args.device, args.template)
     except (FileNotFoundError, FrameReadError, CheckpointError, ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

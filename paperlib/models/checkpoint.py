@@ -176,12 +176,14 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, **extra) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def from_checkpoint(path: str | os.PathLike, **overrides) -> nn.Module:
-    """Rebuild the model a paperlib checkpoint was saved from and load its weights (strictly)."""
-    raw = read_checkpoint(path)
+def from_checkpoint(source: str | os.PathLike | dict, **overrides) -> nn.Module:
+    """Rebuild the model a paperlib checkpoint (path or already-read dict) was saved from and load its weights
+    (strictly)."""
+    raw = read_checkpoint(source) if not isinstance(source, dict) else source
     config = raw.get("paperlib", {}).get("model") if isinstance(raw, dict) else None
     if not config:
-        raise CheckpointError(f"{path} has no paperlib model description; build the model with "
+        origin = source if not isinstance(source, dict) else "the checkpoint"
+        raise CheckpointError(f"{origin} has no paperlib model description; build the model with "
                               f"paperlib.models.create(...) and use load_checkpoint(model, path)")  # fmt: skip
     config = {**config, **overrides}
     model = create(config.pop("name"), **config)
