@@ -2,6 +2,10 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -20,7 +24,7 @@
 # %% tags=["parameters"]
 profile = None  # smoke | embedded | full (default: $PAPERLIB_PROFILE, else embedded)
 data_root = None  # the real Something-Something v1 (with profile "full"); None: the embedded dataset
-checkpoints = None  # a TIN checkpoint (paperlib or a peer format) to read instead of the Table 1 run
+checkpoints = None  # a TIN checkpoint file (paperlib or a peer format), or Table 1's checkpoint folder, instead of the Table 1 run
 device = "auto"
 seeds = None  # the Table 1 seed whose TIN is read (default: the first)
 results_dir = "../results/notebooks"
@@ -34,9 +38,10 @@ import torch
 
 from paperlib.engine.config import config_from_dict
 from paperlib.engine.data import build_datasets, resolve_data
-from paperlib.experiments import check_parameters, default_profile, write_results
+from paperlib.engine.provenance import sha256_file
+from paperlib.experiments import check_parameters, default_profile, run_provenance, write_results
 from paperlib.experiments.offsets import collect_interlace
-from paperlib.experiments.table1 import run_config, run_or_load
+from paperlib.experiments.table1 import find_checkpoint, run_config, run_or_load
 from paperlib.models import from_checkpoint
 from paperlib.models.checkpoint import read_checkpoint
 from paperlib.viz import offset_summary, offsets_figure, offsets_static, show
@@ -49,6 +54,10 @@ check_parameters(profile=profile, data_root=data_root, device=device, seeds=seed
 if checkpoints is None:
     run = run_or_load(run_config(profile, "tin_r50", 8, seeds[0], data_root, device), Path(results_dir).parent, data_root)
     checkpoint = run / "last.pth"
+elif Path(checkpoints).is_dir():
+    checkpoint = find_checkpoint(checkpoints, "tin_r50", 8)
+    if checkpoint is None:
+        raise FileNotFoundError(f"checkpoints: no 8-frame TIN checkpoint in {checkpoints}")
 else:
     checkpoint = Path(checkpoints)
 config = config_from_dict(read_checkpoint(checkpoint).get("config") or {})
@@ -85,6 +94,9 @@ print(f"End frames get {'lower' if ends < middle else 'not lower'} weights than 
 pd.DataFrame({"layer": summary["layers"], "mean |offset|": summary["mean_abs_offset"]}).set_index("layer").round(3)
 
 # %%
-write_results(results_dir, "offsets", {"checkpoint": str(checkpoint), "videos": len(video_ids), **summary},
+trained_here = checkpoint.parent / "metrics.json"
+origin = [run_provenance(checkpoint.parent)] if checkpoints is None and trained_here.exists() else []
+write_results(results_dir, "offsets", {"checkpoint": str(checkpoint), "checkpoint_sha256": sha256_file(checkpoint),
+                                       "videos": len(video_ids), "provenance": origin, **summary},
               {"profile": profile, "seeds": seeds, "data_root": data_root, "checkpoints": checkpoints,
                "max_videos": max_videos})  # fmt: skip

@@ -76,7 +76,9 @@ def run_chapter(chapter, parameters: dict, results: Path, force: bool = False) -
     return record
 
 
-def write_provenance_page(records: list[dict], profile: str, path: Path) -> None:
+def write_provenance_page(records: list[dict], profile: str, results: Path, path: Path) -> None:
+    """The book's provenance page: every chapter of this build, and every training run or checkpoint
+    evaluation whose numbers a chapter shows, with how each was produced."""
     lines = ["# Provenance", "",
              f"Every chapter of this build was executed by `python -m reproduce --profile {profile}`. "
              "Each row says how its numbers were produced; the machine-readable results are in "
@@ -89,6 +91,23 @@ def write_provenance_page(records: list[dict], profile: str, path: Path) -> None
     total = sum(r["seconds"] for r in records)
     lines += ["", f"Total run time of the executions shown: {total:.0f} s (a cached chapter shows the time of the "
                   "run that produced it)."]  # fmt: skip
+    for r in records:
+        result_file = results / r["results_file"]
+        runs = json.loads(result_file.read_text())["results"].get("provenance") if result_file.exists() else None
+        if not runs:
+            continue
+        lines += ["", f"## Runs behind \"{r['title']}\"", "",
+                  f"Folders under `results/{profile}/`, each named by the hash of its inputs (code, configuration, "
+                  "data). `data` is the hash of the list files and their entry counts; `started from` names the "
+                  "run or checkpoint a fine-tuning or evaluation began with.", "",
+                  "| run | commit | device | views | data | started from | checkpoint sha256 | top-1 (%) |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for run in runs:
+            cells = [f"`{run['run']}`", f"`{run['commit']}`", run["device"], run["views"], f"`{run['data']}`",
+                     f"`{run['started_from']}`" if run["started_from"] else "",
+                     f"`{run['checkpoint_sha256']}`" if run["checkpoint_sha256"] else "",
+                     "" if run["top1"] is None else f"{run['top1']:.2f}"]  # fmt: skip
+            lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -122,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     BOOK_CHAPTERS.mkdir(parents=True)
     for record in records:
         shutil.copy(results / "executed" / f"{record['chapter']}.ipynb", BOOK_CHAPTERS)
-    write_provenance_page(records, args.profile, BOOK_CHAPTERS / "provenance.md")
+    write_provenance_page(records, args.profile, results, BOOK_CHAPTERS / "provenance.md")
     build = [str(Path(sys.executable).parent / "jupyter-book"), "build", "--all", "-W", "-n", "--keep-going",
              str(ROOT / "book")]  # fmt: skip
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}

@@ -43,3 +43,18 @@ def write_results(results_dir: str | os.PathLike, name: str, results: dict, para
     payload = {"notebook": name, "results": results, "parameters": parameters, "commit": git_commit(),
                "code_hash": code_hash(), "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # fmt: skip
     return atomic_write_text(Path(results_dir) / f"{name}.json", json.dumps(payload, indent=1, default=str) + "\n")
+
+
+def run_provenance(run: str | os.PathLike) -> dict:
+    """How one training run or checkpoint evaluation was produced, from its ``metrics.json``: for the
+    provenance page (folder named by its input hash, commit, device, data fingerprint, views, metrics)."""
+    run = Path(run)
+    record = json.loads((run / "metrics.json").read_text())
+    data = record.get("data", {})
+    started_from = record.get("checkpoint") or (record.get("config") or {}).get("model", {}).get("pretrained")
+    return {"run": f"{run.parent.name}/{run.name}", "commit": (record.get("commit") or "n/a")[:12],
+            "device": record.get("device"), "views": record.get("views"),
+            "data": f"{data.get('lists_sha256', 'n/a')} {data.get('entries', '')}".strip(),
+            "checkpoint_sha256": (record.get("checkpoint_sha256") or "")[:16] or None,
+            "started_from": Path(started_from).parent.name if started_from else None,
+            "top1": record.get("metrics", {}).get("top1")}  # fmt: skip
