@@ -1,6 +1,8 @@
 # Two commands do all set-up on a fresh machine (Python 3.11, no GPU needed):
 #   make test   create .venv, install the pinned project, run the whole test suite
 #   make book   create .venv, install the pinned project, run every chapter (python -m reproduce), build the book
+#   make browser-test   open the built book's interactive chapter in headless Chromium (after make book;
+#                       needs Debian's chromium package: apt-get install chromium)
 PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -11,7 +13,7 @@ PYTEST_ARGS ?=
 # Profile of `make book`: smoke (seconds), embedded (the default: the embedded datasets), full (real data).
 PROFILE ?= embedded
 
-.PHONY: setup test book bench clean
+.PHONY: setup test book browser-test bench clean
 
 setup: $(STAMP)
 
@@ -22,12 +24,16 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
+# tests/browser needs a built book: browser-test runs it.
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
 
 book: $(STAMP)
 	$(PY) -m reproduce --profile $(PROFILE)
 	@test -f _build/html/index.html && echo "book: _build/html/index.html"
+
+browser-test: $(STAMP)
+	$(PY) -m pytest tests/browser
 
 bench: $(STAMP)
 	$(PY) -m paperlib.bench shift --device cpu

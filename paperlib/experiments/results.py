@@ -54,7 +54,8 @@ def run_provenance(run: str | os.PathLike) -> dict:
     started_from = record.get("checkpoint") or (record.get("config") or {}).get("model", {}).get("pretrained")
     return {"run": f"{run.parent.name}/{run.name}", "commit": (record.get("commit") or "n/a")[:12],
             "device": record.get("device"), "views": record.get("views"),
-            "data": f"{data.get('lists_sha256', 'n/a')} {data.get('entries', '')}".strip(),
+            "data": f"{data.get('lists_sha256', 'n/a')} ("
+                    + ", ".join(f"{name} {count}" for name, count in data.get("entries", {}).items()) + ")",
             "checkpoint_sha256": (record.get("checkpoint_sha256") or "")[:16] or None,
             "started_from": Path(started_from).parent.name if started_from else None,
             "top1": record.get("metrics", {}).get("top1")}  # fmt: skip

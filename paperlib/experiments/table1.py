@@ -183,3 +183,32 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
         out[c] = [f"{m:.1f} ± {s:.1f}" for m, s in zip(mean[c], std[c])]
     out["seeds"] = grouped.size()
     return out
+
+
+def verdict(runs: pd.DataFrame) -> list[str]:
+    """Sentences stating what the measured table shows on the embedded data (within-pair accuracy, chance 50 %):
+    whether TSN is near chance, whether TSM and TIN are well above it, and how TIN compares with TSM given the
+    spread over seeds. Empty without within-pair accuracy (real data)."""
+    if "pair_accuracy" not in runs or runs["pair_accuracy"].isna().all():
+        return []
+    single = runs[runs["frames"] != "8+16"].groupby("model")["pair_accuracy"]
+    mean, std, low = single.mean(), single.std(ddof=1).fillna(0.0), single.min()
+    lines = []
+    if "tsn_r50" in mean:
+        near = abs(mean["tsn_r50"] - 50) <= 5
+        lines.append(f"TSN: {mean['tsn_r50']:.1f} ± {std['tsn_r50']:.1f} % within pairs (chance 50 %): "
+                     + ("near chance, as an order-blind model must be." if near else
+                        "NOT near chance, which an order-blind model should be: check the data."))  # fmt: skip
+    for model in ("tsm_r50", "tin_r50"):
+        if model in mean:
+            well_above = low[model] >= 65
+            lines.append(f"{model.split('_')[0].upper()}: {mean[model]:.1f} ± {std[model]:.1f} % within pairs "
+                         f"(lowest run {low[model]:.1f} %): "
+                         + ("well above chance in every run: it uses frame order." if well_above else
+                            "not well above chance in every run (below 65 % at least once)."))  # fmt: skip
+    if {"tsm_r50", "tin_r50"} <= set(mean.index):
+        gap, spread = mean["tin_r50"] - mean["tsm_r50"], max(std["tin_r50"], std["tsm_r50"])
+        lines.append(f"TIN - TSM: {gap:+.1f} points, against a spread over seeds of up to {spread:.1f}: "
+                     + ("within the spread, so no difference is shown here." if abs(gap) <= spread else
+                        f"TIN is {'ahead' if gap > 0 else 'behind'} by more than the spread."))  # fmt: skip
+    return lines

@@ -1,0 +1,85 @@
+"""Table 1's experiment runner: within-pair accuracy, seed summaries, 16-frame fine-tuning from the 8-frame
+run on the small profiles, and evaluating given checkpoints instead of training."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from paperlib.experiments import run_provenance, table1
+
+
+def test_pair_accuracy_compares_each_video_with_its_reversed_class():
+    partner = np.array([1, 0, 3, 2])
+    scores = np.array([[0.9, 0.1, 0.0, 0.0],   # label 0 above its partner 1: right
+                       [0.6, 0.4, 0.0, 0.0],   # label 1 below its partner 0: wrong
+                       [0.0, 0.0, 0.2, 0.3],   # label 2 below 3: wrong
+                       [0.0, 0.9, 0.0, 0.5]])  # label 3 above 2 (class 1 is irrelevant): right  # fmt: skip
+    assert table1.pair_accuracy(scores, np.array([0, 1, 2, 3]), partner) == 50.0
+
+
+def test_summarize_gives_mean_and_sample_std_over_seeds():
+    runs = pd.DataFrame({"model": ["a", "a", "b"], "frames": ["8", "8", "8"], "seed": [0, 1, 0],
+                         "top1": [10.0, 20.0, 30.0], "top5": [50.0, 50.0, 60.0]})  # fmt: skip
+    summary = table1.summarize(runs)
+    assert summary.loc[("a", "8"), "top1"] == "15.0 ± 7.1" and summary.loc[("a", "8"), "seeds"] == 2
+    assert summary.loc[("b", "8"), "top1"] == "30.0 ± 0.0"
+
+
+def test_reversal_partners_of_the_embedded_classes():
+    from paperlib.data.synthetic.something import CLASSES, REVERSED
+
+    partner = table1.reversal_partners(list(CLASSES))
+    assert [CLASSES[p] for p in partner] == [REVERSED[c] for c in CLASSES]
+    assert table1.reversal_partners(["a", "b"]) is None
+
+
+@pytest.mark.slow
+def test_sixteen_frames_fine_tune_from_eight_and_checkpoints_evaluate_to_the_same_scores(tmp_path, monkeypatch):
+    monkeypatch.setattr(table1, "MODELS", ("tin_r50",))
+    results = tmp_path / "results"
+    runs = table1.run_table1("smoke", [0], results)
+    assert list(runs["frames"]) == ["8", "16", "8+16"]
+    eight, sixteen = Path(runs["run"][0]), Path(runs["run"][1])
+    config16 = yaml.safe_load((sixteen / "config.yaml").read_text())
+    assert Path(config16["model"]["pretrained"]) == eight / "last.pth"
+    assert config16["model"]["num_segments"] == 16 and config16["optim"]["epochs"] == 1
+    assert run_provenance(sixteen)["started_from"] == eight.name
+
+    given = tmp_path / "checkpoints"
+    given.mkdir()
+    shutil.copy(eight / "last.pth", given / "tin_r50_8f.pth")  # only the 8-frame model: the rest is left out
+    evaluated = table1.run_table1("smoke", [0], results, checkpoints=given)
+    assert list(evaluated["frames"]) == ["8"]
+    assert evaluated["top1"][0] == runs["top1"][0] and evaluated["top5"][0] == runs["top5"][0]
+    trained, scored = np.load(eight / "scores.npz"), np.load(Path(evaluated["run"][0]) / "scores.npz")
+    np.testing.assert_allclose(scored["scores"], trained["scores"], rtol=1e-5, atol=1e-6)
+    assert run_provenance(evaluated["run"][0])["checkpoint_sha256"]
+
+    empty = tmp_path / "none"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="no Table 1 checkpoint found"):
+        table1.run_table1("smoke", [0], results, checkpoints=empty)
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        table1.run_table1("smoke", [0], results, checkpoints=tmp_path / "missing")
+
+
+def _pair_runs(tsn, tsm, tin):
+    rows = [{"model": m, "frames": f, "seed": s, "pair_accuracy": v}
+            for m, values in (("tsn_r50", tsn), ("tsm_r50", tsm), ("tin_r50", tin))
+            for s, v in enumerate(values) for f in ("8", "16")]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_verdict_says_what_the_numbers_show_either_way():
+    good = table1.verdict(_pair_runs([49.0, 51.0], [95.0, 97.0], [96.0, 98.0]))
+    assert "near chance, as an order-blind model must be" in good[0]
+    assert "well above chance in every run" in good[1] and "well above chance in every run" in good[2]
+    assert "within the spread" in good[3]
+    bad = table1.verdict(_pair_runs([70.0, 72.0], [55.0, 90.0], [99.0, 99.5]))
+    assert "NOT near chance" in bad[0] and "not well above chance in every run" in bad[1]
+    assert "TIN is ahead by more than the spread" in bad[3]
+    assert table1.verdict(pd.DataFrame({"model": ["tsn_r50"], "frames": ["8"], "top1": [1.0]})) == []
