@@ -34,7 +34,6 @@ max_videos = 200
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from paperlib.engine.config import config_from_dict
 from paperlib.engine.data import build_datasets, resolve_data
@@ -86,7 +85,7 @@ offsets_static(records);
 summary = offset_summary(records)
 grows = summary["offset_depth_rank_corr"]
 ends, middle = summary["end_frame_weight"], summary["middle_frame_weight"]
-print(f"Mean |offset| per layer: " + ", ".join(f"{l}: {m:.3f}" for l, m in zip(summary["layers"], summary["mean_abs_offset"])))
+print("Mean |offset| per layer: " + ", ".join(f"{l}: {m:.3f}" for l, m in zip(summary["layers"], summary["mean_abs_offset"])))
 print(f"Offsets {'grow' if grows > 0.5 else 'do not clearly grow'} with depth "
       f"(rank correlation of mean |offset| with layer index: {grows:+.2f}).")
 print(f"End frames get {'lower' if ends < middle else 'not lower'} weights than middle frames "
