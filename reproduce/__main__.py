@@ -100,13 +100,13 @@ def write_provenance_page(records: list[dict], profile: str, results: Path, path
                   f"Folders under `results/{profile}/`, each named by the hash of its inputs (code, configuration, "
                   "data). `data` is the hash of the list files and their entry counts; `started from` names the "
                   "run or checkpoint a fine-tuning or evaluation began with.", "",
-                  "| run | commit | device | views | data | started from | checkpoint sha256 | top-1 (%) |",
+                  "| run | commit | device | views | data | started from | checkpoint sha256 | metric (%) |",
                   "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for run in runs:
             cells = [f"`{run['run']}`", f"`{run['commit']}`", run["device"], run["views"], f"`{run['data']}`",
                      f"`{run['started_from']}`" if run["started_from"] else "",
                      f"`{run['checkpoint_sha256']}`" if run["checkpoint_sha256"] else "",
-                     "" if run["top1"] is None else f"{run['top1']:.2f}"]  # fmt: skip
+                     run["metric"] or ""]  # fmt: skip
             lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     path.write_text("\n".join(lines) + "\n")
 

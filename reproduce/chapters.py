@@ -17,4 +17,7 @@ CHAPTERS = (
     Chapter("theory", "A constrained temporal convolution"),
     Chapter("table1", "Table 1: Something-Something v1"),
     Chapter("offsets", "What TIN learns: offsets and weights by layer", after=("table1",)),
+    Chapter("mmit_single", "Multi-Moments in Time: single models"),
+    Chapter("mmit_ensemble", "Multi-Moments in Time: the ensemble", after=("mmit_single",)),
+    Chapter("speed", "Speed: the shift op and the models"),
 )

@@ -59,3 +59,20 @@ def test_train_bench_json(tmp_path):
     by = {r["model"]: r for r in records}
     assert by["tin_r50"]["tin_over_tsm"] == pytest.approx(by["tin_r50"]["clips_per_s"] / by["tsm_r50"]["clips_per_s"])
     assert all(r["clips_per_s"] == pytest.approx(1 / r["seconds_per_step"]) for r in records)
+
+
+def test_models_bench_json(tmp_path, capsys):
+    path = tmp_path / "models.json"
+    argv = ["models", "--models", "tsm_r50", "tin_r50", "r2plus1d_18", "--rounds", "1", "--downscale", "4",
+            "--train", "--train-batch", "1", "--json", str(path)]  # fmt: skip
+    assert main(argv) == 0
+    payload = json.loads(path.read_text())
+    by = {r["model"]: r for r in payload["records"]}
+    assert list(by) == ["tsm_r50", "tin_r50", "r2plus1d_18"]
+    assert by["tin_r50"]["clip"] == [3, 8, 56, 56] and by["r2plus1d_18"]["clip"] == [3, 16, 28, 28]
+    assert by["tin_r50"]["params"] > by["tsm_r50"]["params"]  # OffsetNet and WeightNet
+    assert all(r["inference_s"] > 0 and r["train_step_s"] > 0 for r in by.values())
+    ratios = payload["ratios"]
+    assert ratios["inference"]["TIN / TSM"] == pytest.approx(by["tin_r50"]["inference_s"] / by["tsm_r50"]["inference_s"])
+    assert set(ratios["train_step"]) == {"TIN / TSM", "TIN / R(2+1)D"}
+    assert "TIN / TSM" in capsys.readouterr().out

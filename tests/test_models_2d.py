@@ -237,3 +237,21 @@ def test_classifier_init_option():
     default = create("tsm_r50", 10, 8, fc_init_std=None, **SMALL)
     assert papers.fc.weight.std() < 0.002 and torch.all(papers.fc.bias == 0)
     assert default.fc.weight.std() > 0.01  # PyTorch's Linear init, uniform(±1/sqrt(in))
+
+
+def test_temporal_conv_baseline_starts_as_tsn_and_mixes_only_neighbouring_frames():
+    from paperlib.models.layers import TemporalConv
+
+    torch.manual_seed(0)
+    tconv, tsn = create("tconv_r50", 10, 4, width=8, depths=(1, 1, 1, 1)), create("tsn_r50", 10, 4, width=8, depths=(1, 1, 1, 1))
+    tsn.load_state_dict({k: v for k, v in tconv.state_dict().items() if ".temporal." not in k})
+    x = torch.randn(2, 3, 4, 32, 32)
+    torch.testing.assert_close(tconv.eval()(x), tsn.eval()(x), rtol=0, atol=0)  # identity init: exactly TSN
+    layer = TemporalConv(3, num_segments=5)
+    nn.init.normal_(layer.conv.weight)
+    frames = torch.randn(5, 3, 2, 2, requires_grad=True)  # one clip of 5 frames
+    layer(frames)[2].sum().backward()
+    touched = frames.grad.abs().sum(dim=(1, 2, 3)) > 0
+    assert touched.tolist() == [False, True, True, True, False]  # frame 2 sees frames 1-3 only
+    with pytest.raises(ValueError, match="odd"):
+        TemporalConv(3, num_segments=5, kernel_size=2)

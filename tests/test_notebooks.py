@@ -46,14 +46,27 @@ def _execute(name, tmp_path, **parameters):
                                       cwd=str(notebooks), kernel_name="python3", progress_bar=False)  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def shared_results(tmp_path_factory):
+    """One results folder for the smoke runs of all chapters, as `reproduce` uses: a chapter that reads
+    another's runs (offsets <- table1, mmit_ensemble <- mmit_single) reuses them instead of training again."""
+    return tmp_path_factory.mktemp("results")
+
+
+def _in_chapter_order():
+    from reproduce.chapters import CHAPTERS
+
+    return [c.name for c in CHAPTERS]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("ipynb", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_at_smoke_profile_and_writes_results(ipynb, tmp_path):
+@pytest.mark.parametrize("name", _in_chapter_order())
+def test_notebook_runs_at_smoke_profile_and_writes_results(name, shared_results):
     import json
 
-    _execute(ipynb.stem, tmp_path)
-    record = json.loads((tmp_path / f"{ipynb.stem}.json").read_text())
-    assert record["notebook"] == ipynb.stem and record["parameters"]["profile"] == "smoke"
+    _execute(name, shared_results)
+    record = json.loads((shared_results / f"{name}.json").read_text())
+    assert record["notebook"] == name and record["parameters"]["profile"] == "smoke"
     assert record["results"] and record["code_hash"]
 
 

@@ -58,4 +58,17 @@ def run_provenance(run: str | os.PathLike) -> dict:
                     + ", ".join(f"{name} {count}" for name, count in data.get("entries", {}).items()) + ")",
             "checkpoint_sha256": (record.get("checkpoint_sha256") or "")[:16] or None,
             "started_from": Path(started_from).parent.name if started_from else None,
-            "top1": record.get("metrics", {}).get("top1")}  # fmt: skip
+            "metric": next((f"{k} {v:.2f}" for k, v in record.get("metrics", {}).items()
+                            if k in ("top1", "mAP_classwise")), None)}  # fmt: skip
+
+
+def mean_std(table, by: list[str], metrics: list[str]):
+    """``table`` (a DataFrame of runs) summarised as "mean ± std" over seeds (sample std; 0 for one seed) per
+    group of ``by``, with the number of seeds."""
+    grouped = table.groupby(by, sort=False)[metrics]
+    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
+    out = mean[[]].copy()
+    for c in metrics:
+        out[c] = [f"{m:.1f} ± {s:.1f}" for m, s in zip(mean[c], std[c])]
+    out["seeds"] = grouped.size()
+    return out

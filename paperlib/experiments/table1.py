@@ -18,6 +18,7 @@ import pandas as pd
 from ..engine.config import config_to_dict, load_config
 from ..engine.metrics import topk_accuracy
 from .cache import file_digest, input_key
+from .results import mean_std
 
 CONFIGS = Path(__file__).resolve().parents[2] / "reproduce" / "configs"
 MODELS = ("tsn_r50", "tsm_r50", "tin_r50")
@@ -47,8 +48,9 @@ def run_config(profile: str, model: str, frames: int, seed: int, data_root: str 
                               f"device={device}", f"name={model}_{frames}f_seed{seed}"])  # fmt: skip
 
 
-def run_or_load(config, results_dir: str | Path, data_root: str | None) -> Path:
-    """Train once per distinct input; returns the run folder (``metrics.json``, ``scores.npz``, ``last.pth``)."""
+def run_or_load(config, results_dir: str | Path, data_root: str | None, group: str = "table1") -> Path:
+    """Train once per distinct input; returns the run folder ``<results_dir>/<group>/<name>-<input hash>``
+    (``metrics.json``, ``scores.npz``, ``last.pth``)."""
     from ..engine.trainer import train
 
     inputs = config_to_dict(config)
@@ -59,7 +61,7 @@ def run_or_load(config, results_dir: str | Path, data_root: str | None) -> Path:
     if data_root is not None:  # the data's identity: its list files
         root = Path(data_root)
         inputs["lists"] = file_digest(root / config.data.train_list, root / config.data.val_list)
-    out = Path(results_dir) / "table1" / f"{config.name}-{input_key(**inputs)}"
+    out = Path(results_dir) / group / f"{config.name}-{input_key(**inputs)}"
     if not _finished(out, config.optim.epochs):
         config.output_dir = str(out)
         train(config, resume=True)  # a run interrupted earlier continues from its last epoch
@@ -78,7 +80,8 @@ def find_checkpoint(checkpoints: str | Path, model: str, frames: int) -> Path | 
     return None
 
 
-def evaluate_or_load(config, checkpoint: Path, results_dir: str | Path, data_root: str | None) -> Path:
+def evaluate_or_load(config, checkpoint: Path, results_dir: str | Path, data_root: str | None,
+                     group: str = "table1") -> Path:  # fmt: skip
     """Evaluate a given checkpoint once per distinct input (its bytes, the configuration, the data's lists)."""
     from ..evaluate import run
 
@@ -86,7 +89,7 @@ def evaluate_or_load(config, checkpoint: Path, results_dir: str | Path, data_roo
     if data_root is not None:
         root = Path(data_root)
         inputs["lists"] = file_digest(root / config.data.train_list, root / config.data.val_list)
-    out = Path(results_dir) / "table1" / f"{config.name}-eval-{input_key(**inputs)}"
+    out = Path(results_dir) / group / f"{config.name}-eval-{input_key(**inputs)}"
     if not (out / "scores.npz").exists():
         run(checkpoint, config, output=out)
     return out
@@ -175,14 +178,7 @@ def reversal_partners(class_names: list[str]) -> np.ndarray | None:
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std over seeds per (model, frames)."""
-    metrics = [c for c in ("top1", "top5", "pair_accuracy") if c in runs]
-    grouped = runs.groupby(["model", "frames"], sort=False)[metrics]
-    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
-    out = pd.DataFrame(index=mean.index)
-    for c in metrics:
-        out[c] = [f"{m:.1f} ± {s:.1f}" for m, s in zip(mean[c], std[c])]
-    out["seeds"] = grouped.size()
-    return out
+    return mean_std(runs, ["model", "frames"], [c for c in ("top1", "top5", "pair_accuracy") if c in runs])
 
 
 def verdict(runs: pd.DataFrame) -> list[str]:

@@ -16,7 +16,7 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
 from ._head import FeaturesThenHead
 from ._registry import Reported, register_model
-from .layers import TemporalInterlace, TemporalShift
+from .layers import TemporalConv, TemporalInterlace, TemporalShift
 
 TemporalLayer = Callable[[int], nn.Module]  # input channels -> module on Tensor[N*T, C, H, W]
 
@@ -166,6 +166,10 @@ def _tin(num_segments: int, shift_div: int = 4, backend: str = "auto", **fixed) 
     return partial(TemporalInterlace, num_segments=num_segments, shift_div=shift_div, backend=backend, **fixed)
 
 
+def _tconv(num_segments: int, kernel_size: int = 3) -> TemporalLayer:
+    return partial(TemporalConv, num_segments=num_segments, kernel_size=kernel_size)
+
+
 _MMACTION = "mmaction2 metafiles (configs/recognition/{tsn,tsm,tin}/metafile.yml), Something-Something v1"
 _R50_8F = dict(num_classes=174, gflops=32.96, input_shape=(3, 8, 224, 224), source=_MMACTION)
 
@@ -237,3 +241,10 @@ def tin_r101(*, num_classes: int, num_segments: int = 8, shift_div: int = 4, bac
              fixed_offset=None, fixed_weight=None, **kwargs) -> TemporalResNet:  # fmt: skip
     tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
     return _resnet(101, num_classes, num_segments, tin, **kwargs)
+
+
+@register_model
+def tconv_r50(*, num_classes: int, num_segments: int = 8, kernel_size: int = 3, **kwargs) -> TemporalResNet:
+    """The temporal-convolution baseline: a full ``kernel_size``x1x1 convolution (C -> C, identity init) where
+    TSM and TIN shift (see :class:`~paperlib.models.layers.TemporalConv`)."""
+    return _resnet(50, num_classes, num_segments, _tconv(num_segments, kernel_size), **kwargs)
