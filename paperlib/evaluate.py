@@ -33,7 +33,7 @@ def parse_views(text: str) -> tuple[int, int]:
     return crops, clips
 
 
-def run(checkpoint: str | Path, config: RunConfig, output: str | Path | None = None) -> dict:
+def run(checkpoint: str | Path, config: RunConfig, output: str | Path | None = None, progress: bool = True) -> dict:
     """Evaluate a checkpoint on the validation list of ``config``; returns the metrics."""
     device = pick_device(config.device)
     info = setup(device)
@@ -42,7 +42,7 @@ def run(checkpoint: str | Path, config: RunConfig, output: str | Path | None = N
         data = resolve_data(config, info)
         _, val_set = build_datasets(config, data)
         result = evaluate(model, val_set, config.eval.batch_size, device, info, config.data.workers,
-                          AMP_DTYPES[config.amp], progress=info.is_main)  # fmt: skip
+                          AMP_DTYPES[config.amp], progress=progress and info.is_main)  # fmt: skip
         if info.is_main:
             write_evaluation(Path(output) if output else Path(checkpoint).parent, result, {
                 "commit": git_commit(), "checkpoint": str(checkpoint), "checkpoint_sha256": sha256_file(checkpoint),

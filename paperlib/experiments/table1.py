@@ -91,7 +91,7 @@ def evaluate_or_load(config, checkpoint: Path, results_dir: str | Path, data_roo
         inputs["lists"] = file_digest(root / config.data.train_list, root / config.data.val_list)
     out = Path(results_dir) / group / f"{config.name}-eval-{input_key(**inputs)}"
     if not (out / "scores.npz").exists():
-        run(checkpoint, config, output=out)
+        run(checkpoint, config, output=out, progress=False)
     return out
 
 
