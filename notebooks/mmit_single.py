@@ -110,8 +110,32 @@ for name in RECIPES:
                       "GFLOPs": round(counted["gflops"], 2)})  # fmt: skip
 pd.DataFrame(cost_rows).set_index("model")
 
+# %% [markdown]
+# ## What this run shows
+#
+# Computed from the tables above. Scores that carry no information get, in expectation, each class's share
+# of positive videos as its AP (class-wise) and each video's share of positive classes (sample-wise): that
+# is the chance level the measured numbers are compared with.
+
+# %%
+import numpy as np
+
+from paperlib.experiments.mmit import chance_map
+
+test_targets = np.load(Path(single[single["split"] == "test"]["scores"].iloc[0]) / "scores.npz")["labels"]
+chance = chance_map(test_targets)
+print(f"chance on the test split: class-wise {chance['classwise_mAP']:.1f}, sample-wise {chance['samplewise_mAP']:.1f}")
+one_view = single[(single["split"] == "test") & (single["view"] == one)].groupby("model", sort=False)["classwise_mAP"]
+for model, value in one_view.mean().items():
+    margin = value - chance["classwise_mAP"]
+    print(f"{model}: {value:.1f} class-wise mAP, {margin:+.1f} over chance"
+          + (" (barely above chance: undertrained in this budget)" if margin < 5 else ""))
+best_2d = one_view.mean()[[m for m in one_view.mean().index if m in ("tsn_r50", "tsm_r50", "tin_r50")]].idxmax()
+print(f"best 2D model on test (1 view): {best_2d}; multi-view testing changes class-wise mAP by "
+      f"{test['multi-view gain'].mean():+.2f} points on average over models and seeds.")
+
 # %%
 write_results(results_dir, "mmit_single", {
     "runs": single.to_dict(orient="records"), "summary": measured.reset_index().to_dict(orient="records"),
-    "cost": cost_rows, "provenance": [run_provenance(folder) for folder in single["scores"]],
+    "cost": cost_rows, "chance": chance, "provenance": [run_provenance(folder) for folder in single["scores"]],
 }, {"profile": profile, "seeds": seeds, "data_root": data_root, "device": device})  # fmt: skip

@@ -57,7 +57,7 @@ check_parameters(profile=profile, data_root=data_root, device=device, seeds=seed
 # One run per model, frame count and seed (cached: an unchanged rebuild reuses them). Each run's folder
 # holds its configuration, log, checkpoint, metrics and per-video scores. In the `smoke` and `embedded`
 # profiles the 16-frame model of each seed starts from that seed's 8-frame model and is fine-tuned for
-# two epochs (`train_seconds` is then the fine-tuning alone): trained from scratch, these small models
+# one epoch (`train_seconds` is then the fine-tuning alone): trained from scratch, these small models
 # need several times the 8-frame budget at 16 frames before they start to use motion, which would not fit
 # the book's few minutes of CPU. The paper trains each frame count from ImageNet weights. An 8-frame TIN's
 # OffsetNet cannot be loaded at 16 frames (its T×T layer), so TIN's OffsetNets start afresh.

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # GPU check of the interlace shift op, in one go on a CUDA machine:
 #   build the CUDA extension, run the op tests (CUDA ones included), compute-sanitizer memcheck and
-#   racecheck over a small forward/backward, and the op benchmark (fp32/bf16/fp16, every ResNet-50 TIN shape).
+#   racecheck over a small forward/backward, the op benchmark (fp32/bf16/fp16, every ResNet-50 TIN shape), and
+#   the model benchmark (TSN/TSM/TIN/temporal conv/I3D/SlowFast/R(2+1)D: inference and an AMP training step).
 # Needs only python3 with torch (+ ninja, pytest) and nvcc; no package index.
 #
-#   usage: reproduce/gpu_check.sh OUT_DIR        (results: OUT_DIR/gpu_check.json, shift_cuda.json, *.log)
+#   usage: reproduce/gpu_check.sh OUT_DIR   (results: OUT_DIR/gpu_check.json, shift_cuda.json, models_cuda.json, *.log)
 set -uo pipefail
 out=${1:?usage: reproduce/gpu_check.sh OUT_DIR}
 mkdir -p "$out"
@@ -38,11 +39,13 @@ for tool in memcheck racecheck; do
   fi
 done
 step bench bench.log "$py" -m paperlib.bench shift --device cuda --json "$out/shift_cuda.json"
+step models models.log "$py" -m paperlib.bench models --device cuda --train --json "$out/models_cuda.json"
 
-"$py" - "$out" "${status[build]}" "${status[tests]}" "${status[memcheck]}" "${status[racecheck]}" "${status[bench]}" <<'PY'
+"$py" - "$out" "${status[build]}" "${status[tests]}" "${status[memcheck]}" "${status[racecheck]}" "${status[bench]}" \
+  "${status[models]}" <<'PY'
 import json, sys, torch
 out, *codes = sys.argv[1:]
-steps = dict(zip(["build", "tests", "memcheck", "racecheck", "bench"], map(int, codes)))
+steps = dict(zip(["build", "tests", "memcheck", "racecheck", "bench", "models"], map(int, codes)))
 device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
 summary = {"device": device, "torch": torch.__version__, "cuda": torch.version.cuda, "exit_codes": steps,
            "passed": all(code == 0 for code in steps.values())}

@@ -61,12 +61,12 @@ def test_ensemble_chooses_on_validation_and_measures_on_test(tmp_path):
             rows.append({"model": model, "seed": 0, "split": split, "view": "v", "scores": folder})
     table, weights = mmit.ensemble(pd.DataFrame(rows), "v")
     by_method = table.set_index("method")["classwise_mAP"]
-    assert "best single on val (tsn_r50)" in by_method
-    assert by_method["best single on val (tsn_r50)"] == pytest.approx(classwise_map(members["tsn_r50"][1], test_t))
+    assert set(table["best_single"]) == {"tsn_r50"}
+    assert by_method["best single (chosen on val)"] == pytest.approx(classwise_map(members["tsn_r50"][1], test_t))
     assert by_method["tin_r50"] == pytest.approx(classwise_map(members["tin_r50"][1], test_t))
     assert weights.loc[0, "tsn_r50"] == 1.0  # on validation the perfect member wins every round
     tuned = table.set_index("method").loc["tuned fusion (weights from val)"]
-    assert tuned["classwise_mAP"] == pytest.approx(by_method["best single on val (tsn_r50)"])
+    assert tuned["classwise_mAP"] == pytest.approx(by_method["best single (chosen on val)"])
     assert tuned["gain_over_best_single"] == pytest.approx(0.0)
 
 
@@ -79,3 +79,12 @@ def test_ensemble_refuses_members_that_scored_different_videos(tmp_path):
                          "scores": _write_scores(tmp_path / f"{model}_{split}", ids, targets, np.random.rand(4, 4))})  # fmt: skip
     with pytest.raises(ValueError, match="scored different videos"):
         mmit.ensemble(pd.DataFrame(rows), "v")
+
+
+def test_chance_map_is_the_expected_ap_of_uninformative_scores():
+    rng = np.random.default_rng(2)
+    targets = (rng.random((4000, 6)) < np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])).astype(np.int64)
+    chance = mmit.chance_map(targets)
+    assert chance["classwise_mAP"] == pytest.approx(35.0, abs=1.0)
+    random_scores = rng.random(targets.shape)
+    assert classwise_map(random_scores, targets) == pytest.approx(chance["classwise_mAP"], abs=1.5)

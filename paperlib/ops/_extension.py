@@ -100,6 +100,8 @@ def _build(name: str, sources: tuple[str, ...], cuda: bool, verbose: bool) -> No
 
 
 def _load(key: str, verbose: bool) -> None:
+    if _loaded.get(key) is True:  # loaded: no lock, so torch.compile traces straight through
+        return
     with _lock:
         state = _loaded.get(key)
         if state is True:

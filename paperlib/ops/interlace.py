@@ -130,6 +130,16 @@ def resolve_backend(backend: str, device: torch.device) -> str:
     return backend
 
 
+def prepare_backend(backend: Backend = "auto") -> None:
+    """Load now the kernels ``backend`` may run (the C++ library holds the op schemas; CUDA kernels where a GPU
+    is present), so that later calls, and the graphs ``torch.compile`` traces through them, need no build
+    and no lock. Build failures are left for the call itself to report (or fall back from, for ``auto``)."""
+    if backend in ("auto", "cpp", "cuda"):
+        available_backends("cpu")
+    if backend in ("auto", "cuda") and torch.cuda.is_available():
+        available_backends("cuda")
+
+
 def available_backends(device: str | torch.device = "cpu") -> list[str]:
     """Backends that can run on ``device`` here (building the kernels if needed)."""
     device = torch.device(device)
