@@ -36,13 +36,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from paperlib.experiments import check_parameters, default_profile, write_results
+from paperlib.experiments import check_parameters, default_profile, default_seeds, write_results
 from paperlib.experiments.mmit import VIEWS, ensemble, run_single_models
 from paperlib.experiments.reported import MMIT_ENSEMBLE
 from paperlib.experiments.results import mean_std
 
 profile = profile or default_profile()
-seeds = seeds or {"smoke": [0], "embedded": [0, 1], "full": [0]}[profile]
+seeds = seeds or default_seeds(profile)
 check_parameters(profile=profile, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
 view = list(VIEWS[profile])[1] if view == "multi" else view
 

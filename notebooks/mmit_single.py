@@ -40,14 +40,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from paperlib.experiments import check_parameters, default_profile, run_provenance, write_results
+from paperlib.experiments import check_parameters, default_profile, default_seeds, run_provenance, write_results
 from paperlib.experiments.mmit import RECIPES, VIEWS, run_config, run_single_models
 from paperlib.experiments.reported import MMIT_SINGLE, XTEMPORAL_ZOO
 from paperlib.experiments.results import mean_std
 from paperlib.models import create, profile as count_cost
 
 profile = profile or default_profile()
-seeds = seeds or {"smoke": [0], "embedded": [0, 1], "full": [0]}[profile]
+seeds = seeds or default_seeds(profile)
 check_parameters(profile=profile, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
 
 # %% [markdown]

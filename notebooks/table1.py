@@ -42,13 +42,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from paperlib.experiments import check_parameters, default_profile, run_provenance, write_results
+from paperlib.experiments import check_parameters, default_profile, default_seeds, run_provenance, write_results
 from paperlib.experiments.reported import TABLE1_COST, TABLE1_SOMETHING_V1
 from paperlib.experiments.table1 import run_table1, summarize, verdict
 from paperlib.models import create, profile as count_cost
 
 profile = profile or default_profile()
-seeds = seeds or {"smoke": [0], "embedded": [0, 1], "full": [0]}[profile]
+seeds = seeds or default_seeds(profile)
 check_parameters(profile=profile, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
 
 # %% [markdown]

@@ -88,3 +88,13 @@ def test_chance_map_is_the_expected_ap_of_uninformative_scores():
     assert chance["classwise_mAP"] == pytest.approx(35.0, abs=1.0)
     random_scores = rng.random(targets.shape)
     assert classwise_map(random_scores, targets) == pytest.approx(chance["classwise_mAP"], abs=1.5)
+
+
+@pytest.mark.slow
+def test_a_second_pass_reuses_the_training_run_and_every_evaluation(tmp_path):
+    first = mmit.run_single_models("smoke", [0], tmp_path, models=("tsn_r50",))
+    folders = sorted(p.name for p in (tmp_path / "mmit").iterdir())
+    assert len(first) == 4 and len(folders) == 5  # one training run, 2 splits x 2 views scored
+    again = mmit.run_single_models("smoke", [0], tmp_path, models=("tsn_r50",))
+    assert sorted(p.name for p in (tmp_path / "mmit").iterdir()) == folders  # nothing trained or scored again
+    pd.testing.assert_frame_equal(again, first)

@@ -12,6 +12,7 @@ from ..utils import atomic_write_text
 from .cache import code_hash
 
 PROFILES = ("smoke", "embedded", "full")
+DEFAULT_SEEDS = {"smoke": [0], "embedded": [0, 1], "full": [0]}  # training seeds of the chapters that train
 
 
 def default_profile() -> str:
@@ -20,6 +21,11 @@ def default_profile() -> str:
     if profile not in PROFILES:
         raise ValueError(f"PAPERLIB_PROFILE={profile!r} is not one of {PROFILES}")
     return profile
+
+
+def default_seeds(profile: str) -> list[int]:
+    """The seeds a training chapter runs when the ``seeds`` parameter is not given."""
+    return list(DEFAULT_SEEDS[profile])
 
 
 def check_parameters(**parameters) -> None:

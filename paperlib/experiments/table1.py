@@ -85,8 +85,11 @@ def evaluate_or_load(config, checkpoint: Path, results_dir: str | Path, data_roo
     """Evaluate a given checkpoint once per distinct input (its bytes, the configuration, the data's lists)."""
     from ..evaluate import run
 
-    inputs = {**config_to_dict(config), "checkpoint": file_digest(checkpoint)}
-    inputs.pop("output_dir")  # where a run was written does not change what it scores
+    # What decides the scores: the checkpoint's bytes (the model), the data and the test protocol; not where
+    # or how the checkpoint was trained (model.num_classes, for one, is only filled in by a training run).
+    settings = config_to_dict(config)
+    inputs = {"checkpoint": file_digest(checkpoint), "data": settings["data"], "eval": settings["eval"],
+              "device": settings["device"], "amp": settings.get("amp")}  # fmt: skip
     if data_root is not None:
         root = Path(data_root)
         inputs["lists"] = file_digest(root / config.data.train_list, root / config.data.val_list)

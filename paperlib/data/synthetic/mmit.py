@@ -52,7 +52,7 @@ class MMITProfile:
 
 PROFILES = {
     "smoke": MMITProfile(size=32, num_train=12, num_val=6, num_test=6),
-    "embedded": MMITProfile(size=64, num_train=400, num_val=150, num_test=150),
+    "embedded": MMITProfile(size=64, num_train=400, num_val=100, num_test=100),
 }
 
 
