@@ -3,6 +3,7 @@ killed while writing a checkpoint leaves the previous checkpoint whole."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -69,3 +70,40 @@ def test_killed_while_saving_a_checkpoint_leaves_the_previous_one_whole(tmp_path
     step = saved["step"]
     assert all((v == step).all() for k, v in saved["state_dict"].items() if v.is_floating_point() and "running" not in k
                and "num_batches" not in k)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_ddp_worker_that_dies_makes_torchrun_fail_fast(tmp_path):
+    """Rank 1 exits abruptly at its third training step; rank 0 is left waiting in a collective. torchrun
+    must notice, stop the survivor and exit non-zero within seconds, not hang."""
+    script = tmp_path / "dying_worker.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, sys
+        import paperlib.engine.trainer as trainer
+        from paperlib.models import create
+
+        def dying_create(*args, **kwargs):
+            model = create(*args, **kwargs)
+            if os.environ.get("RANK") == "1":
+                calls = [0]
+                forward = model.forward
+                def forward_then_die(x):
+                    calls[0] += 1
+                    if calls[0] == 3:
+                        os._exit(7)
+                    return forward(x)
+                model.forward = forward_then_die
+            return model
+
+        trainer.create = dying_create
+        from paperlib.train import main
+        sys.exit(main(["--config", {str(SMOKE)!r}, "output_dir={tmp_path / 'run'}",
+                       "data.cache_dir={tmp_path / 'data'}", "optim.batch_size=2", "optim.epochs=3"]))
+    """))
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
+                           str(script)], capture_output=True, text=True, timeout=240)  # fmt: skip
+    elapsed = time.perf_counter() - started
+    assert done.returncode != 0
+    assert re.search(r"exitcode\s*:\s*7\b", done.stderr), done.stderr[-2000:]  # the dying rank, reported
+    assert elapsed < 180, f"torchrun took {elapsed:.0f} s to give up"
