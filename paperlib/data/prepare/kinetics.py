@@ -12,9 +12,9 @@ import os
 import re
 from pathlib import Path
 
-from ..lists import ListFormatError, VideoRecord, write_class_names, write_list
+from ..lists import ListFormatError, VideoRecord
 from ..sources import FrameFolder, VideoFile
-from ._frames import count_frames
+from ._frames import count_frames, write_outputs
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi")
 
@@ -55,7 +55,7 @@ def prepare_kinetics(root: str | os.PathLike, out: str | os.PathLike | None = No
     names = sorted({clean_class_name(row["label"]) for split_rows in rows.values() for _, row in split_rows})
     label_of = {name: i for i, name in enumerate(names)}
     frames, video = FrameFolder(template), VideoFile()
-    written: dict = {"categories": write_class_names(out / "category.txt", names), "missing": {}}
+    lists, missing_per_split = {}, {}
     for split, (csv_name, media) in splits.items():
         records, missing = [], 0
         for number, row in rows[split]:
@@ -75,6 +75,5 @@ def prepare_kinetics(root: str | os.PathLike, out: str | os.PathLike | None = No
                 continue
             count = count_frames(source, path, f"{root / csv_name}:{number}")
             records.append(VideoRecord(path.relative_to(root).as_posix(), count, (label_of[name],)))
-        written[split] = write_list(out / f"{split}.txt", records)
-        written["missing"][split] = missing
-    return written
+        lists[split], missing_per_split[split] = records, missing
+    return {**write_outputs(out, names, lists), "missing": missing_per_split}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..lists import ListFormatError, VideoRecord, decoded_lines, write_class_names, write_list
+from ..lists import ListFormatError, VideoRecord, decoded_lines
 from ..sources import VideoFile
-from ._frames import count_frames
+from ._frames import count_frames, write_outputs
 
 SPLITS = {"train": "trainingSet", "val": "validationSet", "test": "testingSet"}
 
@@ -27,6 +27,8 @@ def read_categories(path: Path) -> list[str]:
         by_id[int(ident)] = name.strip()
     if sorted(by_id) != list(range(len(by_id))):
         raise ListFormatError(f"{path}: class ids are not 0..{len(by_id) - 1}")
+    if not by_id:
+        raise ListFormatError(f"{path}: no categories")
     return [by_id[i] for i in range(len(by_id))]
 
 
@@ -38,7 +40,7 @@ def prepare_mmit(root: str | os.PathLike, out: str | os.PathLike | None = None, 
     annotations = root / annotations_dir
     names = read_categories(annotations / "moments_categories.txt")
     video = VideoFile()
-    written = {"categories": write_class_names(out / "category.txt", names)}
+    lists = {}
     for split, stem in SPLITS.items():
         found = [annotations / f"{stem}{s}" for s in (".txt", ".csv") if (annotations / f"{stem}{s}").is_file()]
         if not found:
@@ -53,5 +55,5 @@ def prepare_mmit(root: str | os.PathLike, out: str | os.PathLike | None = None, 
             path = f"{videos_dir}/{rel}"
             count = count_frames(video, root / path, f"{found[0]}:{number}")
             records.append(VideoRecord(path, count, tuple(sorted({int(x) for x in ids}))))
-        written[split] = write_list(out / f"{split}.txt", records)
-    return written
+        lists[split] = records
+    return write_outputs(out, names, lists)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..lists import ListFormatError, VideoRecord, decoded_lines, write_class_names, write_list
+from ..lists import ListFormatError, VideoRecord, decoded_lines
 from ..sources import FrameFolder
-from ._frames import count_frames
+from ._frames import count_frames, write_outputs
 
 SPLITS = {"train": "something-something-v1-train.csv", "val": "something-something-v1-validation.csv"}
 
@@ -22,10 +22,13 @@ def prepare_sthv1(root: str | os.PathLike, out: str | os.PathLike | None = None,
     """Write ``category.txt``, ``train.txt`` and ``val.txt`` (paths ``<frames_dir>/<id>``) into ``out`` (default: ``root``)."""
     root = Path(root)
     out = Path(out) if out is not None else root
-    names = sorted(text.strip() for _, text in decoded_lines(root / "something-something-v1-labels.csv"))
+    labels = root / "something-something-v1-labels.csv"
+    names = sorted(text.strip() for _, text in decoded_lines(labels))
+    if not names:
+        raise ListFormatError(f"{labels}: no class names")
     label_of = {name: i for i, name in enumerate(names)}
     folder = FrameFolder(template)
-    written = {"categories": write_class_names(out / "category.txt", names)}
+    lists = {}
     for split, csv_name in SPLITS.items():
         csv = root / csv_name
         records = []
@@ -38,5 +41,5 @@ def prepare_sthv1(root: str | os.PathLike, out: str | os.PathLike | None = None,
             rel = f"{frames_dir}/{video_id.strip()}"
             count = count_frames(folder, root / rel, f"{csv}:{number}")
             records.append(VideoRecord(rel, count, (label_of[label.strip()],)))
-        written[split] = write_list(out / f"{split}.txt", records)
-    return written
+        lists[split] = records
+    return write_outputs(out, names, lists)

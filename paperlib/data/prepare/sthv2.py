@@ -11,9 +11,9 @@ import json
 import os
 from pathlib import Path
 
-from ..lists import ListFormatError, VideoRecord, write_class_names, write_list
+from ..lists import ListFormatError, VideoRecord
 from ..sources import VideoFile
-from ._frames import count_frames
+from ._frames import count_frames, write_outputs
 
 SPLITS = {"train": "something-something-v2-train.json", "val": "something-something-v2-validation.json"}
 
@@ -40,7 +40,7 @@ def prepare_sthv2(root: str | os.PathLike, out: str | os.PathLike | None = None,
         raise ListFormatError(f"{labels_file}: expected an object of class name -> id") from None
     label_of = {name: i for i, name in enumerate(names)}
     video = VideoFile()
-    written = {"categories": write_class_names(out / "category.txt", names)}
+    lists = {}
     for split, json_name in SPLITS.items():
         path = root / json_name
         records = []
@@ -54,5 +54,5 @@ def prepare_sthv2(root: str | os.PathLike, out: str | os.PathLike | None = None,
             rel = f"{videos_dir}/{video_id}.webm"
             count = count_frames(video, root / rel, f"{path}: entry {i}")
             records.append(VideoRecord(rel, count, (label_of[name],)))
-        written[split] = write_list(out / f"{split}.txt", records)
-    return written
+        lists[split] = records
+    return write_outputs(out, names, lists)

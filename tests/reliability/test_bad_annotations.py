@@ -1,0 +1,78 @@
+"""Empty and malformed annotation files of every dataset recipe: each fails with an error that names the file
+(and the line or entry where there is one), and nothing is written: the outputs are written only after
+every split has been read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from paperlib.data.lists import ListFormatError
+from paperlib.data.prepare import RECIPES
+from paperlib.data.sources import FrameReadError
+
+
+def _sthv1(root, labels="Pushing something\n", train="7;Pushing something\n", val="3;Pushing something\n"):
+    for video in (3, 7):  # one frame each, so only the annotation files can be wrong
+        (root / "20bn-something-something-v1" / str(video)).mkdir(parents=True)
+        Image.new("RGB", (8, 8)).save(root / "20bn-something-something-v1" / str(video) / "00001.jpg")
+    (root / "something-something-v1-labels.csv").write_text(labels)
+    (root / "something-something-v1-train.csv").write_text(train)
+    (root / "something-something-v1-validation.csv").write_text(val)
+
+
+@pytest.mark.parametrize("files, match", [
+    (dict(labels=""), "labels.csv"),
+    (dict(train="7 Pushing something\n"), r"train.csv:1"),
+    (dict(val="3;Pushing something\nnot-an-id;Pushing something\n"), r"validation.csv:2"),
+])  # fmt: skip
+def test_something_v1_csvs(tmp_path, files, match):
+    _sthv1(tmp_path, **files)
+    with pytest.raises((ListFormatError, FrameReadError), match=match):
+        RECIPES["sthv1"](tmp_path)
+    assert not (tmp_path / "category.txt").exists() and not (tmp_path / "train.txt").exists()  # nothing half-written
+
+
+@pytest.mark.parametrize("labels, train, match", [
+    ("{not json", "[]", "labels.json"),
+    (json.dumps({"Pushing something": "0"}), json.dumps({"id": "1"}), "train.json"),
+    (json.dumps({"Pushing something": "0"}), json.dumps([{"label": "x"}]), r"train.json.*(entry|item) 0"),
+])  # fmt: skip
+def test_something_v2_json(tmp_path, labels, train, match):
+    (tmp_path / "something-something-v2-labels.json").write_text(labels)
+    (tmp_path / "something-something-v2-train.json").write_text(train)
+    (tmp_path / "something-something-v2-validation.json").write_text("[]")
+    with pytest.raises((ListFormatError, FileNotFoundError), match=match):
+        RECIPES["sthv2"](tmp_path)
+    assert not (tmp_path / "category.txt").exists()
+
+
+@pytest.mark.parametrize("content, match", [
+    ("", r"train.csv"),
+    ("label,youtube_id\nabseiling,abc\n", r"train.csv"),
+    ("label,youtube_id,time_start,time_end,split\nabseiling,abc,zero,10,train\n", r"train.csv:2"),
+])  # fmt: skip
+def test_kinetics_csvs(tmp_path, content, match):
+    (tmp_path / "annotations").mkdir()
+    (tmp_path / "annotations" / "train.csv").write_text(content)
+    (tmp_path / "annotations" / "validate.csv").write_text("label,youtube_id,time_start,time_end,split\n")
+    with pytest.raises((ListFormatError, FileNotFoundError), match=match):
+        RECIPES["kinetics"](tmp_path)
+    assert not (tmp_path / "category.txt").exists()
+
+
+@pytest.mark.parametrize("categories, train, match", [
+    ("", "a/x.mp4,0\n", "moments_categories.txt"),
+    ("singing,zero\n", "a/x.mp4,0\n", r"moments_categories.txt:1"),
+    ("singing,0\n", "a/x.mp4\n", r"trainingSet.txt:1"),
+])  # fmt: skip
+def test_mmit_annotations(tmp_path, categories, train, match):
+    (tmp_path / "annotations").mkdir()
+    (tmp_path / "annotations" / "moments_categories.txt").write_text(categories)
+    (tmp_path / "annotations" / "trainingSet.txt").write_text(train)
+    (tmp_path / "annotations" / "validationSet.txt").write_text("")
+    with pytest.raises((ListFormatError, FileNotFoundError), match=match):
+        RECIPES["mmit"](tmp_path)
+    assert not (tmp_path / "category.txt").exists()
