@@ -34,7 +34,24 @@ def input_key(**inputs) -> str:
 
 
 def file_digest(*paths: str | Path) -> str:
+    """sha256 (16 hex digits) over the files' bytes, in order. Remembered per (path, size, mtime) within a
+    process, so a checkpoint scored on several splits and views is read and hashed once."""
+    stats = tuple((str(Path(p).resolve()), s.st_size, s.st_mtime_ns) for p in paths for s in [Path(p).stat()])
+    return _digest(stats)
+
+
+@functools.lru_cache(maxsize=256)
+def _digest(stats: tuple[tuple[str, int, int], ...]) -> str:
     digest = hashlib.sha256()
-    for path in paths:
+    for path, _, _ in stats:
         digest.update(Path(path).read_bytes())
     return digest.hexdigest()[:16]
+
+
+def find_first(folder: str | Path, candidates: list[str]) -> Path | None:
+    """The first of ``candidates`` (paths relative to ``folder``) that is a file; None if none is.
+    Raises FileNotFoundError naming ``folder`` if it is not a folder."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"checkpoints: {root} is not a folder")
+    return next((root / c for c in candidates if (root / c).is_file()), None)

@@ -19,6 +19,7 @@ import yaml
 
 from ..engine.config import load_config
 from ..engine.metrics import classwise_map, samplewise_map
+from .cache import find_first
 from .table1 import CONFIGS, evaluate_or_load, run_or_load
 
 # model -> its full recipe (frames, sampling and architecture options come from there)
@@ -62,13 +63,7 @@ def run_config(profile: str, model: str, seed: int, data_root: str | None, devic
 
 def find_checkpoint(checkpoints: str | Path, model: str) -> Path | None:
     """``<checkpoints>/<recipe>/last.pth`` (a recipe's output folder) or ``<checkpoints>/<model>_mmit.pth``."""
-    root = Path(checkpoints)
-    if not root.is_dir():
-        raise FileNotFoundError(f"checkpoints: {root} is not a folder")
-    for path in (root / RECIPES[model] / "last.pth", root / f"{model}_mmit.pth"):
-        if path.is_file():
-            return path
-    return None
+    return find_first(checkpoints, [f"{RECIPES[model]}/last.pth", f"{model}_mmit.pth"])
 
 
 def score_splits(profile: str, config, checkpoint: Path, results_dir: Path, data_root: str | None) -> dict:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..engine.config import config_to_dict, load_config
 from ..engine.metrics import topk_accuracy
-from .cache import file_digest, input_key
+from .cache import file_digest, find_first, input_key
 from .results import mean_std
 
 CONFIGS = Path(__file__).resolve().parents[2] / "reproduce" / "configs"
@@ -58,26 +58,26 @@ def run_or_load(config, results_dir: str | Path, data_root: str | None, group: s
         start = Path(config.model.pretrained).resolve()
         inside = start.is_relative_to(Path(results_dir).resolve())
         inputs["model"]["pretrained"] = start.parent.name if inside else file_digest(start)
-    if data_root is not None:  # the data's identity: its list files
-        root = Path(data_root)
-        inputs["lists"] = file_digest(root / config.data.train_list, root / config.data.val_list)
-    out = Path(results_dir) / group / f"{config.name}-{input_key(**inputs)}"
+    out = Path(results_dir) / group / f"{config.name}-{input_key(**inputs, **_lists(config, data_root))}"
     config.output_dir = str(out)  # also when cached: later steps (evaluation keys) see the same configuration
     if not _finished(out, config.optim.epochs):
         train(config, resume=True)  # a run interrupted earlier continues from its last epoch
     return out
 
 
+def _lists(config, data_root: str | None) -> dict:
+    """The identity of real data in a cache key: its list files' bytes (the embedded data is named by the
+    configuration itself)."""
+    if data_root is None:
+        return {}
+    root = Path(data_root)
+    return {"lists": file_digest(root / config.data.train_list, root / config.data.val_list)}
+
+
 def find_checkpoint(checkpoints: str | Path, model: str, frames: int) -> Path | None:
     """The checkpoint of ``model`` at ``frames`` in a folder: a recipe's output folder
     ``<model>_1x1x<frames>_40e_sthv1/last.pth`` or a file ``<model>_<frames>f.pth``; None if neither exists."""
-    root = Path(checkpoints)
-    if not root.is_dir():
-        raise FileNotFoundError(f"checkpoints: {root} is not a folder")
-    for path in (root / f"{model}_1x1x{frames}_40e_sthv1" / "last.pth", root / f"{model}_{frames}f.pth"):
-        if path.is_file():
-            return path
-    return None
+    return find_first(checkpoints, [f"{model}_1x1x{frames}_40e_sthv1/last.pth", f"{model}_{frames}f.pth"])
 
 
 def evaluate_or_load(config, checkpoint: Path, results_dir: str | Path, data_root: str | None,
@@ -89,10 +89,7 @@ def evaluate_or_load(config, checkpoint: Path, results_dir: str | Path, data_roo
     # or how the checkpoint was trained (model.num_classes, for one, is only filled in by a training run).
     settings = config_to_dict(config)
     inputs = {"checkpoint": file_digest(checkpoint), "data": settings["data"], "eval": settings["eval"],
-              "device": settings["device"], "amp": settings.get("amp")}  # fmt: skip
-    if data_root is not None:
-        root = Path(data_root)
-        inputs["lists"] = file_digest(root / config.data.train_list, root / config.data.val_list)
+              "device": settings["device"], "amp": settings.get("amp"), **_lists(config, data_root)}  # fmt: skip
     out = Path(results_dir) / group / f"{config.name}-eval-{input_key(**inputs)}"
     if not (out / "scores.npz").exists():
         run(checkpoint, config, output=out, progress=False)
