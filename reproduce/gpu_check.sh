@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU check of the interlace shift op, in one go on a CUDA machine:
 #   build the CUDA extension, run the op tests (CUDA ones included), compute-sanitizer memcheck and
-#   racecheck over a small forward/backward, the op benchmark (fp32/bf16/fp16, every ResNet-50 TIN shape), and
+#   racecheck over a small forward/backward, the op benchmark (fp32/bf16/fp16, every ResNet-50 TIN shape, both
+#   layouts), and
 #   the model benchmark (TSN/TSM/TIN/temporal conv/I3D/SlowFast/R(2+1)D: inference and an AMP training step).
 # Needs only python3 with torch (+ ninja, pytest) and nvcc; no package index.
 #
@@ -38,7 +39,8 @@ for tool in memcheck racecheck; do
     echo "compute-sanitizer not found" >"$out/$tool.log"; status[$tool]=127
   fi
 done
-step bench bench.log "$py" -m paperlib.bench shift --device cuda --json "$out/shift_cuda.json"
+step bench bench.log "$py" -m paperlib.bench shift --device cuda --layout channels_first channels_last \
+  --json "$out/shift_cuda.json"
 step models models.log "$py" -m paperlib.bench models --device cuda --train --json "$out/models_cuda.json"
 
 "$py" - "$out" "${status[build]}" "${status[tests]}" "${status[memcheck]}" "${status[racecheck]}" "${status[bench]}" \

@@ -1,7 +1,7 @@
 """A small CUDA forward/backward of the interlace shift for compute-sanitizer (memcheck, racecheck).
 
 Covers the 16-byte vector path and the scalar path, every dtype, pass-through channels, offsets that move
-every frame out of the clip, and T = 1.
+every frame out of the clip, T = 1, and both layouts (channels-first and channels-last frames).
 """
 
 import torch
@@ -15,9 +15,12 @@ cases = [  # (N, T, C, H, W), shift_channels, offset scale
     ((3, 1, 8, 2, 2), 4, 0.7),  # T = 1
 ]
 for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
-    for shape, shift_channels, scale in cases:
+    for (shape, shift_channels, scale), channels_last in [(case, last) for case in cases for last in (False, True)]:
         n, t = shape[:2]
-        x = torch.randn(shape, device="cuda", dtype=dtype, requires_grad=True)
+        x = torch.randn(shape, device="cuda", dtype=dtype)
+        if channels_last:  # (N, T, H, W, C) in memory
+            x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+        x.requires_grad_()
         offset = ((torch.rand(n, 4, device="cuda") * 2 - 1) * scale).to(dtype).requires_grad_()
         weight = torch.rand(n, t, 4, device="cuda", dtype=dtype, requires_grad=True)
         y = interlace_shift(x, offset, weight, shift_channels=shift_channels, backend="cuda")

@@ -73,6 +73,31 @@ def test_tin_with_offsets_minus_one_and_unit_weights_is_tsm(backend):
         assert torch.equal(tin(x), tsm(x))
 
 
+def test_tin_runs_channels_last_end_to_end():
+    """With ``channels_last`` weights the frames reach the interlace shift as (N, T, H, W, C) and leave it so: no
+    layout copies around the op, and the same outputs and gradients as the channels-first model."""
+    torch.manual_seed(0)
+    first = create("tin_r50", 5, 8, backend="cpp", **SMALL).double().eval()  # eval: no dropout
+    last = create("tin_r50", 5, 8, backend="cpp", **SMALL).double().eval()
+    last.load_state_dict(first.state_dict())
+    last = last.to(memory_format=torch.channels_last)
+    seen = []
+    for m in last.modules():
+        if isinstance(m, TemporalInterlace):
+            m.register_forward_hook(lambda mod, args, out: seen.append((args[0], out)))
+    x = clip().double()
+    y_first, y_last = first(x), last(x)
+    torch.testing.assert_close(y_last, y_first, rtol=0, atol=1e-10)
+    assert len(seen) == 4 and all(
+        a.is_contiguous(memory_format=torch.channels_last) and o.is_contiguous(memory_format=torch.channels_last)
+        for a, o in seen
+    )
+    y_first.sum().backward()
+    y_last.sum().backward()
+    for (name, p1), p2 in zip(first.named_parameters(), last.parameters()):
+        torch.testing.assert_close(p2.grad, p1.grad, rtol=1e-7, atol=1e-9, msg=lambda m: f"{name}: {m}")
+
+
 def test_recording_offsets_and_weights():
     model = create("tin_r50", 5, 8, **SMALL)
     x = clip(n=3)

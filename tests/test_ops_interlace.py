@@ -267,19 +267,91 @@ def test_backward_is_deterministic():
             assert torch.equal(a, b)
 
 
+def channels_last_frames(x):
+    """``x[N, T, C, H, W]`` stored as ``(N, T, H, W, C)``: the 5-D view of a channels_last batch of frames."""
+    return x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+
+
+def is_channels_last_frames(t):
+    return not t.is_contiguous() and t.permute(0, 1, 3, 4, 2).is_contiguous()
+
+
+@pytest.mark.parametrize(
+    "shape,groups,shift_channels",
+    [
+        ((2, 8, 64, 7, 7), 4, 16),  # TIN layer: runs of 4 channels per pixel
+        ((2, 5, 12, 3, 4), 2, None),  # every channel shifted
+        ((1, 3, 16, 64, 81), 4, 16),  # several chunks (channels-first), pixel blocks (channels-last), partial last
+    ],
+)
+@pytest.mark.parametrize("layout", ["channels_first", "channels_last"])
+def test_cpp_layouts_match_torch_and_keep_layout(shape, groups, shift_channels, layout):
+    x = torch.randn(*shape, dtype=torch.float64)
+    if layout == "channels_last":
+        x = channels_last_frames(x)
+    offset = away_from_integers((torch.rand(shape[0], groups, dtype=torch.float64) * 2 - 1) * 2.5)
+    weight = torch.rand(shape[0], shape[1], groups, dtype=torch.float64) * 2
+    expected = _values_and_grads("torch", x.contiguous(), offset, weight, shift_channels)
+    actual = _values_and_grads("cpp", x, offset, weight, shift_channels)
+    for name, a, e in zip(["y", "grad_x", "grad_offset", "grad_weight"], actual, expected):
+        torch.testing.assert_close(a, e, rtol=0, atol=1e-9, msg=lambda m: f"{name}: {m}")
+    for out in actual[:2]:  # y and grad_x stay in x's layout: no copy back and forth around the op
+        assert is_channels_last_frames(out) == (layout == "channels_last")
+
+
+def test_cpp_channels_last_gradcheck_and_mixed_grad_layout():
+    x, offset, weight = make_inputs(n=2, t=4, c=8, h=2, w=3, groups=2)
+    inputs = [channels_last_frames(x).requires_grad_(), away_from_integers(offset).requires_grad_(),
+              weight.clone().requires_grad_()]  # fmt: skip
+    fn = lambda a, b, c: interlace_shift(a, b, c, shift_channels=4, backend="cpp")  # noqa: E731
+    assert torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-7)
+    # a channels-first grad_out for a channels-last x (autograd may hand either)
+    x_cl, x_cf = (t.detach().clone().requires_grad_() for t in (channels_last_frames(x), x))
+    grad_out = torch.randn_like(x)
+    for xi in (x_cl, x_cf):
+        interlace_shift(xi, offset, weight, shift_channels=4, backend="cpp").backward(grad_out)
+    torch.testing.assert_close(x_cl.grad, x_cf.grad, rtol=0, atol=1e-12)
+
+
+def test_into_buffer_must_have_the_layout_of_x():
+    _extension.load_cpu()
+    x, offset, weight = make_inputs(n=2, t=4, c=8, h=2, w=3, groups=2)
+    x_cl = channels_last_frames(x)
+    with pytest.raises(ValueError, match="buffer 'out' must be channels-last"):
+        torch.ops.paperlib._interlace_shift_into(x_cl, offset, weight, 4, torch.empty_like(x))
+    out = torch.empty_like(x_cl)
+    torch.ops.paperlib._interlace_shift_into(x_cl, offset, weight, 4, out)
+    torch.testing.assert_close(out, brute_force(x, offset, weight, 4), rtol=0, atol=1e-12)
+
+
+def test_opcheck_channels_last():
+    """The fake kernel gives the real kernel's strides for channels-last frames too."""
+    _extension.load_cpu()
+    x, offset, weight = make_inputs(n=2, t=4, c=8, h=2, w=2, groups=2)
+    args = (channels_last_frames(x).requires_grad_(), away_from_integers(offset).requires_grad_(),
+            weight.requires_grad_(), 4)  # fmt: skip
+    torch.library.opcheck(torch.ops.paperlib.interlace_shift.default, args)
+
+
 @requires_cuda
 @pytest.mark.cuda
 @pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-9), (torch.float32, 1e-5), (torch.bfloat16, 2e-2), (torch.float16, 2e-3)])
 @pytest.mark.parametrize("hw", [(7, 7), (8, 8), (56, 56)])  # scalar and 16-byte vector paths
-def test_cuda_matches_torch(dtype, tol, hw):
+@pytest.mark.parametrize("layout", ["channels_first", "channels_last"])
+def test_cuda_matches_torch(dtype, tol, hw, layout):
     x, offset, weight = make_inputs(n=3, t=8, c=64, h=hw[0], w=hw[1], groups=4, scale=1.9)
     offset = away_from_integers(offset)
     expected = _values_and_grads("torch", x, offset, weight, 16)
-    actual = _values_and_grads("cuda", x.cuda().to(dtype), offset.cuda().to(dtype), weight.cuda().to(dtype), 16)
+    x_dev = x.cuda().to(dtype)
+    if layout == "channels_last":
+        x_dev = channels_last_frames(x_dev)
+    actual = _values_and_grads("cuda", x_dev, offset.cuda().to(dtype), weight.cuda().to(dtype), 16)
     for a, e in zip(actual, expected):
         assert a.dtype == dtype and a.is_cuda
         scale = e.abs().max().clamp_min(1)
         assert ((a.double().cpu() - e).abs().max() / scale) < tol
+    for out in actual[:2]:
+        assert is_channels_last_frames(out) == (layout == "channels_last")
 
 
 @requires_cuda

@@ -22,7 +22,7 @@ cuda::DType kernel_dtype(at::ScalarType t) {
   }
 }
 
-cuda::Shape kernel_shape(const ShiftShape& s) { return {s.N, s.T, s.C, s.HW, s.Cs, s.G}; }
+cuda::Shape kernel_shape(const ShiftShape& s) { return {s.N, s.T, s.C, s.P(), s.Q(), s.Cs, s.G}; }
 
 void check_cuda(const at::Tensor& t, const char* name) {
   TORCH_CHECK_VALUE(t.device().is_cuda(), "interlace_shift (cuda backend): '", name,
@@ -33,10 +33,10 @@ void interlace_shift_into_cuda(const at::Tensor& x, const at::Tensor& offset, co
                                int64_t shift_channels, const at::Tensor& out) {
   const ShiftShape s = check_shift_args(x, offset, weight, shift_channels);
   check_cuda(x, "x");
-  check_buffer(out, x, "out");
+  check_buffer(out, x, "out", s.channels_last);
   if (x.numel() == 0) return;
   const c10::cuda::CUDAGuard guard(x.device());
-  const at::Tensor xc = x.contiguous(), oc = offset.contiguous(), wc = weight.contiguous();
+  const at::Tensor xc = to_layout(x, s.channels_last), oc = offset.contiguous(), wc = weight.contiguous();
   C10_CUDA_CHECK(cuda::interlace_shift_forward(kernel_dtype(x.scalar_type()), xc.const_data_ptr(),
                                                oc.const_data_ptr(), wc.const_data_ptr(), out.mutable_data_ptr(),
                                                kernel_shape(s), c10::cuda::getCurrentCUDAStream()));
@@ -47,9 +47,9 @@ void interlace_shift_backward_into_cuda(const at::Tensor& grad_out, const at::Te
                                         const at::Tensor& grad_offset, const at::Tensor& grad_weight) {
   const ShiftShape s = check_shift_args(x, offset, weight, shift_channels);
   check_cuda(x, "x");
-  if (check_backward_args(grad_out, x, grad_x, offset, grad_offset, weight, grad_weight)) return;
+  if (check_backward_args(grad_out, x, grad_x, offset, grad_offset, weight, grad_weight, s)) return;
   const c10::cuda::CUDAGuard guard(x.device());
-  const at::Tensor gc = grad_out.contiguous().to(x.scalar_type()), xc = x.contiguous(),
+  const at::Tensor gc = to_layout(grad_out.to(x.scalar_type()), s.channels_last), xc = to_layout(x, s.channels_last),
                    oc = offset.contiguous(), wc = weight.contiguous();
   const cuda::DType dtype = kernel_dtype(x.scalar_type());
   const cuda::Shape shape = kernel_shape(s);

@@ -1,7 +1,8 @@
 // CUDA kernels of the temporal interlace shift. Same maths as cpu/interlace_shift_kernel.cpp.
 //
-// Blocks are laid out per (n, g) "slab": for a fixed (n, t) the Cs/G channels of group g are Cs/G*HW
-// contiguous elements, so a thread owns V consecutive elements of the slab (one 16-byte vector when the
+// Blocks are laid out per (n, g) "slab": for a fixed (n, t) the Cs/G channels of group g are P runs of
+// L = Cs/G*Q contiguous elements (one run of Cs/G*HW channels-first; HW runs of Cs/G channels-last, see
+// interlace_shift_kernel.h), so a thread owns V consecutive elements of a run (one 16-byte vector when the
 // layout allows) and walks t (forward) or the source frame tau (backward) in registers. Each input element
 // is loaded once: the frame that is "t-k-1" at step t was "t-k" at step t-1. All index arithmetic is int64.
 // Backward reduces the offset/weight gradients with warp shuffles into a per-warp shared-memory row,
@@ -68,6 +69,14 @@ __device__ __forceinline__ int64_t clamped_floor(A b, int64_t T) {
   return static_cast<int64_t>(k < -bound ? -bound : (k > bound ? bound : k));
 }
 
+// Elements of group g in one frame (P runs of L), and where element e of them lies in the frame.
+__host__ __device__ __forceinline__ int64_t run_length(const Shape& s) { return s.Cs / s.G * s.Q; }
+__host__ __device__ __forceinline__ int64_t slab_size(const Shape& s) { return s.P * run_length(s); }
+__device__ __forceinline__ int64_t slab_offset(const Shape& s, int64_t g, int64_t e) {
+  const int64_t L = run_length(s);
+  return (e / L) * (s.C * s.Q) + g * L + e % L;
+}
+
 template <typename T, int V>
 __global__ void __launch_bounds__(kThreads)
     forward_kernel(const T* __restrict__ x, const T* __restrict__ offset, const T* __restrict__ weight,
@@ -75,14 +84,13 @@ __global__ void __launch_bounds__(kThreads)
   using A = typename Acc<T>::type;
   const int64_t ng = blockIdx.x / chunks, chunk = blockIdx.x % chunks;
   const int64_t n = ng / s.G, g = ng % s.G;
-  const int64_t slab = s.Cs / s.G * s.HW;  // elements of one group in one frame
-  const int64_t e = (chunk * kThreads + threadIdx.x) * V;
-  if (e >= slab) return;
+  const int64_t e = (chunk * kThreads + threadIdx.x) * V;  // V divides L: a vector never straddles runs
+  if (e >= slab_size(s)) return;
   const A b = to_acc(offset[ng]);
   const A f = b - floor(b), one_minus_f = A(1) - f;
   const int64_t k = clamped_floor(b, s.T);
-  const int64_t frame = s.C * s.HW;  // stride between frames
-  const int64_t base = n * s.T * frame + g * slab + e;
+  const int64_t frame = s.P * s.C * s.Q;  // stride between frames
+  const int64_t base = n * s.T * frame + slab_offset(s, g, e);
   A cur[V], prev[V], out[V];
   load_or_zero<T, V>(cur, x + base + (-k - 1) * frame, -k - 1 >= 0 && -k - 1 < s.T);
   for (int64_t t = 0; t < s.T; ++t) {
@@ -118,14 +126,13 @@ __global__ void __launch_bounds__(kThreads)
 
   const int64_t ng = blockIdx.x / chunks, chunk = blockIdx.x % chunks;
   const int64_t n = ng / s.G, g = ng % s.G;
-  const int64_t slab = s.Cs / s.G * s.HW;
   const int64_t e = (chunk * kThreads + threadIdx.x) * V;
-  const bool active = e < slab;  // inactive threads still join the reductions with zeros
+  const bool active = e < slab_size(s);  // inactive threads still join the reductions with zeros
   const A b = to_acc(offset[ng]);
   const A f = b - floor(b), one_minus_f = A(1) - f;
   const int64_t k = clamped_floor(b, s.T);
-  const int64_t frame = s.C * s.HW;
-  const int64_t base = n * s.T * frame + g * slab + (active ? e : 0);
+  const int64_t frame = s.P * s.C * s.Q;
+  const int64_t base = n * s.T * frame + slab_offset(s, g, active ? e : 0);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   A* row = warp_rows + warp * slots;
 
@@ -190,8 +197,7 @@ __global__ void reduce_partials_kernel(const typename Acc<T>::type* __restrict__
 template <typename T>
 int vector_width(const Shape& s, std::initializer_list<const void*> ptrs) {
   constexpr int V = 16 / sizeof(T);
-  const int64_t slab = s.Cs / s.G * s.HW;
-  if (slab % V != 0 || (s.C * s.HW) % V != 0) return 1;
+  if (run_length(s) % V != 0 || (s.C * s.Q) % V != 0) return 1;  // vectors inside runs, runs 16-byte aligned
   for (const void* p : ptrs)
     if (reinterpret_cast<uintptr_t>(p) % 16 != 0) return 1;
   return V;
@@ -199,17 +205,16 @@ int vector_width(const Shape& s, std::initializer_list<const void*> ptrs) {
 
 template <typename T>
 int64_t num_chunks(const Shape& s, int vec) {
-  const int64_t slab = s.Cs / s.G * s.HW;
-  return (slab / vec + kThreads - 1) / kThreads;
+  return (slab_size(s) / vec + kThreads - 1) / kThreads;
 }
 
-// Channels [Cs, C) of every frame: one strided device copy.
+// Channels [Cs, C) of every (n, t, p): one strided device copy.
 cudaError_t copy_passthrough(const void* src, void* dst, size_t elem, const Shape& s, cudaStream_t stream) {
   if (s.Cs == s.C) return cudaSuccess;
-  const size_t pitch = static_cast<size_t>(s.C * s.HW) * elem;
-  const size_t skip = static_cast<size_t>(s.Cs * s.HW) * elem;
+  const size_t pitch = static_cast<size_t>(s.C * s.Q) * elem;
+  const size_t skip = static_cast<size_t>(s.Cs * s.Q) * elem;
   return cudaMemcpy2DAsync(static_cast<char*>(dst) + skip, pitch, static_cast<const char*>(src) + skip, pitch,
-                           static_cast<size_t>((s.C - s.Cs) * s.HW) * elem, static_cast<size_t>(s.N * s.T),
+                           static_cast<size_t>((s.C - s.Cs) * s.Q) * elem, static_cast<size_t>(s.N * s.T * s.P),
                            cudaMemcpyDeviceToDevice, stream);
 }
 
@@ -274,8 +279,7 @@ cudaError_t interlace_shift_forward(DType dtype, const void* x, const void* offs
 
 size_t interlace_shift_backward_workspace_bytes(DType dtype, const Shape& s) {
   // Upper bound: the scalar (V = 1) layout has the most chunks.
-  const int64_t slab = s.Cs / s.G * s.HW;
-  const int64_t chunks = (slab + kThreads - 1) / kThreads;
+  const int64_t chunks = (slab_size(s) + kThreads - 1) / kThreads;
   const size_t acc = dtype == DType::kFloat64 ? sizeof(double) : sizeof(float);
   return acc * static_cast<size_t>(s.N * s.G * chunks * (s.T + 1));
 }

@@ -11,9 +11,11 @@ namespace cuda {
 
 enum class DType { kFloat32, kFloat64, kFloat16, kBFloat16 };
 
-// Contiguous (N, T, C, HW) input; the first Cs channels are shifted in G groups of Cs / G channels.
+// Dense (N, T, C, H, W) input in one of two layouts, both described by (P, Q): element (n, t, p, c, q) is at
+// ((n*T + t)*P + p)*C*Q + c*Q + q; channels-first (N, T, C, HW): P = 1, Q = HW; channels-last frames
+// (N, T, HW, C): P = HW, Q = 1. The first Cs channels are shifted in G groups of Cs / G channels.
 struct Shape {
-  int64_t N, T, C, HW, Cs, G;
+  int64_t N, T, C, P, Q, Cs, G;
 };
 
 // Forward: y = interlace_shift(x, offset (N, G), weight (N, T, G)).
@@ -23,7 +25,7 @@ cudaError_t interlace_shift_forward(DType dtype, const void* x, const void* offs
 // Bytes of device scratch memory the backward needs (per-block partial sums).
 size_t interlace_shift_backward_workspace_bytes(DType dtype, const Shape& s);
 
-// Backward: grad_x (N, T, C, HW), grad_offset (N, G), grad_weight (N, T, G) from grad_out.
+// Backward: grad_x (x's layout), grad_offset (N, G), grad_weight (N, T, G) from grad_out.
 cudaError_t interlace_shift_backward(DType dtype, const void* grad_out, const void* x, const void* offset,
                                      const void* weight, void* grad_x, void* grad_offset, void* grad_weight,
                                      void* workspace, const Shape& s, cudaStream_t stream);

@@ -5,6 +5,9 @@ tensor of the same size into a preallocated one (the attainable bandwidth on thi
 follow ``../shared/reference/shift-performance.md``: the forward reads x and writes y (``2·E·b``); the
 backward reads grad_y, writes grad_x and reads the shifted quarter of x (``(2·E + E_s)·b``), E = N·T·C·H·W.
 
+Layouts: ``channels_first`` (``(N, T, C, H, W)`` contiguous, what the models run by default) and
+``channels_last`` (``(N, T, H, W, C)`` in memory: the frames of a ``channels_last`` model), same shapes.
+
 Backends: ``torch`` (pure PyTorch), ``cpp``/``cuda`` (the kernels through the op, which allocates its
 outputs), and ``cpp[out]``/``cuda[out]`` (the same kernels writing into preallocated buffers, i.e. the
 kernel alone without the allocator's page faults, comparable to the preallocated ``copy_``).
@@ -27,6 +30,7 @@ from .timing import Timer
 # conv1 input of the first and of the repeated bottlenecks of each ResNet-50 stage: (channels, side).
 # TIN shifts a quarter of those channels (shift_div = 4) in 4 groups.
 RESNET50_SHAPES = {"layer1": (256, 56), "layer2": (512, 28), "layer3": (1024, 14), "layer4": (2048, 7)}
+LAYOUTS = ["channels_first", "channels_last"]
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16, "float64": torch.float64}
 
 
@@ -44,6 +48,7 @@ class Record:
     layer: str
     shift_channels: int
     copy_gbytes_per_s: float
+    layout: str = "channels_first"
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -58,21 +63,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layers", nargs="+", default=list(RESNET50_SHAPES), choices=list(RESNET50_SHAPES))
     parser.add_argument("--batch", type=int, default=8, help="videos N")
     parser.add_argument("--frames", type=int, default=8, help="frames T")
+    parser.add_argument("--layout", nargs="+", default=["channels_first"], choices=LAYOUTS,
+                        help="memory layouts of x (default channels_first)")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds of timing per measurement")
     parser.add_argument("--json", default=None, help="write the records (and machine facts) to this file")
 
 
-def _inputs(shape, dtype, device):
+def _inputs(shape, dtype, device, layout="channels_first"):
     n, t, c, h, w = shape
     x = torch.randn(shape, device=device).to(dtype)
+    if layout == "channels_last":
+        x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
     offset = ((torch.rand(n, 4, device=device) * 2 - 1) * 1.9).to(dtype)  # TIN's range is (-2, 2)
     weight = (torch.rand(n, t, 4, device=device) * 2).to(dtype)
     return x, offset, weight
 
 
-def bench_shape(timer, layer, shape, shift_channels, dtype, device, backends) -> list[Record]:
-    x, offset, weight = _inputs(shape, dtype, device)
-    grad = torch.randn_like(x)
+def bench_shape(timer, layer, shape, shift_channels, dtype, device, backends, layout="channels_first") -> list[Record]:
+    x, offset, weight = _inputs(shape, dtype, device, layout)
+    grad = torch.randn_like(x)  # same strides as x
     elements, elem_bytes = x.numel(), x.element_size()
     bytes_by_pass = {
         "forward": 2 * elements * elem_bytes,
@@ -112,7 +121,7 @@ def bench_shape(timer, layer, shape, shift_channels, dtype, device, backends) ->
             backend=name, pass_=pass_, shape=list(shape), dtype=str(dtype).removeprefix("torch."),
             device=device.type, seconds=s, gbytes_per_s=bw / 1e9, frac_copy=bw / copy_bw,
             speedup_vs_torch=(base / s) if base else None, layer=layer, shift_channels=shift_channels,
-            copy_gbytes_per_s=copy_bw / 1e9,
+            copy_gbytes_per_s=copy_bw / 1e9, layout=layout,
         ))  # fmt: skip
     return records
 
@@ -138,17 +147,18 @@ def machine_facts(device: torch.device) -> dict:
 
 
 def format_table(records: list[Record]) -> str:
-    head = f"{'layer':7} {'dtype':9} {'pass':17} {'backend':10} {'ms':>9} {'GB/s':>8} {'of copy':>8} {'vs torch':>9}"
+    head = f"{'layer':7} {'layout':14} {'dtype':9} {'pass':17} {'backend':10} {'ms':>9} {'GB/s':>8} {'of copy':>8} {'vs torch':>9}"
     lines = [head, "-" * len(head)]
     for r in records:
         speed = f"{r.speedup_vs_torch:8.1f}x" if r.speedup_vs_torch else f"{'-':>9}"
-        lines.append(f"{r.layer:7} {r.dtype:9} {r.pass_:17} {r.backend:10} {r.seconds * 1e3:9.2f} "
+        lines.append(f"{r.layer:7} {r.layout:14} {r.dtype:9} {r.pass_:17} {r.backend:10} {r.seconds * 1e3:9.2f} "
                      f"{r.gbytes_per_s:8.1f} {r.frac_copy:8.2f} {speed}")  # fmt: skip
     return "\n".join(lines)
 
 
 def measure(device: str | torch.device = "cpu", dtypes: list[str] | None = None, layers: list[str] | None = None,
-            batch: int = 8, frames: int = 8, budget: float = 1.0, verbose: bool = False) -> list[Record]:
+            batch: int = 8, frames: int = 8, budget: float = 1.0, verbose: bool = False,
+            layouts: list[str] | None = None) -> list[Record]:
     """Time every available backend of ``device`` at the given ResNet-50 layer shapes, side by side."""
     device = torch.device(device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -163,10 +173,10 @@ def measure(device: str | torch.device = "cpu", dtypes: list[str] | None = None,
     timer = Timer(device, budget_s=budget)
     records: list[Record] = []
     for dtype_name in dtypes:
-        for layer in layers or list(RESNET50_SHAPES):
+        for layer, layout in [(la, lo) for la in layers or list(RESNET50_SHAPES) for lo in layouts or LAYOUTS[:1]]:
             channels, side = RESNET50_SHAPES[layer]
             shape = (batch, frames, channels, side, side)
-            new = bench_shape(timer, layer, shape, channels // 4, DTYPES[dtype_name], device, backends)
+            new = bench_shape(timer, layer, shape, channels // 4, DTYPES[dtype_name], device, backends, layout)
             if verbose:
                 print(format_table(new), flush=True)
             records += new
@@ -175,7 +185,8 @@ def measure(device: str | torch.device = "cpu", dtypes: list[str] | None = None,
 
 def run(args: argparse.Namespace) -> int:
     try:
-        records = measure(args.device, args.dtype, args.layers, args.batch, args.frames, args.budget, verbose=True)
+        records = measure(args.device, args.dtype, args.layers, args.batch, args.frames, args.budget, verbose=True,
+                          layouts=args.layout)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
     if args.json:

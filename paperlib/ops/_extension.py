@@ -131,6 +131,20 @@ def load_cuda(verbose: bool = False) -> None:
     _load("cuda", verbose)
 
 
+def is_channels_last_frames(x: torch.Tensor) -> bool:
+    """Whether ``x[N, T, C, H, W]`` is laid out as ``(N, T, H, W, C)`` in memory (the 5-D view of a
+    ``channels_last`` batch of frames) and not also contiguous: the kernels then keep that layout."""
+    return x.dim() == 5 and not x.is_contiguous() and x.permute(0, 1, 3, 4, 2).is_contiguous()
+
+
+def empty_like_layout(x: torch.Tensor) -> torch.Tensor:
+    """An uninitialised tensor like ``x``, in the layout the kernels write (contiguous or channels-last frames)."""
+    if not is_channels_last_frames(x):
+        return torch.empty_like(x, memory_format=torch.contiguous_format)
+    n, t, c, h, w = x.shape
+    return x.new_empty((n, t, h, w, c)).permute(0, 1, 4, 2, 3)
+
+
 def _register_python_parts() -> None:
     """Autograd formula and fake kernels of the ``paperlib::`` ops (once, after the library is loaded)."""
 
@@ -148,9 +162,9 @@ def _register_python_parts() -> None:
 
     @torch.library.register_fake("paperlib::interlace_shift")
     def _(x, offset, weight, shift_channels):
-        return torch.empty_like(x, memory_format=torch.contiguous_format)
+        return empty_like_layout(x)
 
     @torch.library.register_fake("paperlib::_interlace_shift_backward")
     def _(grad_out, x, offset, weight, shift_channels):
         like = lambda t: torch.empty_like(t, memory_format=torch.contiguous_format)  # noqa: E731
-        return like(x), like(offset), like(weight)
+        return empty_like_layout(x), like(offset), like(weight)
