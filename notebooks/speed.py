@@ -58,7 +58,9 @@ RESULTS = Path("..") / "benchmarks" / "results"
 # so it can go no faster than copying the tensor. Each benchmark times every backend **and** a `copy_` of the
 # same tensor in the same run; "of copy" is the backend's bandwidth as a fraction of that copy (1.0 = at the
 # roofline). `cpp[out]`/`cuda[out]` write into preallocated buffers (the kernel alone); `cpp`/`cuda` are the
-# op as autograd runs it, allocating its output.
+# op as autograd runs it, allocating its output. Where a file has both layouts, `channels_last` rows are the
+# frames of a `channels_last` model (`(N, T, H, W, C)` in memory), which the kernels read and write as they
+# are; the figure shows the channels-first rows.
 
 # %%
 shift_files = sorted(RESULTS.glob("shift_*.json"))
@@ -67,6 +69,7 @@ for path in shift_files:
     payload = json.loads(path.read_text())
     for record in payload["records"]:
         rows.append({"file": path.name, "device": f"{payload['machine']['device_name']} ({record['device']})",
+                     "layout": record.get("layout", "channels_first"),
                      **{k: record[k] for k in ("layer", "dtype", "pass", "backend", "seconds", "gbytes_per_s",
                                                "frac_copy", "speedup_vs_torch")}})  # fmt: skip
 shift = pd.DataFrame(rows)
@@ -76,11 +79,12 @@ if not any("cuda" in d for d in devices):
     print("No GPU result is committed yet: reproduce/gpu_check.sh writes one on a GPU machine.")
 layer1 = shift[(shift["layer"] == "layer1") & (shift["dtype"] == "float32")]
 layer1.assign(ms=layer1["seconds"] * 1e3).pivot_table(
-    index=["device", "backend"], columns="pass", values=["ms", "frac_copy"]).round(3)
+    index=["device", "layout", "backend"], columns="pass", values=["ms", "frac_copy"]).round(3)
 
 # %%
-grid = sns.catplot(data=shift[shift["pass"] != "forward+backward"], x="layer", y="frac_copy", hue="backend",
-                   col="pass", row="device", kind="bar", height=3.2, aspect=1.3)  # fmt: skip
+per_pass = shift[(shift["pass"] != "forward+backward") & (shift["layout"] == "channels_first")]
+grid = sns.catplot(data=per_pass, x="layer", y="frac_copy", hue="backend", col="pass", row="device", kind="bar",
+                   height=3.2, aspect=1.3)  # fmt: skip
 grid.set_axis_labels("ResNet-50 stage", "fraction of copy bandwidth")
 for ax in grid.axes.flat:
     ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
