@@ -3,6 +3,11 @@
 Reports every problem with its line number (malformed line, missing folder or video, fewer frames than the
 list says or than a clip needs, a label outside the class range, a video that does not decode) and exits
 with status 1 if there is any, so a wrong path fails here, loudly, instead of hanging a training run.
+
+With ``--dataset NAME`` it then compares the list's entry and class counts with the dataset's published ones
+(:mod:`paperlib.data.prepare.expected`; the split is the list's file name, e.g. ``val_split1``, unless
+``--split`` says otherwise): an incomplete copy, or class counts that differ, is a problem (status 1), except
+that a Kinetics copy, which always misses videos taken down from YouTube, only gets a warning.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .lists import ListFormatError, decoded_lines, parse_line, read_class_names
+from .prepare.expected import EXPECTED, completeness
 from .sources import FrameFolder, FrameReadError, VideoFile
 
 
@@ -71,6 +77,18 @@ def check_list(list_file: str | os.PathLike, root: str | os.PathLike, source: st
     return sorted(problems, key=lambda p: p.line)
 
 
+def list_counts(list_file: str | os.PathLike) -> tuple[int, int]:
+    """Entries and distinct labels of a list's well-formed lines."""
+    entries, labels = 0, set()
+    for number, text in decoded_lines(list_file, errors=[]):
+        try:
+            labels.update(parse_line(text, str(list_file), number).labels)
+        except ListFormatError:
+            continue
+        entries += 1
+    return entries, len(labels)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m paperlib.data.check", description=__doc__)
     parser.add_argument("list_file")
@@ -81,7 +99,17 @@ def main(argv: list[str] | None = None) -> int:
     classes.add_argument("--num-classes", type=int, default=None)
     classes.add_argument("--categories", default=None, help="class-name file (one per line) giving the class count")
     parser.add_argument("--min-frames", type=int, default=1, help="frames a clip needs, e.g. 8 or 16")
+    parser.add_argument("--dataset", choices=sorted(EXPECTED), default=None,
+                        help="also compare the entry and class counts with the dataset's published ones")  # fmt: skip
+    parser.add_argument("--split", default=None, help="with --dataset: which split the list is (default: its file name)")
     args = parser.parse_args(argv)
+    if args.split is not None and args.dataset is None:
+        parser.error("--split needs --dataset")
+    split = args.split or Path(args.list_file).stem
+    if args.dataset is not None and split not in EXPECTED[args.dataset].videos:
+        known = ", ".join(EXPECTED[args.dataset].videos)
+        print(f"error: {args.dataset} has no split {split!r} (its splits: {known}); say which with --split", file=sys.stderr)
+        return 2
     num_classes = len(read_class_names(args.categories)) if args.categories else args.num_classes
     try:
         problems = check_list(args.list_file, args.root, args.source, args.template, num_classes, args.min_frames)
@@ -92,7 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.list_file}:{problem}")
     total = len(decoded_lines(args.list_file, errors=[]))
     print(f"{args.list_file}: {total} entries, {len(problems)} problem(s)")
-    return 1 if problems else 0
+    status = 1 if problems else 0
+    if args.dataset is not None:
+        report = completeness(args.dataset, split, *list_counts(args.list_file))
+        print(report.message)
+        if report.note:
+            print(f"note: {report.note}")
+        status = 1 if report.problem else status
+    return status
 
 
 if __name__ == "__main__":

@@ -76,3 +76,47 @@ def test_mmit_annotations(tmp_path, categories, train, match):
     with pytest.raises((ListFormatError, FileNotFoundError), match=match):
         RECIPES["mmit"](tmp_path)
     assert not (tmp_path / "category.txt").exists()
+
+
+def _one_frame(path):
+    path.parent.mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(path)
+
+
+def _write(root, files):
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+_UCF = {"ucfTrainTestlist/classInd.txt": "1 Archery\n", "ucfTrainTestlist/trainlist01.txt": "Archery/v_Archery_g01_c01.avi 1\n",
+        "ucfTrainTestlist/testlist01.txt": "Archery/v_Archery_g01_c01.avi\n"}  # fmt: skip
+_MIT = {"moments_categories.txt": "bouncing,0\n", "trainingSet.csv": "bouncing/x.mp4,bouncing,3,0\n",
+        "validationSet.csv": "bouncing/x.mp4,bouncing,3,0\n"}  # fmt: skip
+
+
+@pytest.mark.parametrize("recipe, media, files, match", [
+    ("ucf101", "UCF-101/Archery/v_Archery_g01_c01/img_00001.jpg", {**_UCF, "ucfTrainTestlist/classInd.txt": ""}, "classInd.txt"),
+    ("ucf101", "UCF-101/Archery/v_Archery_g01_c01/img_00001.jpg", {**_UCF, "ucfTrainTestlist/classInd.txt": "first Archery\n"}, r"classInd.txt:1"),
+    ("ucf101", "UCF-101/Archery/v_Archery_g01_c01/img_00001.jpg", {**_UCF, "ucfTrainTestlist/trainlist01.txt": "Archery/v_Archery_g01_c01.avi\n"}, r"trainlist01.txt:1"),
+    ("ucf101", "UCF-101/Archery/v_Archery_g01_c01/img_00001.jpg", {**_UCF, "ucfTrainTestlist/testlist01.txt": "v_Archery_g01_c01.avi\n"}, r"testlist01.txt:1"),
+    ("hmdb51", "hmdb51/golf/swing/img_00001.jpg", {"testTrainMulti_7030_splits/golf_test_split1.txt": "swing.avi one\n"}, r"golf_test_split1.txt:1"),
+    ("hmdb51", "hmdb51/golf/swing/img_00001.jpg", {"testTrainMulti_7030_splits/golf_test_split2.txt": "swing.avi 1\n"}, r"_test_split1.txt"),
+    ("jester", "20bn-jester-v1/7/00001.jpg", {"jester-v1-labels.csv": "", "jester-v1-train.csv": "7;Thumb Up\n"}, "jester-v1-labels.csv"),
+    ("jester", "20bn-jester-v1/7/00001.jpg", {"jester-v1-labels.csv": "Thumb Up\n", "jester-v1-train.csv": "7,Thumb Up\n"}, r"jester-v1-train.csv:1"),
+    ("mit", "training/bouncing/x/img_00001.jpg", {**_MIT, "moments_categories.txt": ""}, "moments_categories.txt"),
+    ("mit", "training/bouncing/x/img_00001.jpg", {**_MIT, "trainingSet.csv": "bouncing/x.mp4\n"}, r"trainingSet.csv:1"),
+    ("mit", "training/bouncing/x/img_00001.jpg", {**_MIT, "trainingSet.csv": "bouncing/x.mp4,flying,3,0\n"}, r"trainingSet.csv:1"),
+])  # fmt: skip
+def test_ucf101_hmdb51_jester_mit_annotations(tmp_path, recipe, media, files, match):
+    _one_frame(tmp_path / media)  # the first line's video exists, so only the annotation files can be wrong
+    _write(tmp_path, files)
+    with pytest.raises((ListFormatError, FileNotFoundError), match=match):
+        RECIPES[recipe](tmp_path)
+    assert not (tmp_path / "category.txt").exists()
+
+
+def test_every_recipe_is_covered():
+    """A new recipe gets bad-annotation cases here (the Kinetics versions share one recipe)."""
+    covered = {"sthv1", "sthv2", "kinetics", "mmit", "ucf101", "hmdb51", "jester", "mit"}
+    assert {name for name, recipe in RECIPES.items() if recipe is not RECIPES["kinetics"]} | {"kinetics"} == covered

@@ -1,5 +1,6 @@
 """What the recipes share: frame counting whose failure names the annotation line that pointed at the file,
-and writing the outputs only once every split has been read (a bad line leaves nothing half-written)."""
+finding a video's file or frame folder, and writing the outputs only once every split has been read (a bad line
+leaves nothing half-written)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 from ..lists import VideoRecord, write_class_names, write_list
 from ..sources import FrameFolder, FrameReadError, VideoFile
 
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi")
+
 
 def count_frames(source: FrameFolder | VideoFile, path: Path, where: str) -> int:
     """Frames in ``path``; on error, a :class:`FrameReadError` prefixed with ``where`` (``file:line``)."""
@@ -15,6 +18,17 @@ def count_frames(source: FrameFolder | VideoFile, path: Path, where: str) -> int
         return source.count(path)
     except FrameReadError as exc:
         raise FrameReadError(f"{where}: {exc}") from None
+
+
+def find_media(base: Path, frames: FrameFolder, video: VideoFile,
+               preferred: str = "") -> tuple[Path, FrameFolder | VideoFile] | None:  # fmt: skip
+    """The video ``base<suffix>`` (``preferred`` first, then :data:`VIDEO_SUFFIXES`) or else the frame folder
+    ``base``, with the source that reads it; ``None`` if there is neither."""
+    for suffix in dict.fromkeys((preferred, *VIDEO_SUFFIXES) if preferred else VIDEO_SUFFIXES):
+        path = base.with_name(base.name + suffix)
+        if path.is_file():
+            return path, video
+    return (base, frames) if base.is_dir() else None
 
 
 def write_outputs(out: Path, names: list[str], lists: dict[str, list[VideoRecord]]) -> dict[str, Path]:
