@@ -20,4 +20,5 @@ CHAPTERS = (
     Chapter("mmit_single", "Multi-Moments in Time: single models"),
     Chapter("mmit_ensemble", "Multi-Moments in Time: the ensemble", after=("mmit_single",)),
     Chapter("speed", "Speed: the shift op and the models"),
+    Chapter("model_zoo", "Model zoo: published checkpoints, and ours", after=("table1", "mmit_single")),
 )
