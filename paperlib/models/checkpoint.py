@@ -1,4 +1,30 @@
-"""Checkpoints: ours, and the peers' formats (official TIN/TSM, X-Temporal, MMAction2, torchvision).
+"""Checkpoints: ours, and the peers' formats, converted by key renames to paperlib's names.
+
+Formats (:func:`detect_format` picks one from the keys; the rules are in ``_FORMATS``):
+
+- ``paperlib/torchvision``: ours (``save_checkpoint``) and torchvision's; keys used as they are.
+- ``official TIN/TSM``: deepcs233/TIN, mit-han-lab/temporal-shift-module and X-Temporal's TSN wrapper.
+- ``mmaction2``: open-mmlab/mmaction2 Recognizer2D (ResNet / ResNetTSM / ResNetTIN, TSN/TSM head).
+- ``pytorchvideo resnet``: PyTorchVideo ``create_resnet`` without ``stage1_pool`` (hub ``slow_r50``, model zoo
+  ``SLOW_4x16_R50``/``SLOW_8x8_R50``): ``blocks.0`` stem, ``blocks.1-4`` stages, ``blocks.5.proj`` head.
+- ``pytorchvideo resnet (stage1 pool)``: the same with the time max-pool after res2 (hub ``i3d_r50``, zoo
+  ``I3D_8x8_R50``), which shifts res3-res5 to ``blocks.3-5`` and the head to ``blocks.6.proj``.
+- ``pytorchvideo slowfast``: PyTorchVideo ``create_slowfast`` (hub ``slowfast_r50``, zoo ``SLOWFAST_4x16_R50``
+  and ``SLOWFAST_8x8_R50``): ``blocks.N.multipathway_blocks.{0,1}``, ``blocks.N.multipathway_fusion``,
+  ``blocks.6.proj``. PySlowFast's PTV wrappers (``PTVResNet``/``PTVSlowFast``) add a ``model.`` prefix, dropped.
+- ``pyslowfast resnet``: facebookresearch/SlowFast ``ResNet`` (ARCH slow / i3d; ``s1.pathway0_stem``,
+  ``s2.pathway0_res0.branch2.a``/``a_bn``, ``branch1``/``branch1_bn``, ``head.projection``).
+- ``pyslowfast slowfast``: facebookresearch/SlowFast ``SlowFast`` (``pathway0``/``pathway1``, ``s1_fuse.conv_f2s``
+  ... ``s4_fuse``). Both PySlowFast formats come as ``{"model_state": ...}`` (``.pyth`` files).
+
+Architecture notes for the 3D formats: weights and buffers map one to one, but the heads differ outside the
+weights. PyTorchVideo and PySlowFast average-pool with a fixed kernel (``T x 7 x 7`` for 224² training crops)
+and then average the classifier over what is left; we pool globally. The two agree exactly when the last feature
+map is that size (224² input and the trained clip length); at 256² (their 3-crop test) theirs averages four
+overlapping 7×7 windows instead of the whole 8×8 map. PySlowFast's head also applies softmax in eval mode (we
+return logits), and both peers feed SlowFast's slow pathway with ``linspace``-picked frames where we take
+``x[:, :, ::alpha]``. PySlowFast's Caffe2 ``.pkl`` model zoo files (``{"blobs": numpy arrays}``, Caffe2 names) are
+not supported: they are plain pickles that ``weights_only=True`` refuses, with other key names.
 
 Loading is strict by default: a checkpoint that does not fit the model raises :class:`CheckpointMismatchError`
 listing the missing, unexpected and wrong-shape keys, instead of the silent ``strict=False`` that lets a
@@ -48,7 +74,75 @@ _MMACTION2 = [  # open-mmlab/mmaction2 Recognizer2D with ResNet / ResNetTSM / Re
     (r"\.downsample\.conv\.", ".downsample.0."),
     (r"\.downsample\.bn\.", ".downsample.1."),
 ]
-_FORMATS = {"official TIN/TSM": _OFFICIAL_TSN_FAMILY, "mmaction2": _MMACTION2, "paperlib/torchvision": []}
+
+# 3D models. Inside a bottleneck both peers use their own names for the same convs and BNs.
+_PTV_BLOCK = [
+    (r"\.branch1_conv\.", ".shortcut.0."),
+    (r"\.branch1_norm\.", ".shortcut.1."),
+    (r"\.branch2\.conv_([abc])\.", r".conv_\1."),
+    (r"\.branch2\.norm_([abc])\.", r".bn_\1."),
+]
+_PYSLOWFAST_BLOCK = [
+    (r"\.branch1\.", ".shortcut.0."),
+    (r"\.branch1_bn\.", ".shortcut.1."),
+    (r"\.branch2\.([abc])\.", r".conv_\1."),
+    (r"\.branch2\.([abc])_bn\.", r".bn_\1."),
+]
+
+
+def _ptv_resnet(stage_blocks: tuple[int, ...], head_block: int) -> list[tuple[str, str]]:
+    """pytorchvideo/models/resnet.py ``create_resnet``: ``Net(blocks=[stem, stage x4 (+ a parameter-free
+    stage1 pool after the first), head])``."""
+    return [
+        (r"^model\.(?=blocks\.)", ""),  # PySlowFast's PTVResNet wrapper (self.model = create_resnet(...))
+        (r"^blocks\.0\.conv\.", "stem.conv."),
+        (r"^blocks\.0\.norm\.", "stem.bn."),
+        *[(rf"^blocks\.{b}\.res_blocks\.(\d+)\.", rf"layer{i + 1}.\1.") for i, b in enumerate(stage_blocks)],
+        *_PTV_BLOCK,
+        (rf"^blocks\.{head_block}\.proj\.", "fc."),
+    ]
+
+
+_PTV_SLOWFAST = [  # pytorchvideo/models/slowfast.py create_slowfast: blocks 0-4 MultiPathWayWithFuse, 5 pool, 6 head
+    (r"^model\.(?=blocks\.)", ""),  # PySlowFast's PTVSlowFast wrapper
+    (r"^blocks\.0\.multipathway_blocks\.0\.conv\.", "slow_stem.conv."),
+    (r"^blocks\.0\.multipathway_blocks\.0\.norm\.", "slow_stem.bn."),
+    (r"^blocks\.0\.multipathway_blocks\.1\.conv\.", "fast_stem.conv."),
+    (r"^blocks\.0\.multipathway_blocks\.1\.norm\.", "fast_stem.bn."),
+    *[(rf"^blocks\.{i + 1}\.multipathway_blocks\.{p}\.res_blocks\.(\d+)\.", rf"{side}_layers.{i}.\1.")
+      for i in range(4) for p, side in enumerate(("slow", "fast"))],
+    (r"^blocks\.([0-3])\.multipathway_fusion\.conv_fast_to_slow\.", r"fusions.\1.conv."),
+    (r"^blocks\.([0-3])\.multipathway_fusion\.norm\.", r"fusions.\1.bn."),
+    *_PTV_BLOCK,
+    (r"^blocks\.6\.proj\.", "fc."),
+]  # fmt: skip
+_PYSLOWFAST_RESNET = [  # slowfast/models/video_model_builder.py ResNet: s1 stem, s2-s5 ResStage, head
+    (r"^s1\.(?:pathway|s)0_stem\.", "stem."),  # s0_stem: the name in an older stem_helper.py
+    *[(rf"^s{i + 2}\.pathway0_res(\d+)\.", rf"layer{i + 1}.\1.") for i in range(4)],
+    *_PYSLOWFAST_BLOCK,
+    (r"^head\.projection\.", "fc."),
+]
+_PYSLOWFAST_SLOWFAST = [  # video_model_builder.py SlowFast: pathway0 slow, pathway1 fast, s1_fuse ... s4_fuse
+    (r"^s1\.(?:pathway|s)0_stem\.", "slow_stem."),
+    (r"^s1\.(?:pathway|s)1_stem\.", "fast_stem."),
+    *[(rf"^s{i + 2}\.pathway{p}_res(\d+)\.", rf"{side}_layers.{i}.\1.")
+      for i in range(4) for p, side in enumerate(("slow", "fast"))],
+    *[(rf"^s{i + 1}_fuse\.conv_f2s\.", f"fusions.{i}.conv.") for i in range(4)],
+    *[(rf"^s{i + 1}_fuse\.bn\.", f"fusions.{i}.bn.") for i in range(4)],
+    *_PYSLOWFAST_BLOCK,
+    (r"^head\.projection\.", "fc."),
+]  # fmt: skip
+
+_FORMATS = {
+    "official TIN/TSM": _OFFICIAL_TSN_FAMILY,
+    "mmaction2": _MMACTION2,
+    "pytorchvideo resnet": _ptv_resnet((1, 2, 3, 4), head_block=5),
+    "pytorchvideo resnet (stage1 pool)": _ptv_resnet((1, 3, 4, 5), head_block=6),
+    "pytorchvideo slowfast": _PTV_SLOWFAST,
+    "pyslowfast resnet": _PYSLOWFAST_RESNET,
+    "pyslowfast slowfast": _PYSLOWFAST_SLOWFAST,
+    "paperlib/torchvision": [],
+}
 
 
 class CheckpointError(RuntimeError):
@@ -102,7 +196,8 @@ def _unwrap(obj: dict, origin: str) -> dict[str, Tensor]:
     """The state dict inside a checkpoint of any supported container layout."""
     if not isinstance(obj, dict):
         raise CheckpointError(f"{origin}: expected a dict, got {type(obj).__name__}")
-    for key in ("state_dict", "model"):  # ours / official TIN / mmaction2 use state_dict; X-Temporal uses model
+    # ours / official TIN / mmaction2 use state_dict; X-Temporal uses model; PySlowFast / PyTorchVideo model_state
+    for key in ("state_dict", "model", "model_state"):
         if isinstance(obj.get(key), dict):
             obj = obj[key]
             break
@@ -113,11 +208,23 @@ def _unwrap(obj: dict, origin: str) -> dict[str, Tensor]:
 
 
 def detect_format(state_dict: dict[str, Tensor]) -> str:
+    """The name of the format (a key of ``_FORMATS``) that ``state_dict``'s keys are in."""
     keys = [k.removeprefix("module.") for k in state_dict]
     if any(k.startswith(("backbone.", "cls_head.")) for k in keys):
         return "mmaction2"
     if any(k.startswith(("base_model.", "new_fc.")) for k in keys):
         return "official TIN/TSM"
+    ptv = [k.removeprefix("model.") for k in keys if k.startswith(("blocks.", "model.blocks."))]
+    if ptv:
+        if any(".multipathway_" in k for k in ptv):
+            return "pytorchvideo slowfast"
+        # the stage1 pool has no weights, so it shows as a missing block index: res5 in blocks.5, head in blocks.6
+        if any(k.startswith(("blocks.6.", "blocks.5.res_blocks.")) for k in ptv):
+            return "pytorchvideo resnet (stage1 pool)"
+        return "pytorchvideo resnet"
+    if any(re.match(r"s[1-5](_fuse)?\.", k) for k in keys) or any(k.startswith("head.projection.") for k in keys):
+        two_pathways = any(re.match(r"s[1-5]\.(pathway|s)1_", k) or re.match(r"s\d_fuse\.", k) for k in keys)
+        return "pyslowfast slowfast" if two_pathways else "pyslowfast resnet"
     return "paperlib/torchvision"
 
 
@@ -139,7 +246,9 @@ def load_checkpoint(model: nn.Module, source: str | os.PathLike | dict, strict: 
 
     Recognises ours, the official TIN/TSM and X-Temporal (``state_dict``/``model`` with ``module.base_model.…``,
     ``new_fc``, TSM's ``conv1.net``, TIN's ``conv1.net1.biasnet…``/``weightnet…``/``conv1.net2``), MMAction2
-    (``backbone.…``, ``cls_head.fc_cls``, ``offset_net``/``weight_net``) and torchvision state dicts.
+    (``backbone.…``, ``cls_head.fc_cls``, ``offset_net``/``weight_net``) and torchvision state dicts, and for the
+    3D models PyTorchVideo (``blocks.…``, ``model_state``) and PySlowFast (``s1.pathway0_stem.…``, ``model_state``)
+    checkpoints; see the module docstring for what each format covers.
 
     Raises:
         CheckpointMismatchError: (``strict``) keys or shapes differ; the message lists them.
