@@ -19,6 +19,9 @@ TSM_REPO = "mit-han-lab/temporal-shift-module (README, pretrained models)"
 XTEMPORAL_ZOO = "Sense-X/X-Temporal ModelZoo.md"
 MMACTION2_TIN = "open-mmlab/mmaction2 0.x configs/recognition/tin (metafile / README)"
 TORCHVISION = "torchvision.models.video weights (KINETICS400_V1 meta)"
+PYTORCHVIDEO_ZOO = "facebookresearch/pytorchvideo MODEL_ZOO.md (Kinetics-400, 3 crops × 10 clips at 256²)"
+_PTV_NOTE = ("head: theirs average-pools a fixed T×7×7 window, ours the whole map: identical at 224², "
+             "not at their 256² test crops")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,12 @@ def _torchvision(model, weights, reported):
                                note="the file downloads when you ask for it")  # fmt: skip
 
 
+def _pytorchvideo(model, frames, file, reported, options=None, note=_PTV_NOTE):
+    return PublishedCheckpoint(model, 400, frames, "Kinetics-400", f"{frames}×224² train, 256² test", reported,
+                               PYTORCHVIDEO_ZOO, "pytorchvideo (.pyth: model_state, blocks.N.…)", options or {},
+                               load_from=repr(file), note=note)  # fmt: skip
+
+
 PUBLISHED: tuple[PublishedCheckpoint, ...] = (
     _tsm_repo("tsm_r50", 174, 8, "Something-Something v1", "top-1 45.6 (1×1) / 47.2 (full-res, 2 clips)"),
     _tsm_repo("tsm_r50", 174, 16, "Something-Something v1", "top-1 47.2 (1×1) / 48.4 (full-res, 2 clips)"),
@@ -85,4 +94,10 @@ PUBLISHED: tuple[PublishedCheckpoint, ...] = (
     _mmaction2_tin(400, "Kinetics-400", "top-1 70.89 / top-5 89.89 (0.x, fine-tuned from TSM-K400)"),
     _torchvision("r3d_18", "R3D_18_Weights", "clip top-1 63.200 / top-5 83.479"),
     _torchvision("r2plus1d_18", "R2Plus1D_18_Weights", "clip top-1 67.463 / top-5 86.175"),
+    _pytorchvideo("slow_r50", 8, "SLOW_8x8_R50.pyth", "top-1 74.58"),
+    _pytorchvideo("i3d_r50", 8, "I3D_8x8_R50.pyth", "top-1 73.27"),
+    _pytorchvideo("slowfast_r50", 32, "SLOWFAST_4x16_R50.pyth", "top-1 75.34",
+                  note=_PTV_NOTE + "; slow frames: theirs linspace, ours every 8th"),
+    _pytorchvideo("slowfast_r50", 32, "SLOWFAST_8x8_R50.pyth", "top-1 76.94", options={"config": "8x8"},
+                  note=_PTV_NOTE + "; slow frames: theirs linspace, ours every 4th"),
 )
