@@ -52,7 +52,12 @@ pd.set_option("display.max_colwidth", None)
 # ## Published checkpoints (REPORTED numbers)
 #
 # `create` and `load_checkpoint` come from `paperlib.models`. The layout is detected from the keys, so the
-# same line loads an official TIN/TSM, X-Temporal or MMAction2 file. X-Temporal reports MMIT results as
+# same line loads an official TIN/TSM, X-Temporal, MMAction2, torchvision, PyTorchVideo or PySlowFast
+# (`.pyth`, e.g. your own PySlowFast training checkpoints) file. Not loadable: PySlowFast's Caffe2 `.pkl`
+# model-zoo files (plain pickles, refused by `weights_only=True`, with Caffe2 key names; PyTorchVideo
+# publishes the same models as `.pyth`), non-local variants (extra keys, reported), and the official TSM
+# ResNet-101, which shifts only every second block of its 23-block stage (our `tsm_r101` shifts every block;
+# the keys would load, the model would differ, so it is not listed). X-Temporal reports MMIT results as
 # sample-wise mAP, which is not the class-wise mAP of {doc}`mmit_single`.
 
 # %%
