@@ -55,9 +55,10 @@ pd.set_option("display.max_colwidth", None)
 # same line loads an official TIN/TSM, X-Temporal, MMAction2, torchvision, PyTorchVideo or PySlowFast
 # (`.pyth`, e.g. your own PySlowFast training checkpoints) file. Not loadable: PySlowFast's Caffe2 `.pkl`
 # model-zoo files (plain pickles, refused by `weights_only=True`, with Caffe2 key names; PyTorchVideo
-# publishes the same models as `.pyth`), non-local variants (extra keys, reported), and the official TSM
-# ResNet-101, which shifts only every second block of its 23-block stage (our `tsm_r101` shifts every block;
-# the keys would load, the model would differ, so it is not listed). X-Temporal reports MMIT results as
+# publishes the same models as `.pyth`) and non-local variants (extra keys, reported). A shift has no
+# weights, so where it sits is not in the file: `tsm_r101` shifts every second block as the official TSM
+# code does (`temporal_every=2`); for X-Temporal's TSM ResNet-101, which shifts every block, pass
+# `temporal_every=1`. X-Temporal reports MMIT results as
 # sample-wise mAP, which is not the class-wise mAP of {doc}`mmit_single`.
 
 # %%

@@ -111,6 +111,19 @@ def test_recording_offsets_and_weights():
     assert all(m._record is None for m in model.modules() if isinstance(m, TemporalInterlace))
 
 
+def test_tsm_r101_shifts_every_second_block_as_the_official_code():
+    """TSM's make_temporal_shift uses n_round = 2 when a stage has >= 23 blocks: blocks 0, 2, 4, ... of every stage."""
+    from paperlib.models.layers import TemporalShift
+
+    def shifted(model):
+        return [n.removesuffix(".temporal") for n, m in model.named_modules() if isinstance(m, TemporalShift)]
+
+    official = shifted(create("tsm_r101", 10, 8, width=8))
+    assert len(official) == 2 + 2 + 12 + 2 and "layer3.22" in official and "layer3.1" not in official
+    assert all(int(name.split(".")[1]) % 2 == 0 for name in official)
+    assert len(shifted(create("tsm_r101", 10, 8, width=8, temporal_every=1))) == 3 + 4 + 23 + 3  # X-Temporal
+
+
 def test_temporal_models_reject_other_clip_lengths():
     with pytest.raises(ValueError, match="built for 8 frames, got a clip of 4"):
         create("tsm_r50", 5, 8, **SMALL)(clip(t=4))

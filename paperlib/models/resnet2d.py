@@ -64,12 +64,18 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
         dropout: dropout before the classifier (TIN/TSM recipes: 0.8).
         fc_init_std: std of the classifier's normal init (TSN/TSM/TIN: 0.001); ``None`` keeps PyTorch's
             default ``Linear`` init, which small models trained from scratch learn from much sooner.
+        temporal_every: put the temporal layer in blocks ``0, k, 2k, ...`` of each stage (TSM's ``n_round``:
+            1, except 2 in the official TSM ResNet-101).
     """
 
     def __init__(self, block: type[TemporalBottleneck] | type[TemporalBasicBlock], depths: tuple[int, ...],
                  num_classes: int, num_segments: int, temporal_layer: TemporalLayer | None = None,
-                 width: int = 64, dropout: float = 0.8, fc_init_std: float | None = 0.001) -> None:  # fmt: skip
+                 width: int = 64, dropout: float = 0.8, fc_init_std: float | None = 0.001,
+                 temporal_every: int = 1) -> None:  # fmt: skip
         super().__init__()
+        if temporal_every < 1:
+            raise ValueError(f"temporal_every must be >= 1, got {temporal_every}")
+        self.temporal_every = temporal_every
         self.num_segments = num_segments
         self.needs_num_segments = temporal_layer is not None
         self.inplanes = width
@@ -95,7 +101,9 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
                                        nn.BatchNorm2d(planes * block.expansion))  # fmt: skip
         layers = [block(self.inplanes, planes, stride, downsample, temporal_layer)]
         self.inplanes = planes * block.expansion
-        layers += [block(self.inplanes, planes, temporal_layer=temporal_layer) for _ in range(1, blocks)]
+        every = self.temporal_every
+        layers += [block(self.inplanes, planes, temporal_layer=temporal_layer if i % every == 0 else None)
+                   for i in range(1, blocks)]  # fmt: skip
         return nn.Sequential(*layers)
 
     def _init_weights(self, fc_init_std: float | None) -> None:
@@ -152,10 +160,10 @@ _DEPTHS = {18: (TemporalBasicBlock, (2, 2, 2, 2)), 34: (TemporalBasicBlock, (3, 
 
 def _resnet(depth: int, num_classes: int, num_segments: int, temporal_layer: TemporalLayer | None,
             depths: tuple[int, ...] | None = None, width: int = 64, dropout: float = 0.8,
-            fc_init_std: float | None = 0.001) -> TemporalResNet:  # fmt: skip
+            fc_init_std: float | None = 0.001, temporal_every: int = 1) -> TemporalResNet:  # fmt: skip
     block, default_depths = _DEPTHS[depth]
     return TemporalResNet(block, tuple(depths or default_depths), num_classes, num_segments, temporal_layer,
-                          width=width, dropout=dropout, fc_init_std=fc_init_std)  # fmt: skip
+                          width=width, dropout=dropout, fc_init_std=fc_init_std, temporal_every=temporal_every)  # fmt: skip
 
 
 def _tsm(num_segments: int, shift_div: int = 8) -> TemporalLayer:
@@ -211,8 +219,12 @@ def tsm_r50(*, num_classes: int, num_segments: int = 8, shift_div: int = 8, **kw
 
 
 @register_model
-def tsm_r101(*, num_classes: int, num_segments: int = 8, shift_div: int = 8, **kwargs) -> TemporalResNet:
-    return _resnet(101, num_classes, num_segments, _tsm(num_segments, shift_div), **kwargs)
+def tsm_r101(*, num_classes: int, num_segments: int = 8, shift_div: int = 8, temporal_every: int = 2,
+             **kwargs) -> TemporalResNet:  # fmt: skip
+    """TSM ResNet-101 as the official code builds it: a shift in every second block of each stage (``n_round =
+    2`` for a 23-block stage); X-Temporal shifts every block (``temporal_every=1``)."""
+    return _resnet(101, num_classes, num_segments, _tsm(num_segments, shift_div), temporal_every=temporal_every,
+                   **kwargs)  # fmt: skip
 
 
 @register_model

@@ -77,6 +77,8 @@ def _pytorchvideo(model, frames, file, reported, options=None, note=_PTV_NOTE):
 PUBLISHED: tuple[PublishedCheckpoint, ...] = (
     _tsm_repo("tsm_r50", 174, 8, "Something-Something v1", "top-1 45.6 (1×1) / 47.2 (full-res, 2 clips)"),
     _tsm_repo("tsm_r50", 174, 16, "Something-Something v1", "top-1 47.2 (1×1) / 48.4 (full-res, 2 clips)"),
+    _tsm_repo("tsm_r101", 174, 8, "Something-Something v1", "top-1 46.9 (1×1) / 48.7 (full-res, 2 clips)",
+              note="shifts every second block (temporal_every=2, the default of tsm_r101), as the official code"),
     _tsm_repo("tsm_r50", 174, 8, "Something-Something v2", "top-1 61.2 (2 clips)"),
     _tsm_repo("tsm_r50", 174, 16, "Something-Something v2", "top-1 63.1 (2 clips)"),
     _tsm_repo("tsm_r50", 400, 8, "Kinetics-400", "top-1 74.1 (dense 8×8, 10 clips); uniform 71.2 / 72.8 (1 / 10 crops)",
