@@ -16,7 +16,7 @@ from paperlib.data.sources import FrameReadError
 from tests.data_fixtures import gradient_frames, write_frame_folder, write_mp4
 
 
-def frames(folder: Path, t: int, template: str = "img_{:05d}.jpg") -> None:
+def frames(folder: Path, t: int, template: str = "{:05d}.jpg") -> None:
     write_frame_folder(folder, gradient_frames(t, 8, 8), template)
 
 
@@ -141,8 +141,8 @@ def test_kinetics_versions_read_the_published_names_and_layouts(tmp_path):
     header = "label,youtube_id,time_start,time_end,split\n"
     write(tmp_path / "annotations/train.csv", header + "abseiling,aaa,0,10,train\nabseiling,gone,0,10,train\n")
     write(tmp_path / "annotations/val.csv", header + '"massaging person\'s head",bbb,5.0,15.0,val\n')  # CVDF's name
-    frames(tmp_path / "train" / "aaa_000000_000010", 4)  # CVDF tarballs: no class folders
-    frames(tmp_path / "val" / "massaging person's head" / "bbb_000005_000015", 3)  # arrange_by_classes.py
+    frames(tmp_path / "train" / "aaa_000000_000010", 4, "img_{:05d}.jpg")  # CVDF tarballs: no class folders
+    frames(tmp_path / "val" / "massaging person's head" / "bbb_000005_000015", 3, "img_{:05d}.jpg")  # arrange_by_classes.py
     written = prepare_kinetics(tmp_path)
     assert written["categories"].read_text() == "abseiling\nmassaging_persons_head\n"
     assert written["train"].read_text() == "train/aaa_000000_000010 4 0\n"
@@ -260,8 +260,8 @@ def test_prepare_cli_prints_kinetics_missing_rows(tmp_path, capsys):
     header = "label,youtube_id,time_start,time_end,split\n"
     write(tmp_path / "annotations/train.csv", header + "abseiling,aaa,0,10,train\nabseiling,gone,0,10,train\n")
     write(tmp_path / "annotations/validate.csv", header + "abseiling,ccc,0,10,val\n")
-    frames(tmp_path / "train/abseiling/aaa_000000_000010", 2)
-    frames(tmp_path / "val/abseiling/ccc_000000_000010", 2)
+    frames(tmp_path / "train/abseiling/aaa_000000_000010", 2, "img_{:05d}.jpg")
+    frames(tmp_path / "val/abseiling/ccc_000000_000010", 2, "img_{:05d}.jpg")
     assert prepare_main(["kinetics400", "--root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "rows without a video on disk, left out: train 1, val 0" in out

@@ -3,7 +3,7 @@
 Layout (as downloaded and unpacked)::
 
     testTrainMulti_7030_splits/<class>_test_split{1,2,3}.txt   "<video>.avi <id>" per line
-    hmdb51/<class>/<video>.avi      or frame folders hmdb51/<class>/<video>/img_00001.jpg
+    hmdb51/<class>/<video>.avi      or frame folders hmdb51/<class>/<video>/00001.jpg
 
 In a split file, id 1 puts the video in the training set, 2 in the test set and 0 in neither (the official
 ``split_readme.txt``: 70 training and 30 test videos per class). Classes are the split files' class names in
@@ -27,7 +27,7 @@ SET_OF_ID = {"1": "train", "2": "val", "0": None}
 
 def prepare_hmdb51(root: str | os.PathLike, out: str | os.PathLike | None = None, split: int = 1,
                    videos_dir: str = "hmdb51", splits_dir: str = "testTrainMulti_7030_splits",
-                   template: str = "img_{:05d}.jpg") -> dict[str, Path]:  # fmt: skip
+                   template: str = "{:05d}.jpg") -> dict[str, Path]:  # fmt: skip
     """Write ``category.txt``, ``train_split<split>.txt`` and ``val_split<split>.txt`` (paths ``<videos_dir>/<class>/<video>``)."""
     if split not in (1, 2, 3):
         raise ValueError(f"HMDB51 has splits 1, 2 and 3, not {split!r}")

@@ -28,7 +28,7 @@ SPLITS = {"train": ("trainingSet.csv", "training"), "val": ("validationSet.csv",
 
 
 def prepare_mit(root: str | os.PathLike, out: str | os.PathLike | None = None,
-                template: str = "img_{:05d}.jpg") -> dict[str, Path]:  # fmt: skip
+                template: str = "{:05d}.jpg") -> dict[str, Path]:  # fmt: skip
     """Write ``category.txt``, ``train.txt`` and ``val.txt`` (paths ``training/<class>/<video>.mp4`` ...)."""
     root = Path(root)
     out = Path(out) if out is not None else root

@@ -5,7 +5,7 @@ Layout (as downloaded and unpacked)::
     ucfTrainTestlist/classInd.txt        "1 ApplyEyeMakeup" ... "101 YoYo" (1-based)
     ucfTrainTestlist/trainlist0{1,2,3}.txt  "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1"
     ucfTrainTestlist/testlist0{1,2,3}.txt   "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi" (a label, if a copy has one, is checked)
-    UCF-101/<Class>/v_<Class>_gXX_cYY.avi   or frame folders UCF-101/<Class>/v_<Class>_gXX_cYY/img_00001.jpg
+    UCF-101/<Class>/v_<Class>_gXX_cYY.avi   or frame folders UCF-101/<Class>/v_<Class>_gXX_cYY/00001.jpg
 
 Labels are 0-based in ``classInd.txt`` order; a video's class is its folder (``HandstandPushups/`` holds
 ``v_HandStandPushups_*.avi``, so the file name is not used). Split ``N`` is written as ``train_splitN.txt``
@@ -40,7 +40,7 @@ def read_class_index(path: Path) -> list[str]:
 
 def prepare_ucf101(root: str | os.PathLike, out: str | os.PathLike | None = None, split: int = 1,
                    videos_dir: str = "UCF-101", annotations_dir: str = "ucfTrainTestlist",
-                   template: str = "img_{:05d}.jpg") -> dict[str, Path]:  # fmt: skip
+                   template: str = "{:05d}.jpg") -> dict[str, Path]:  # fmt: skip
     """Write ``category.txt``, ``train_split<split>.txt`` and ``val_split<split>.txt`` (paths ``<videos_dir>/<Class>/<video>``)."""
     if split not in (1, 2, 3):
         raise ValueError(f"UCF101 has splits 1, 2 and 3, not {split!r}")
