@@ -6,7 +6,7 @@ every frame out of the clip, T = 1, and both layouts (channels-first and channel
 
 import torch
 
-from paperlib.ops import interlace_shift
+from paperlib.ops import channels_last_frames, interlace_shift
 
 cases = [  # (N, T, C, H, W), shift_channels, offset scale
     ((2, 8, 64, 8, 8), 16, 1.9),  # vectorised
@@ -19,7 +19,7 @@ for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
         n, t = shape[:2]
         x = torch.randn(shape, device="cuda", dtype=dtype)
         if channels_last:  # (N, T, H, W, C) in memory
-            x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+            x = channels_last_frames(x)
         x.requires_grad_()
         offset = ((torch.rand(n, 4, device="cuda") * 2 - 1) * scale).to(dtype).requires_grad_()
         weight = torch.rand(n, t, 4, device="cuda", dtype=dtype, requires_grad=True)

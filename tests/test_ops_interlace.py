@@ -7,7 +7,7 @@ import warnings
 import pytest
 import torch
 
-from paperlib.ops import InterlaceShift, _extension, interlace_shift, interlace_shift_reference
+from paperlib.ops import InterlaceShift, _extension, channels_last_frames, interlace_shift, interlace_shift_reference
 
 from .conftest import requires_cuda
 
@@ -265,11 +265,6 @@ def test_backward_is_deterministic():
     for run in runs[1:]:
         for a, b in zip(run, runs[0]):
             assert torch.equal(a, b)
-
-
-def channels_last_frames(x):
-    """``x[N, T, C, H, W]`` stored as ``(N, T, H, W, C)``: the 5-D view of a channels_last batch of frames."""
-    return x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
 
 
 def is_channels_last_frames(t):

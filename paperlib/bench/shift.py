@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from ..ops import available_backends, interlace_shift
+from ..ops import available_backends, channels_last_frames, interlace_shift
 from ..utils import atomic_write_text
 from .timing import Timer
 
@@ -73,7 +73,7 @@ def _inputs(shape, dtype, device, layout="channels_first"):
     n, t, c, h, w = shape
     x = torch.randn(shape, device=device).to(dtype)
     if layout == "channels_last":
-        x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+        x = channels_last_frames(x)
     offset = ((torch.rand(n, 4, device=device) * 2 - 1) * 1.9).to(dtype)  # TIN's range is (-2, 2)
     weight = (torch.rand(n, t, 4, device=device) * 2).to(dtype)
     return x, offset, weight

@@ -63,6 +63,12 @@ def interlace_shift_reference(x: Tensor, offset: Tensor, weight: Tensor, shift_c
     return shifted if cs == c else torch.cat([shifted, x[:, :, cs:]], dim=2)
 
 
+def channels_last_frames(x: Tensor) -> Tensor:
+    """``x[N, T, C, H, W]`` stored as ``(N, T, H, W, C)`` (the 5-D view of a ``channels_last`` batch of frames,
+    the other layout the kernels run without a copy); same values and shape."""
+    return x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+
+
 def _check_args(x: Tensor, offset: Tensor, weight: Tensor, shift_channels: int | None) -> int:
     if x.dim() != 5:
         raise ValueError(f"interlace_shift: x must be (N, T, C, H, W), got shape {tuple(x.shape)}")
