@@ -4,6 +4,7 @@ leaves nothing half-written)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..lists import VideoRecord, write_class_names, write_list
@@ -29,6 +30,19 @@ def find_media(base: Path, frames: FrameFolder, video: VideoFile,
         if path.is_file():
             return path, video
     return (base, frames) if base.is_dir() else None
+
+
+def media_record(root: Path, under: Path, rel: str, labels: tuple[int, ...], frames: FrameFolder, video: VideoFile,
+                 where: str) -> VideoRecord:  # fmt: skip
+    """The list record of the annotation path ``rel`` (``<class>/<video>.<ext>``) found under ``under``: the
+    video (``rel``'s own suffix first) or the frame folder of the same name, its path relative to ``root``
+    and its frame count; a :class:`FrameReadError` naming ``where`` if there is neither."""
+    stem, suffix = os.path.splitext(rel)
+    found = find_media(under / stem, frames, video, preferred=suffix)
+    if found is None:
+        raise FrameReadError(f"{where}: neither a video nor a frame folder for {rel} under {under}")
+    media, source = found
+    return VideoRecord(media.relative_to(root).as_posix(), count_frames(source, media, where), labels)
 
 
 def write_outputs(out: Path, names: list[str], lists: dict[str, list[VideoRecord]]) -> dict[str, Path]:

@@ -18,8 +18,8 @@ import re
 from pathlib import Path
 
 from ..lists import ListFormatError, VideoRecord, decoded_lines
-from ..sources import FrameFolder, FrameReadError, VideoFile
-from ._frames import count_frames, find_media, write_outputs
+from ..sources import FrameFolder, VideoFile
+from ._frames import media_record, write_outputs
 
 SPLIT_FILE = re.compile(r"(?P<name>.+)_test_split(?P<split>[123])\.txt$")
 SET_OF_ID = {"1": "train", "2": "val", "0": None}
@@ -53,11 +53,6 @@ def prepare_hmdb51(root: str | os.PathLike, out: str | os.PathLike | None = None
             subset = SET_OF_ID[parts[1]]
             if subset is None:
                 continue
-            stem, suffix = os.path.splitext(parts[0])
-            found = find_media(root / videos_dir / name / stem, frames, video, preferred=suffix)
-            if found is None:
-                raise FrameReadError(f"{where}: neither a video nor a frame folder for {name}/{parts[0]} under {root / videos_dir}")
-            media, source = found
-            count = count_frames(source, media, where)
-            lists[f"{subset}_split{split}"].append(VideoRecord(media.relative_to(root).as_posix(), count, (label,)))
+            record = media_record(root, root / videos_dir, f"{name}/{parts[0]}", (label,), frames, video, where)
+            lists[f"{subset}_split{split}"].append(record)
     return write_outputs(out, names, lists)

@@ -19,9 +19,9 @@ import io
 import os
 from pathlib import Path
 
-from ..lists import ListFormatError, VideoRecord, decoded_lines
-from ..sources import FrameFolder, FrameReadError, VideoFile
-from ._frames import count_frames, find_media, write_outputs
+from ..lists import ListFormatError, decoded_lines
+from ..sources import FrameFolder, VideoFile
+from ._frames import media_record, write_outputs
 from .mmit import read_categories
 
 SPLITS = {"train": ("trainingSet.csv", "training"), "val": ("validationSet.csv", "validation")}
@@ -54,12 +54,6 @@ def prepare_mit(root: str | os.PathLike, out: str | os.PathLike | None = None,
                 label_id = int(label)
             else:
                 raise ListFormatError(f"{where}: label {label!r} is not in moments_categories.txt")
-            stem, suffix = os.path.splitext(rel)
-            found = find_media(root / media_dir / stem, frames, video, preferred=suffix)
-            if found is None:
-                raise FrameReadError(f"{where}: neither a video nor a frame folder for {rel} under {root / media_dir}")
-            media, source = found
-            count = count_frames(source, media, where)
-            records.append(VideoRecord(media.relative_to(root).as_posix(), count, (label_id,)))
+            records.append(media_record(root, root / media_dir, rel, (label_id,), frames, video, where))
         lists[split] = records
     return write_outputs(out, names, lists)

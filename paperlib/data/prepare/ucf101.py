@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..lists import ListFormatError, VideoRecord, decoded_lines
-from ..sources import FrameFolder, FrameReadError, VideoFile
-from ._frames import count_frames, find_media, write_outputs
+from ..lists import ListFormatError, decoded_lines
+from ..sources import FrameFolder, VideoFile
+from ._frames import media_record, write_outputs
 
 
 def read_class_index(path: Path) -> list[str]:
@@ -67,12 +67,6 @@ def prepare_ucf101(root: str | os.PathLike, out: str | os.PathLike | None = None
             if label is not None and (not label.isdigit() or int(label) - 1 != label_of[class_name]):
                 raise ListFormatError(f"{where}: label {label!r} is not the classInd.txt id of {class_name!r} "
                                       f"({label_of[class_name] + 1})")  # fmt: skip
-            stem, suffix = os.path.splitext(rel)
-            found = find_media(root / videos_dir / stem, frames, video, preferred=suffix)
-            if found is None:
-                raise FrameReadError(f"{where}: neither a video nor a frame folder for {rel} under {root / videos_dir}")
-            media, source = found
-            count = count_frames(source, media, where)
-            records.append(VideoRecord(media.relative_to(root).as_posix(), count, (label_of[class_name],)))
+            records.append(media_record(root, root / videos_dir, rel, (label_of[class_name],), frames, video, where))
         lists[split_name] = records
     return write_outputs(out, names, lists)
