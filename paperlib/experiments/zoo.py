@@ -18,7 +18,7 @@ def _chapter(results_dir: Path, name: str) -> dict | None:
     return json.loads(path.read_text())["results"] if path.is_file() else None
 
 
-def _training_runs(results_dir: Path) -> list[Path]:
+def _training_runs(results_dir: Path, mmit: dict | None) -> list[Path]:
     """Training run folders behind the current Table 1 and MMIT numbers (not stale cached runs, not checkpoints
     a user passed in, which the chapters evaluate but did not train)."""
     runs: list[Path] = []
@@ -26,7 +26,6 @@ def _training_runs(results_dir: Path) -> list[Path]:
     for entry in (table1 or {}).get("provenance", []):
         if entry.get("checkpoint_sha256") is None:  # trained here (evaluations of given files carry its sha)
             runs.append(results_dir.parent / entry["run"])
-    mmit = _chapter(results_dir, "mmit_single")
     for entry in (mmit or {}).get("runs", []):
         if entry.get("run"):
             runs.append(Path(entry["run"]))
@@ -47,7 +46,7 @@ def own_checkpoints(results_dir: str | os.PathLike, relative_to: str | os.PathLi
     results_dir = Path(results_dir)
     mmit = _chapter(results_dir, "mmit_single")
     rows = []
-    for run in _training_runs(results_dir):
+    for run in _training_runs(results_dir, mmit):
         checkpoint = run / "last.pth"
         if not checkpoint.is_file():
             raise FileNotFoundError(f"{checkpoint}: named by the chapters' results but missing (rebuild the book)")
