@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # Profile of `make book`: smoke (seconds), embedded (the default: the embedded datasets), full (real data).
 PROFILE ?= embedded
 
-.PHONY: setup test book browser-test bench clean
+.PHONY: setup test book browser-test bench lint clean
 
 setup: $(STAMP)
 
@@ -40,3 +40,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf _build .pytest_cache
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

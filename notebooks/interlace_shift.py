@@ -84,6 +84,7 @@ print("b = 2 equals a zero-filled roll by 2:", torch.equal(two, rolled))
 # At a TIN shape in float64 (a quarter of 64 channels shifted in 4 groups, offsets in TIN's range (-2, 2)),
 # the output and all three gradients of each kernel backend, against the pure-PyTorch reference.
 
+
 # %%
 def values_and_grads(backend, x, offset, weight, shift_channels):
     leaves = [t.detach().clone().requires_grad_() for t in (x, offset, weight)]
@@ -121,10 +122,15 @@ pd.DataFrame(rows).set_index("backend").style.format("{:.1e}").set_caption(
 records = shift_bench.measure(device, layers=["layer4"], budget=bench_budget_s)
 table = pd.DataFrame([r.to_json() for r in records])
 table["ms"] = table.seconds * 1e3
-write_results(results_dir, "interlace_shift", {
-    "parity_max_abs_difference": {r["backend"]: max(v for k, v in r.items() if k != "backend") for r in rows},
-    "benchmark": [r.to_json() for r in records],
-}, {"profile": profile, "device": device, "bench_budget_s": bench_budget_s})  # fmt: skip
+write_results(
+    results_dir,
+    "interlace_shift",
+    {
+        "parity_max_abs_difference": {r["backend"]: max(v for k, v in r.items() if k != "backend") for r in rows},
+        "benchmark": [r.to_json() for r in records],
+    },
+    {"profile": profile, "device": device, "bench_budget_s": bench_budget_s},
+)
 table.pivot_table(index="backend", columns="pass", values=["ms", "frac_copy"], sort=False).round(2)
 
 # %% [markdown]

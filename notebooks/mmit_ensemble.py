@@ -85,13 +85,22 @@ pd.DataFrame([MMIT_ENSEMBLE]).style.set_caption("REPORTED (not measured here)")
 # %%
 tuned = table[table["method"] == "tuned fusion (weights from val)"]["gain_over_best_single"]
 uniform = table[table["method"] == "uniform average"]["gain_over_best_single"]
-print(f"Tuned fusion vs the best single model (chosen on val), on test: {tuned.mean():+.2f} ± "
-      f"{tuned.std(ddof=1) if len(tuned) > 1 else 0:.2f} class-wise mAP points over {len(tuned)} seed(s); "
-      f"{'a gain in every seed' if (tuned > 0).all() else 'not a gain in every seed'}.")
+print(
+    f"Tuned fusion vs the best single model (chosen on val), on test: {tuned.mean():+.2f} ± "
+    f"{tuned.std(ddof=1) if len(tuned) > 1 else 0:.2f} class-wise mAP points over {len(tuned)} seed(s); "
+    f"{'a gain in every seed' if (tuned > 0).all() else 'not a gain in every seed'}."
+)
 print(f"Uniform average vs the best single model: {uniform.mean():+.2f} points.")
 
 # %%
-write_results(results_dir, "mmit_ensemble", {
-    "view": view, "rows": table.to_dict(orient="records"), "weights": weights.reset_index().to_dict(orient="records"),
-    "summary": measured.reset_index().to_dict(orient="records"),
-}, {"profile": profile, "seeds": seeds, "data_root": data_root, "device": device, "view": view})  # fmt: skip
+write_results(
+    results_dir,
+    "mmit_ensemble",
+    {
+        "view": view,
+        "rows": table.to_dict(orient="records"),
+        "weights": weights.reset_index().to_dict(orient="records"),
+        "summary": measured.reset_index().to_dict(orient="records"),
+    },
+    {"profile": profile, "seeds": seeds, "data_root": data_root, "device": device, "view": view},
+)

@@ -44,7 +44,8 @@ from paperlib.experiments import check_parameters, default_profile, default_seed
 from paperlib.experiments.mmit import RECIPES, VIEWS, run_config, run_single_models
 from paperlib.experiments.reported import MMIT_SINGLE, XTEMPORAL_ZOO
 from paperlib.experiments.results import mean_std
-from paperlib.models import create, profile as count_cost
+from paperlib.models import create
+from paperlib.models import profile as count_cost
 
 profile = profile or default_profile()
 seeds = seeds or default_seeds(profile)
@@ -71,8 +72,9 @@ single.drop(columns=["scores", "run"]).round(2)
 
 # %%
 measured = mean_std(single, ["model", "split", "view"], ["classwise_mAP", "samplewise_mAP"])
-measured.style.set_caption(f"MEASURED by paperlib, {profile} profile, data: "
-                           f"{'embedded MMIT-format set' if data_root is None else data_root}")  # fmt: skip
+measured.style.set_caption(
+    f"MEASURED by paperlib, {profile} profile, data: {'embedded MMIT-format set' if data_root is None else data_root}"
+)
 
 # %% [markdown]
 # Multi-view testing against one view, on the test split (class-wise mAP, points gained by averaging the
@@ -106,8 +108,14 @@ for name in RECIPES:
     frames, size = config.model.num_segments, config.data.input_size
     options = {k: v for k, v in config.model.options.items() if k != "dropout"}
     counted = count_cost(create(name, 313, frames, **options), (1, 3, frames, size, size))
-    cost_rows.append({"model": name, "input": f"{frames}x{size}²", "params (M)": round(counted["params"] / 1e6, 2),
-                      "GFLOPs": round(counted["gflops"], 2)})  # fmt: skip
+    cost_rows.append(
+        {
+            "model": name,
+            "input": f"{frames}x{size}²",
+            "params (M)": round(counted["params"] / 1e6, 2),
+            "GFLOPs": round(counted["gflops"], 2),
+        }
+    )
 pd.DataFrame(cost_rows).set_index("model")
 
 # %% [markdown]
@@ -128,14 +136,26 @@ print(f"chance on the test split: class-wise {chance['classwise_mAP']:.1f}, samp
 one_view = single[(single["split"] == "test") & (single["view"] == one)].groupby("model", sort=False)["classwise_mAP"]
 for model, value in one_view.mean().items():
     margin = value - chance["classwise_mAP"]
-    print(f"{model}: {value:.1f} class-wise mAP, {margin:+.1f} over chance"
-          + (" (barely above chance: undertrained in this budget)" if margin < 5 else ""))
+    print(
+        f"{model}: {value:.1f} class-wise mAP, {margin:+.1f} over chance"
+        + (" (barely above chance: undertrained in this budget)" if margin < 5 else "")
+    )
 best_2d = one_view.mean()[[m for m in one_view.mean().index if m in ("tsn_r50", "tsm_r50", "tin_r50")]].idxmax()
-print(f"best 2D model on test (1 view): {best_2d}; multi-view testing changes class-wise mAP by "
-      f"{test['multi-view gain'].mean():+.2f} points on average over models and seeds.")
+print(
+    f"best 2D model on test (1 view): {best_2d}; multi-view testing changes class-wise mAP by "
+    f"{test['multi-view gain'].mean():+.2f} points on average over models and seeds."
+)
 
 # %%
-write_results(results_dir, "mmit_single", {
-    "runs": single.to_dict(orient="records"), "summary": measured.reset_index().to_dict(orient="records"),
-    "cost": cost_rows, "chance": chance, "provenance": [run_provenance(folder) for folder in single["scores"]],
-}, {"profile": profile, "seeds": seeds, "data_root": data_root, "device": device})  # fmt: skip
+write_results(
+    results_dir,
+    "mmit_single",
+    {
+        "runs": single.to_dict(orient="records"),
+        "summary": measured.reset_index().to_dict(orient="records"),
+        "cost": cost_rows,
+        "chance": chance,
+        "provenance": [run_provenance(folder) for folder in single["scores"]],
+    },
+    {"profile": profile, "seeds": seeds, "data_root": data_root, "device": device},
+)

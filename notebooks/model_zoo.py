@@ -12,6 +12,7 @@
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # # Model zoo: published checkpoints, and ours
@@ -62,11 +63,22 @@ pd.set_option("display.max_colwidth", None)
 # sample-wise mAP, which is not the class-wise mAP of {doc}`mmit_single`.
 
 # %%
-published = pd.DataFrame([{
-    "model": e.model, "dataset": e.dataset, "classes": e.num_classes, "input": e.input,
-    "REPORTED (not measured here)": e.reported, "source": e.source, "layout": e.fmt, "load": e.call(),
-    "note": e.note,
-} for e in PUBLISHED])  # fmt: skip
+published = pd.DataFrame(
+    [
+        {
+            "model": e.model,
+            "dataset": e.dataset,
+            "classes": e.num_classes,
+            "input": e.input,
+            "REPORTED (not measured here)": e.reported,
+            "source": e.source,
+            "layout": e.fmt,
+            "load": e.call(),
+            "note": e.note,
+        }
+        for e in PUBLISHED
+    ]
+)
 published.style.hide(axis="index").set_caption("Published checkpoints: the publishers' numbers")
 
 # %% [markdown]
@@ -77,9 +89,17 @@ rows = own_checkpoints(results_dir, relative_to=repo_root)
 print(f"{len(rows)} checkpoints from this build's runs ({profile} profile); every load call below was run.")
 ours = pd.DataFrame(rows)
 for dataset, table in ours.groupby("dataset", sort=False):
-    display(table.dropna(axis="columns", how="all").style.hide(axis="index").format(precision=2)
-            .set_caption(f"{dataset}: checkpoints of this build, MEASURED here"))  # fmt: skip
+    display(
+        table.dropna(axis="columns", how="all")
+        .style.hide(axis="index")
+        .format(precision=2)
+        .set_caption(f"{dataset}: checkpoints of this build, MEASURED here")
+    )
 
 # %%
-write_results(results_dir, "model_zoo", {"published": published.to_dict(orient="records"), "ours": rows},
-              {"profile": profile, "data_root": data_root, "checkpoints": checkpoints})  # fmt: skip
+write_results(
+    results_dir,
+    "model_zoo",
+    {"published": published.to_dict(orient="records"), "ours": rows},
+    {"profile": profile, "data_root": data_root, "checkpoints": checkpoints},
+)

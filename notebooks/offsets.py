@@ -51,7 +51,9 @@ check_parameters(profile=profile, data_root=data_root, device=device, seeds=seed
 
 # %%
 if checkpoints is None:
-    run = run_or_load(run_config(profile, "tin_r50", 8, seeds[0], data_root, device), Path(results_dir).parent, data_root)
+    run = run_or_load(
+        run_config(profile, "tin_r50", 8, seeds[0], data_root, device), Path(results_dir).parent, data_root
+    )
     checkpoint = run / "last.pth"
 elif Path(checkpoints).is_dir():
     checkpoint = find_checkpoint(checkpoints, "tin_r50", 8)
@@ -74,8 +76,7 @@ show(offsets_figure(records, video_ids))
 # The same two views for print:
 
 # %%
-offsets_static(records);
-
+offsets_static(records)
 # %% [markdown]
 # ## What this run shows
 #
@@ -85,17 +86,32 @@ offsets_static(records);
 summary = offset_summary(records)
 grows = summary["offset_depth_rank_corr"]
 ends, middle = summary["end_frame_weight"], summary["middle_frame_weight"]
-print("Mean |offset| per layer: " + ", ".join(f"{l}: {m:.3f}" for l, m in zip(summary["layers"], summary["mean_abs_offset"])))
-print(f"Offsets {'grow' if grows > 0.5 else 'do not clearly grow'} with depth "
-      f"(rank correlation of mean |offset| with layer index: {grows:+.2f}).")
-print(f"End frames get {'lower' if ends < middle else 'not lower'} weights than middle frames "
-      f"(mean weight {ends:.3f} at the first and last frame vs {middle:.3f} in between).")
+print(
+    "Mean |offset| per layer: "
+    + ", ".join(f"{layer}: {m:.3f}" for layer, m in zip(summary["layers"], summary["mean_abs_offset"]))
+)
+print(
+    f"Offsets {'grow' if grows > 0.5 else 'do not clearly grow'} with depth "
+    f"(rank correlation of mean |offset| with layer index: {grows:+.2f})."
+)
+print(
+    f"End frames get {'lower' if ends < middle else 'not lower'} weights than middle frames "
+    f"(mean weight {ends:.3f} at the first and last frame vs {middle:.3f} in between)."
+)
 pd.DataFrame({"layer": summary["layers"], "mean |offset|": summary["mean_abs_offset"]}).set_index("layer").round(3)
 
 # %%
 trained_here = checkpoint.parent / "metrics.json"
 origin = [run_provenance(checkpoint.parent)] if checkpoints is None and trained_here.exists() else []
-write_results(results_dir, "offsets", {"checkpoint": str(checkpoint), "checkpoint_sha256": sha256_file(checkpoint),
-                                       "videos": len(video_ids), "provenance": origin, **summary},
-              {"profile": profile, "seeds": seeds, "data_root": data_root, "checkpoints": checkpoints,
-               "max_videos": max_videos})  # fmt: skip
+write_results(
+    results_dir,
+    "offsets",
+    {
+        "checkpoint": str(checkpoint),
+        "checkpoint_sha256": sha256_file(checkpoint),
+        "videos": len(video_ids),
+        "provenance": origin,
+        **summary,
+    },
+    {"profile": profile, "seeds": seeds, "data_root": data_root, "checkpoints": checkpoints, "max_videos": max_videos},
+)

@@ -68,10 +68,26 @@ rows = []
 for path in shift_files:
     payload = json.loads(path.read_text())
     for record in payload["records"]:
-        rows.append({"file": path.name, "device": f"{payload['machine']['device_name']} ({record['device']})",
-                     "layout": record.get("layout", "channels_first"),
-                     **{k: record[k] for k in ("layer", "dtype", "pass", "backend", "seconds", "gbytes_per_s",
-                                               "frac_copy", "speedup_vs_torch")}})  # fmt: skip
+        rows.append(
+            {
+                "file": path.name,
+                "device": f"{payload['machine']['device_name']} ({record['device']})",
+                "layout": record.get("layout", "channels_first"),
+                **{
+                    k: record[k]
+                    for k in (
+                        "layer",
+                        "dtype",
+                        "pass",
+                        "backend",
+                        "seconds",
+                        "gbytes_per_s",
+                        "frac_copy",
+                        "speedup_vs_torch",
+                    )
+                },
+            }
+        )
 shift = pd.DataFrame(rows)
 devices = sorted(shift["device"].unique())
 print(f"committed shift benchmarks: {', '.join(p.name for p in shift_files)}")
@@ -79,12 +95,14 @@ if not any("cuda" in d for d in devices):
     print("No GPU result is committed yet: reproduce/gpu_check.sh writes one on a GPU machine.")
 layer1 = shift[(shift["layer"] == "layer1") & (shift["dtype"] == "float32")]
 layer1.assign(ms=layer1["seconds"] * 1e3).pivot_table(
-    index=["device", "layout", "backend"], columns="pass", values=["ms", "frac_copy"]).round(3)
+    index=["device", "layout", "backend"], columns="pass", values=["ms", "frac_copy"]
+).round(3)
 
 # %%
 per_pass = shift[(shift["pass"] != "forward+backward") & (shift["layout"] == "channels_first")]
-grid = sns.catplot(data=per_pass, x="layer", y="frac_copy", hue="backend", col="pass", row="device", kind="bar",
-                   height=3.2, aspect=1.3)  # fmt: skip
+grid = sns.catplot(
+    data=per_pass, x="layer", y="frac_copy", hue="backend", col="pass", row="device", kind="bar", height=3.2, aspect=1.3
+)
 grid.set_axis_labels("ResNet-50 stage", "fraction of copy bandwidth")
 for ax in grid.axes.flat:
     ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
@@ -129,16 +147,23 @@ plt.show()
 
 # %%
 tin_tsm = ratios.get("TIN / TSM")
-print(f"TIN takes {tin_tsm:.2f}x TSM's inference time on {device}: "
-      f"{'within' if tin_tsm <= 1.15 else 'more than'} the 15 % overhead this project aims for.")
+print(
+    f"TIN takes {tin_tsm:.2f}x TSM's inference time on {device}: "
+    f"{'within' if tin_tsm <= 1.15 else 'more than'} the 15 % overhead this project aims for."
+)
 if "TIN / temporal conv" in ratios:
-    print(f"The temporal-convolution baseline takes {1 / ratios['TIN / temporal conv']:.2f}x TIN's time "
-          f"(the paper quotes 6x less latency for TIN against its temporal-convolution network, on GPU).")
+    print(
+        f"The temporal-convolution baseline takes {1 / ratios['TIN / temporal conv']:.2f}x TIN's time "
+        f"(the paper quotes 6x less latency for TIN against its temporal-convolution network, on GPU)."
+    )
 for label in ("TIN / I3D", "TIN / SlowFast", "TIN / R(2+1)D"):
     if label in ratios:
         print(f"{label.split(' / ')[1]} takes {1 / ratios[label]:.2f}x TIN's time per video at its own input.")
 
 # %%
-write_results(results_dir, "speed", {"device": device, "models": records, "ratios": ratios,
-                                     "shift_files": [p.name for p in shift_files]},
-              {"profile": profile, "device": device, "rounds": rounds, "train_step": train_step})  # fmt: skip
+write_results(
+    results_dir,
+    "speed",
+    {"device": device, "models": records, "ratios": ratios, "shift_files": [p.name for p in shift_files]},
+    {"profile": profile, "device": device, "rounds": rounds, "train_step": train_step},
+)

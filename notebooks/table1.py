@@ -45,7 +45,8 @@ import pandas as pd
 from paperlib.experiments import check_parameters, default_profile, default_seeds, run_provenance, write_results
 from paperlib.experiments.reported import TABLE1_COST, TABLE1_SOMETHING_V1
 from paperlib.experiments.table1 import run_table1, summarize, verdict
-from paperlib.models import create, profile as count_cost
+from paperlib.models import create
+from paperlib.models import profile as count_cost
 
 profile = profile or default_profile()
 seeds = seeds or default_seeds(profile)
@@ -78,8 +79,10 @@ runs.drop(columns=["run"]).round(2)
 
 # %%
 measured = summarize(runs)
-measured.style.set_caption(f"MEASURED by paperlib, {profile} profile, data: "
-                           f"{'embedded Something-v1-format set' if data_root is None else data_root}")  # fmt: skip
+measured.style.set_caption(
+    f"MEASURED by paperlib, {profile} profile, data: "
+    f"{'embedded Something-v1-format set' if data_root is None else data_root}"
+)
 
 # %% [markdown]
 # ## Reported in the papers
@@ -91,7 +94,8 @@ measured.style.set_caption(f"MEASURED by paperlib, {profile} profile, data: "
 
 # %%
 pd.DataFrame(TABLE1_SOMETHING_V1).set_index(["model", "frames"]).style.set_caption(
-    "REPORTED (not measured here); source per row")
+    "REPORTED (not measured here); source per row"
+)
 
 # %% [markdown]
 # ## Cost per view
@@ -105,17 +109,33 @@ for name in ("tsn_r50", "tsm_r50", "tin_r50"):
     for frames in (8, 16):
         counted = count_cost(create(name, 174, frames), (1, 3, frames, 224, 224))
         published = TABLE1_COST[name] if frames == 8 else {}
-        cost_rows.append({"model": name, "frames": frames, "params (ours)": counted["params"],
-                          "GFLOPs (ours)": round(counted["gflops"], 2), "params (reported)": published.get("params"),
-                          "GFLOPs (reported)": published.get("gflops"), "source": published.get("source")})  # fmt: skip
+        cost_rows.append(
+            {
+                "model": name,
+                "frames": frames,
+                "params (ours)": counted["params"],
+                "GFLOPs (ours)": round(counted["gflops"], 2),
+                "params (reported)": published.get("params"),
+                "GFLOPs (reported)": published.get("gflops"),
+                "source": published.get("source"),
+            }
+        )
 pd.DataFrame(cost_rows).set_index(["model", "frames"])
 
 # %%
-write_results(results_dir, "table1", {
-    "runs": runs.drop(columns=["run"]).to_dict(orient="records"),
-    "summary": measured.reset_index().to_dict(orient="records"), "cost": cost_rows, "data": data,
-    "provenance": [run_provenance(run) for run in runs["run"].dropna()], "verdict": verdict(runs),
-}, {"profile": profile, "seeds": seeds, "data_root": data_root, "checkpoints": checkpoints, "device": device})  # fmt: skip
+write_results(
+    results_dir,
+    "table1",
+    {
+        "runs": runs.drop(columns=["run"]).to_dict(orient="records"),
+        "summary": measured.reset_index().to_dict(orient="records"),
+        "cost": cost_rows,
+        "data": data,
+        "provenance": [run_provenance(run) for run in runs["run"].dropna()],
+        "verdict": verdict(runs),
+    },
+    {"profile": profile, "seeds": seeds, "data_root": data_root, "checkpoints": checkpoints, "device": device},
+)
 
 # %% [markdown]
 # ## What this run shows

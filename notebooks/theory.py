@@ -82,8 +82,10 @@ for seed in seeds:
     weight = torch.rand(2, 8, 4, dtype=torch.float64, generator=generator) * 2
     grad_out = torch.randn(2, 8, 16, 4, 4, dtype=torch.float64, generator=generator)
     outputs = {}
-    for name, fn in {"op": lambda *a: interlace_shift(*a, shift_channels=8, backend="torch"),
-                     "conv": lambda *a: interlace_shift_via_conv(*a, shift_channels=8)}.items():  # fmt: skip
+    for name, fn in {
+        "op": lambda *a: interlace_shift(*a, shift_channels=8, backend="torch"),
+        "conv": lambda *a: interlace_shift_via_conv(*a, shift_channels=8),
+    }.items():
         leaves = [t.clone().requires_grad_() for t in (x, offset, weight)]
         y = fn(*leaves)
         y.backward(grad_out)
@@ -107,8 +109,13 @@ fold = 16 // 8
 tsm[:, :-1, :fold] = x[:, 1:, :fold]
 tsm[:, 1:, fold : 2 * fold] = x[:, :-1, fold : 2 * fold]
 tsm[:, :, 2 * fold :] = x[:, :, 2 * fold :]
-tin = interlace_shift(x, torch.tensor([[-1.0, -1.0, 1.0, 1.0]], dtype=torch.float64),
-                      torch.ones(1, 8, 4, dtype=torch.float64), shift_channels=2 * fold, backend="torch")  # fmt: skip
+tin = interlace_shift(
+    x,
+    torch.tensor([[-1.0, -1.0, 1.0, 1.0]], dtype=torch.float64),
+    torch.ones(1, 8, 4, dtype=torch.float64),
+    shift_channels=2 * fold,
+    backend="torch",
+)
 tsm_is_special_case = bool(torch.equal(tin, tsm))
 print("TIN with b = (-1, -1), w = 1 equals TSM exactly:", tsm_is_special_case)
 
@@ -120,6 +127,7 @@ print("TIN with b = (-1, -1), w = 1 equals TSM exactly:", tsm_is_special_case)
 # channels, against TIN's offsets and weights (which TIN predicts per video with small networks; their
 # parameter count is given for reference).
 
+
 # %%
 def tin_module_params(channels, frames=8):
     fold = channels // 4
@@ -127,17 +135,30 @@ def tin_module_params(channels, frames=8):
 
 
 cost = pd.DataFrame(
-    [{"block input C": c, "free kernels (3 taps x C/4)": 3 * c // 4, "interlace: offsets per video": 2,
-      "interlace: weights per video": 2 * 8, "TIN module parameters": tin_module_params(c)}
-     for c in (64, 256, 512, 1024, 2048)]
-).set_index("block input C")  # fmt: skip
+    [
+        {
+            "block input C": c,
+            "free kernels (3 taps x C/4)": 3 * c // 4,
+            "interlace: offsets per video": 2,
+            "interlace: weights per video": 2 * 8,
+            "TIN module parameters": tin_module_params(c),
+        }
+        for c in (64, 256, 512, 1024, 2048)
+    ]
+).set_index("block input C")
 cost
 
 # %%
-write_results(results_dir, "theory", {
-    "max_abs_difference": float(equivalence.to_numpy().max()), "seeds": list(seeds),
-    "tsm_is_special_case": tsm_is_special_case,
-}, {"profile": profile, "device": device, "seeds": seeds})  # fmt: skip
+write_results(
+    results_dir,
+    "theory",
+    {
+        "max_abs_difference": float(equivalence.to_numpy().max()),
+        "seeds": list(seeds),
+        "tsm_is_special_case": tsm_is_special_case,
+    },
+    {"profile": profile, "device": device, "seeds": seeds},
+)
 
 # %% [markdown]
 # ## Summary

@@ -41,14 +41,31 @@ def run(checkpoint: str | Path, config: RunConfig, output: str | Path | None = N
         model = from_checkpoint(checkpoint).to(device)
         data = resolve_data(config, info)
         _, val_set = build_datasets(config, data)
-        result = evaluate(model, val_set, config.eval.batch_size, device, info, config.data.workers,
-                          AMP_DTYPES[config.amp], progress=progress and info.is_main)  # fmt: skip
+        result = evaluate(
+            model,
+            val_set,
+            config.eval.batch_size,
+            device,
+            info,
+            config.data.workers,
+            AMP_DTYPES[config.amp],
+            progress=progress and info.is_main,
+        )
         if info.is_main:
-            write_evaluation(Path(output) if output else Path(checkpoint).parent, result, {
-                "commit": git_commit(), "checkpoint": str(checkpoint), "checkpoint_sha256": sha256_file(checkpoint),
-                "config": config_to_dict(config), "data": data.fingerprint, "device": device_description(device),
-                "views": f"{config.eval.crops}x{config.eval.clips}", "world_size": info.world_size,
-            })  # fmt: skip
+            write_evaluation(
+                Path(output) if output else Path(checkpoint).parent,
+                result,
+                {
+                    "commit": git_commit(),
+                    "checkpoint": str(checkpoint),
+                    "checkpoint_sha256": sha256_file(checkpoint),
+                    "config": config_to_dict(config),
+                    "data": data.fingerprint,
+                    "device": device_description(device),
+                    "views": f"{config.eval.crops}x{config.eval.clips}",
+                    "world_size": info.world_size,
+                },
+            )
         return result["metrics"]
     finally:
         teardown()

@@ -21,8 +21,9 @@ from .models.checkpoint import CheckpointError, read_checkpoint
 
 
 @torch.no_grad()
-def predict(checkpoint: str | Path | dict, media: str | Path, top: int = 5, device: str = "auto",
-            template: str | None = None) -> list[tuple[int, float]]:  # fmt: skip
+def predict(
+    checkpoint: str | Path | dict, media: str | Path, top: int = 5, device: str = "auto", template: str | None = None
+) -> list[tuple[int, float]]:
     """``[(class id, probability)]`` of the ``top`` most likely classes for one video or frame folder;
     ``checkpoint`` is a path or an already-read checkpoint."""
     raw = read_checkpoint(checkpoint) if not isinstance(checkpoint, dict) else checkpoint

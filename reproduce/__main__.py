@@ -60,18 +60,33 @@ def run_chapter(chapter, parameters: dict, results: Path, force: bool = False) -
     with tempfile.TemporaryDirectory() as tmp:
         output = Path(tmp) / f"{chapter.name}.ipynb"
         try:
-            papermill.execute_notebook(str(source), str(output), parameters=parameters, cwd=str(NOTEBOOKS),
-                                       kernel_name="python3", progress_bar=False)  # fmt: skip
+            papermill.execute_notebook(
+                str(source),
+                str(output),
+                parameters=parameters,
+                cwd=str(NOTEBOOKS),
+                kernel_name="python3",
+                progress_bar=False,
+            )
         except PapermillExecutionError as exc:
-            raise SystemExit(f"reproduce: notebook {chapter.name} failed in cell {exc.exec_count}: "
-                             f"{exc.ename}: {exc.evalue}\n(previous results in {results} are unchanged)") from None
+            raise SystemExit(
+                f"reproduce: notebook {chapter.name} failed in cell {exc.exec_count}: "
+                f"{exc.ename}: {exc.evalue}\n(previous results in {results} are unchanged)"
+            ) from None
         executed.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(output), executed)
     from paperlib.engine.provenance import git_commit
 
-    record = {"chapter": chapter.name, "title": chapter.title, "key": key, "parameters": parameters,
-              "commit": git_commit(), "seconds": round(time.perf_counter() - started, 1),
-              "finished": time.strftime("%Y-%m-%d %H:%M:%S"), "results_file": f"notebooks/{chapter.name}.json"}  # fmt: skip
+    record = {
+        "chapter": chapter.name,
+        "title": chapter.title,
+        "key": key,
+        "parameters": parameters,
+        "commit": git_commit(),
+        "seconds": round(time.perf_counter() - started, 1),
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "results_file": f"notebooks/{chapter.name}.json",
+    }
     atomic_write_text(record_path, json.dumps(record, indent=1) + "\n")
     return record
 
@@ -79,34 +94,55 @@ def run_chapter(chapter, parameters: dict, results: Path, force: bool = False) -
 def write_provenance_page(records: list[dict], profile: str, results: Path, path: Path) -> None:
     """The book's provenance page: every chapter of this build, and every training run or checkpoint
     evaluation whose numbers a chapter shows, with how each was produced."""
-    lines = ["# Provenance", "",
-             f"Every chapter of this build was executed by `python -m reproduce --profile {profile}`. "
-             "Each row says how its numbers were produced; the machine-readable results are in "
-             f"`results/{profile}/notebooks/`.", "",
-             "| chapter | profile | parameters | commit | run time (s) | finished |", "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "# Provenance",
+        "",
+        f"Every chapter of this build was executed by `python -m reproduce --profile {profile}`. "
+        "Each row says how its numbers were produced; the machine-readable results are in "
+        f"`results/{profile}/notebooks/`.",
+        "",
+        "| chapter | profile | parameters | commit | run time (s) | finished |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in records:
         params = ", ".join(f"{k}={v}" for k, v in r["parameters"].items() if k not in ("profile", "results_dir"))
-        lines.append(f"| {r['title']} | {r['parameters']['profile']} | {params} | `{(r['commit'] or 'n/a')[:12]}` "
-                     f"| {r['seconds']} | {r['finished']} |")  # fmt: skip
+        lines.append(
+            f"| {r['title']} | {r['parameters']['profile']} | {params} | `{(r['commit'] or 'n/a')[:12]}` "
+            f"| {r['seconds']} | {r['finished']} |"
+        )
     total = sum(r["seconds"] for r in records)
-    lines += ["", f"Total run time of the executions shown: {total:.0f} s (a cached chapter shows the time of the "
-                  "run that produced it)."]  # fmt: skip
+    lines += [
+        "",
+        f"Total run time of the executions shown: {total:.0f} s (a cached chapter shows the time of the "
+        "run that produced it).",
+    ]
     for r in records:
         result_file = results / r["results_file"]
         runs = json.loads(result_file.read_text())["results"].get("provenance") if result_file.exists() else None
         if not runs:
             continue
-        lines += ["", f"## Runs behind \"{r['title']}\"", "",
-                  f"Folders under `results/{profile}/`, each named by the hash of its inputs (code, configuration, "
-                  "data). `data` is the hash of the list files and their entry counts; `started from` names the "
-                  "run or checkpoint a fine-tuning or evaluation began with.", "",
-                  "| run | commit | device | views | data | started from | checkpoint sha256 | metric (%) |",
-                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            "",
+            f'## Runs behind "{r["title"]}"',
+            "",
+            f"Folders under `results/{profile}/`, each named by the hash of its inputs (code, configuration, "
+            "data). `data` is the hash of the list files and their entry counts; `started from` names the "
+            "run or checkpoint a fine-tuning or evaluation began with.",
+            "",
+            "| run | commit | device | views | data | started from | checkpoint sha256 | metric (%) |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for run in runs:
-            cells = [f"`{run['run']}`", f"`{run['commit']}`", run["device"], run["views"], f"`{run['data']}`",
-                     f"`{run['started_from']}`" if run["started_from"] else "",
-                     f"`{run['checkpoint_sha256']}`" if run["checkpoint_sha256"] else "",
-                     run["metric"] or ""]  # fmt: skip
+            cells = [
+                f"`{run['run']}`",
+                f"`{run['commit']}`",
+                run["device"],
+                run["views"],
+                f"`{run['data']}`",
+                f"`{run['started_from']}`" if run["started_from"] else "",
+                f"`{run['checkpoint_sha256']}`" if run["checkpoint_sha256"] else "",
+                run["metric"] or "",
+            ]
             lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     path.write_text("\n".join(lines) + "\n")
 
@@ -115,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     from .chapters import CHAPTERS
 
     parser = argparse.ArgumentParser(prog="python -m reproduce", description=__doc__)
-    parser.add_argument("--profile", default=os.environ.get("PAPERLIB_PROFILE", "embedded"),
-                        choices=["smoke", "embedded", "full"])  # fmt: skip
+    parser.add_argument(
+        "--profile", default=os.environ.get("PAPERLIB_PROFILE", "embedded"), choices=["smoke", "embedded", "full"]
+    )
     parser.add_argument("--data-root", default=None, help="the real dataset (profile full)")
     parser.add_argument("--checkpoints", default=None, help="evaluate these checkpoints instead of training")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -130,8 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     records = []
     started = time.perf_counter()
     for chapter in _ordered(CHAPTERS, args.only):
-        parameters = {"profile": args.profile, "data_root": args.data_root, "checkpoints": args.checkpoints,
-                      "device": args.device, "results_dir": str(results / "notebooks")}  # fmt: skip
+        parameters = {
+            "profile": args.profile,
+            "data_root": args.data_root,
+            "checkpoints": args.checkpoints,
+            "device": args.device,
+            "results_dir": str(results / "notebooks"),
+        }
         records.append(run_chapter(chapter, parameters, results, args.force))
     print(f"reproduce: {len(records)} chapter(s) ready in {time.perf_counter() - started:.0f} s")
     if args.no_book:
@@ -142,8 +184,15 @@ def main(argv: list[str] | None = None) -> int:
     for record in records:
         shutil.copy(results / "executed" / f"{record['chapter']}.ipynb", BOOK_CHAPTERS)
     write_provenance_page(records, args.profile, results, BOOK_CHAPTERS / "provenance.md")
-    build = [str(Path(sys.executable).parent / "jupyter-book"), "build", "--all", "-W", "-n", "--keep-going",
-             str(ROOT / "book")]  # fmt: skip
+    build = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        "--all",
+        "-W",
+        "-n",
+        "--keep-going",
+        str(ROOT / "book"),
+    ]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     return subprocess.run(build, cwd=ROOT, env=env).returncode
 

@@ -9,8 +9,10 @@ from paperlib.bench.__main__ import main
 
 def test_shift_bench_json(tmp_path, capsys):
     path = tmp_path / "shift.json"
-    assert main(["shift", "--layers", "layer4", "--batch", "1", "--frames", "4", "--budget", "0.01",
-                 "--json", str(path)]) == 0  # fmt: skip
+    assert (
+        main(["shift", "--layers", "layer4", "--batch", "1", "--frames", "4", "--budget", "0.01", "--json", str(path)])
+        == 0
+    )
     payload = json.loads(path.read_text())
     records = payload["records"]
     assert payload["machine"]["device_name"]
@@ -42,8 +44,30 @@ def test_cuda_request_without_gpu_fails_clearly():
 
 def test_data_bench_json(tmp_path):
     path = tmp_path / "data.json"
-    assert main(["data", "--videos", "2", "--frames", "12", "--width", "64", "--height", "48", "--size", "32",
-                 "--segments", "4", "--epochs", "1", "--json", str(path)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "data",
+                "--videos",
+                "2",
+                "--frames",
+                "12",
+                "--width",
+                "64",
+                "--height",
+                "48",
+                "--size",
+                "32",
+                "--segments",
+                "4",
+                "--epochs",
+                "1",
+                "--json",
+                str(path),
+            ]
+        )
+        == 0
+    )
     records = json.loads(path.read_text())["records"]
     assert [r["pipeline"] for r in records] == ["frames (JPEG, PIL)", "video (decord)", "video (PyAV)"]
     for r in records:
@@ -53,7 +77,9 @@ def test_data_bench_json(tmp_path):
 
 def test_train_bench_json(tmp_path):
     path = tmp_path / "train.json"
-    assert main(["train", "--batch", "1", "--frames", "8", "--size", "32", "--budget", "0.01", "--json", str(path)]) == 0
+    assert (
+        main(["train", "--batch", "1", "--frames", "8", "--size", "32", "--budget", "0.01", "--json", str(path)]) == 0
+    )
     records = json.loads(path.read_text())["records"]
     assert [r["model"] for r in records] == ["tsn_r50", "tsm_r50", "tin_r50"]
     by = {r["model"]: r for r in records}
@@ -63,8 +89,22 @@ def test_train_bench_json(tmp_path):
 
 def test_models_bench_json(tmp_path, capsys):
     path = tmp_path / "models.json"
-    argv = ["models", "--models", "tsm_r50", "tin_r50", "r2plus1d_18", "--rounds", "1", "--downscale", "4",
-            "--train", "--train-batch", "1", "--json", str(path)]  # fmt: skip
+    argv = [
+        "models",
+        "--models",
+        "tsm_r50",
+        "tin_r50",
+        "r2plus1d_18",
+        "--rounds",
+        "1",
+        "--downscale",
+        "4",
+        "--train",
+        "--train-batch",
+        "1",
+        "--json",
+        str(path),
+    ]
     assert main(argv) == 0
     payload = json.loads(path.read_text())
     by = {r["model"]: r for r in payload["records"]}
@@ -73,6 +113,8 @@ def test_models_bench_json(tmp_path, capsys):
     assert by["tin_r50"]["params"] > by["tsm_r50"]["params"]  # OffsetNet and WeightNet
     assert all(r["inference_s"] > 0 and r["train_step_s"] > 0 for r in by.values())
     ratios = payload["ratios"]
-    assert ratios["inference"]["TIN / TSM"] == pytest.approx(by["tin_r50"]["inference_s"] / by["tsm_r50"]["inference_s"])
+    assert ratios["inference"]["TIN / TSM"] == pytest.approx(
+        by["tin_r50"]["inference_s"] / by["tsm_r50"]["inference_s"]
+    )
     assert set(ratios["train_step"]) == {"TIN / TSM", "TIN / R(2+1)D"}
     assert "TIN / TSM" in capsys.readouterr().out

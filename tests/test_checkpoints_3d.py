@@ -95,8 +95,15 @@ def test_converted_small_models_reproduce_the_peer_outputs(case, tmp_path):
     model = build(entry).eval()
     # a file as the peers write it: PySlowFast's .pyth holds model_state, optimizer_state and the config dump
     path = tmp_path / "checkpoint_epoch_00196.pyth"
-    torch.save({"model_state": peer_state_dict(entry["keys"]), "epoch": 196, "cfg": "MODEL:\n  NUM_CLASSES: 5\n",
-                "optimizer_state": {"state": {}, "param_groups": [{"lr": 0.1, "params": [0, 1]}]}}, path)  # fmt: skip
+    torch.save(
+        {
+            "model_state": peer_state_dict(entry["keys"]),
+            "epoch": 196,
+            "cfg": "MODEL:\n  NUM_CLASSES: 5\n",
+            "optimizer_state": {"state": {}, "param_groups": [{"lr": 0.1, "params": [0, 1]}]},
+        },
+        path,
+    )
     report = load_checkpoint(model, path)
     assert report.ok and report.format == entry["format"]
     x = seeded_input(entry["input_shape"], entry["input_seed"])
@@ -116,17 +123,32 @@ def test_prefixed_and_wrapped_keys_are_recognised():
         assert fmt == "pytorchvideo resnet" and "stem.conv.weight" in converted and "fc.bias" in converted
 
 
-@pytest.mark.parametrize("case,target,message", [
-    # the 8x8 checkpoint has 7x1x1 fusion convs, our default slowfast_r50 is 4x16 (5x1x1), and the other way round
-    ("pytorchvideo slowfast_r50_8x8", ("slowfast_r50", {}),
-     r"wrong shape \(4\): fusions.0.conv.weight: checkpoint \[4, 2, 7, 1, 1\] vs model \[4, 2, 5, 1, 1\]"),
-    ("pyslowfast SLOWFAST_4x16_R50", ("slowfast_r50", {"config": "8x8"}),
-     r"wrong shape \(4\): fusions.0.conv.weight: checkpoint \[4, 2, 5, 1, 1\] vs model \[4, 2, 7, 1, 1\]"),
-    ("pytorchvideo i3d_r50", ("slow_r50", {}),  # I3D into slow-only: temporal kernels differ
-     r"stem.conv.weight: checkpoint \[16, 3, 5, 7, 7\] vs model \[16, 3, 1, 7, 7\]"),
-    ("pyslowfast I3D_8x8_R50", ("i3d_r50", {"num_classes": 101}),
-     r"fc.weight: checkpoint \[5, 512\] vs model \[101, 512\]"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "case,target,message",
+    [
+        # the 8x8 checkpoint has 7x1x1 fusion convs, our default slowfast_r50 is 4x16 (5x1x1), and the other way round
+        (
+            "pytorchvideo slowfast_r50_8x8",
+            ("slowfast_r50", {}),
+            r"wrong shape \(4\): fusions.0.conv.weight: checkpoint \[4, 2, 7, 1, 1\] vs model \[4, 2, 5, 1, 1\]",
+        ),
+        (
+            "pyslowfast SLOWFAST_4x16_R50",
+            ("slowfast_r50", {"config": "8x8"}),
+            r"wrong shape \(4\): fusions.0.conv.weight: checkpoint \[4, 2, 5, 1, 1\] vs model \[4, 2, 7, 1, 1\]",
+        ),
+        (
+            "pytorchvideo i3d_r50",
+            ("slow_r50", {}),  # I3D into slow-only: temporal kernels differ
+            r"stem.conv.weight: checkpoint \[16, 3, 5, 7, 7\] vs model \[16, 3, 1, 7, 7\]",
+        ),
+        (
+            "pyslowfast I3D_8x8_R50",
+            ("i3d_r50", {"num_classes": 101}),
+            r"fc.weight: checkpoint \[5, 512\] vs model \[101, 512\]",
+        ),
+    ],
+)
 def test_wrong_architecture_gives_a_readable_report(case, target, message):
     entry = REFERENCE["cases"][case]
     name, options = target

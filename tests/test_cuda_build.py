@@ -15,12 +15,23 @@ def test_kernel_file_compiles_warning_free(tmp_path):
     """The torch-free .cu alone: seconds, every warning an error, for Ampere and Hopper."""
     nvcc = os.path.join(_find_cuda_home(), "bin", "nvcc")
     cmd = [
-        nvcc, "-c", str(CSRC / "cuda" / "interlace_shift_kernel.cu"), "-o", str(tmp_path / "k.o"),
-        "-std=c++17", "-O3", "-Xcompiler", "-fPIC,-Wall,-Wextra",
-        "-D__CUDA_NO_HALF_OPERATORS__", "-D__CUDA_NO_HALF_CONVERSIONS__", "-D__CUDA_NO_BFLOAT16_CONVERSIONS__",
-        "-gencode=arch=compute_80,code=sm_80", "-gencode=arch=compute_90,code=sm_90",
-        "-Werror", "all-warnings",
-    ]  # fmt: skip
+        nvcc,
+        "-c",
+        str(CSRC / "cuda" / "interlace_shift_kernel.cu"),
+        "-o",
+        str(tmp_path / "k.o"),
+        "-std=c++17",
+        "-O3",
+        "-Xcompiler",
+        "-fPIC,-Wall,-Wextra",
+        "-D__CUDA_NO_HALF_OPERATORS__",
+        "-D__CUDA_NO_HALF_CONVERSIONS__",
+        "-D__CUDA_NO_BFLOAT16_CONVERSIONS__",
+        "-gencode=arch=compute_80,code=sm_80",
+        "-gencode=arch=compute_90,code=sm_90",
+        "-Werror",
+        "all-warnings",
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "k.o").stat().st_size > 0
@@ -42,4 +53,3 @@ def test_cuda_extension_builds_links_and_registers():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "registered" in result.stdout
-

@@ -7,17 +7,27 @@ import pytest
 import torch
 
 from paperlib.data import (
-    ClipSampler, FrameFolder, FrameReadError, ListFormatError, ShardSampler, TestTransform, TrainTransform,
-    VideoDataset, VideoFile, VideoRecord, make_loader, read_list, write_list,
-)  # fmt: skip
-from paperlib.data import sampling
+    ClipSampler,
+    FrameFolder,
+    FrameReadError,
+    ListFormatError,
+    ShardSampler,
+    TestTransform,
+    TrainTransform,
+    VideoDataset,
+    VideoFile,
+    VideoRecord,
+    make_loader,
+    read_list,
+    sampling,
+    write_list,
+)
 from paperlib.data.check import check_list
 from paperlib.data.check import main as check_main
 from paperlib.data.prepare import prepare_kinetics, prepare_mmit, prepare_sthv1, prepare_sthv2
 from paperlib.data.prepare.kinetics import clean_class_name
 
 from .data_fixtures import gradient_frames, write_frame_folder, write_mp4
-
 
 # --- list files ---------------------------------------------------------------------------------------
 
@@ -26,18 +36,23 @@ def test_peer_list_lines_are_read_unchanged(tmp_path):
     path = tmp_path / "list.txt"
     path.write_text("something/v1/img/100218 37 12\nvideos/a b/clip 1.mp4 90 3,17,250\n\n")
     records = read_list(path)
-    assert records == [VideoRecord("something/v1/img/100218", 37, (12,), 1),
-                       VideoRecord("videos/a b/clip 1.mp4", 90, (3, 17, 250), 2)]  # fmt: skip
+    assert records == [
+        VideoRecord("something/v1/img/100218", 37, (12,), 1),
+        VideoRecord("videos/a b/clip 1.mp4", 90, (3, 17, 250), 2),
+    ]
     write_list(tmp_path / "again.txt", records)
     assert (tmp_path / "again.txt").read_text() == "something/v1/img/100218 37 12\nvideos/a b/clip 1.mp4 90 3,17,250\n"
 
 
-@pytest.mark.parametrize("content,line,message", [
-    (b"a 3 1\nb three 1\n", 2, "must be integers"),
-    (b"a 3 1\nonly_two 3\n", 2, "expected 'path num_frames label"),
-    (b"a 3 1\nb 3 -1\n", 2, "negative"),
-    (b"a 3 1\n\xff\xfe 3 1\n", 2, "not valid UTF-8"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "content,line,message",
+    [
+        (b"a 3 1\nb three 1\n", 2, "must be integers"),
+        (b"a 3 1\nonly_two 3\n", 2, "expected 'path num_frames label"),
+        (b"a 3 1\nb 3 -1\n", 2, "negative"),
+        (b"a 3 1\n\xff\xfe 3 1\n", 2, "not valid UTF-8"),
+    ],
+)
 def test_malformed_lists_name_file_and_line(tmp_path, content, line, message):
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
@@ -174,8 +189,9 @@ def test_dataset_items_and_determinism(frames_dataset):
     assert torch.equal(train[2]["video"], item["video"])  # same seed, epoch, index -> same clip
     train.set_epoch(1)
     assert not torch.equal(train[2]["video"], item["video"])
-    test = VideoDataset(records, root, FrameFolder(), ClipSampler("tsn", t=4, clips=2),
-                        TestTransform(24, 28, crops=3), 3)  # fmt: skip
+    test = VideoDataset(
+        records, root, FrameFolder(), ClipSampler("tsn", t=4, clips=2), TestTransform(24, 28, crops=3), 3
+    )
     assert test[0]["video"].shape == (6, 3, 4, 28, 28)  # 2 clips x 3 crops
 
 
@@ -225,11 +241,18 @@ def test_check_reports_each_problem_with_its_line(tmp_path, capsys):
     lines = ["ok.mp4 12 1", "missing_folder 12 0", "short.mp4 3 1", "frames 12 9", "corrupt.mp4 12 0", "frames 12 2"]
     (tmp_path / "list.txt").write_text("\n".join(lines) + "\n")
     problems = check_list(tmp_path / "list.txt", tmp_path, num_classes=5, min_frames=8)
-    assert [(p.line, p.path) for p in problems] == [(2, "missing_folder"), (3, "short.mp4"), (4, "frames"),
-                                                    (5, "corrupt.mp4")]  # fmt: skip
+    assert [(p.line, p.path) for p in problems] == [
+        (2, "missing_folder"),
+        (3, "short.mp4"),
+        (4, "frames"),
+        (5, "corrupt.mp4"),
+    ]
     assert "missing frame folder" in problems[0].message and "too short" in problems[1].message
     assert "outside [0, 5)" in problems[2].message and "unreadable" in problems[3].message
-    assert check_main([str(tmp_path / "list.txt"), "--root", str(tmp_path), "--num-classes", "5", "--min-frames", "8"]) == 1
+    assert (
+        check_main([str(tmp_path / "list.txt"), "--root", str(tmp_path), "--num-classes", "5", "--min-frames", "8"])
+        == 1
+    )
     assert "list.txt:line 5: corrupt.mp4: unreadable" in capsys.readouterr().out
     (tmp_path / "good.txt").write_text("ok.mp4 12 1\nframes 12 2\n")
     assert check_main([str(tmp_path / "good.txt"), "--root", str(tmp_path), "--num-classes", "5"]) == 0
@@ -254,7 +277,9 @@ def test_prepare_sthv1(tmp_path):
 
 
 def test_prepare_sthv2(tmp_path):
-    (tmp_path / "something-something-v2-labels.json").write_text(json.dumps({"Pushing something": "1", "Moving something up": "0"}))
+    (tmp_path / "something-something-v2-labels.json").write_text(
+        json.dumps({"Pushing something": "1", "Moving something up": "0"})
+    )
     entry = lambda i, t: {"id": str(i), "label": "x", "template": t, "placeholders": []}  # noqa: E731
     (tmp_path / "something-something-v2-train.json").write_text(json.dumps([entry(5, "Pushing [something]")]))
     (tmp_path / "something-something-v2-validation.json").write_text(json.dumps([entry(6, "Moving [something] up")]))
@@ -270,15 +295,18 @@ def test_prepare_kinetics(tmp_path):
     assert clean_class_name("massaging person's head") == "massaging_persons_head"
     (tmp_path / "annotations").mkdir()
     header = "label,youtube_id,time_start,time_end,split\n"
-    (tmp_path / "annotations" / "train.csv").write_text(header + '"massaging person\'s head",abc,10,20,train\nabseiling,def,0,10,train\nabseiling,gone,0,10,train\n')
+    (tmp_path / "annotations" / "train.csv").write_text(
+        header + '"massaging person\'s head",abc,10,20,train\nabseiling,def,0,10,train\nabseiling,gone,0,10,train\n'
+    )
     (tmp_path / "annotations" / "validate.csv").write_text(header + "abseiling,ghi,5,15,val\n")
     write_mp4(tmp_path / "train" / "massaging_persons_head" / "abc_000010_000020.mp4", gradient_frames(6, 32, 32))
     write_frame_folder(tmp_path / "train" / "abseiling" / "def_000000_000010", gradient_frames(4), "img_{:05d}.jpg")
     write_mp4(tmp_path / "val" / "abseiling" / "ghi_000005_000015.mp4", gradient_frames(5, 32, 32))
     written = prepare_kinetics(tmp_path)
     assert written["categories"].read_text() == "abseiling\nmassaging_persons_head\n"
-    assert written["train"].read_text() == ("train/massaging_persons_head/abc_000010_000020.mp4 6 1\n"
-                                            "train/abseiling/def_000000_000010 4 0\n")  # fmt: skip
+    assert written["train"].read_text() == (
+        "train/massaging_persons_head/abc_000010_000020.mp4 6 1\ntrain/abseiling/def_000000_000010 4 0\n"
+    )
     assert written["missing"] == {"train": 1, "val": 0}
 
 

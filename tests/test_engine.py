@@ -34,7 +34,8 @@ def smoke(tmp_path, cache, *overrides):
 def test_topk_by_hand():
     scores = np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3], [0.3, 0.3, 0.4], [0.2, 0.5, 0.3]])
     labels = np.array([1, 2, 0, 2])
-    # top-1: rows 0 only -> 25 %; top-2: rows 0 (1), 1 (2 is second), 2 (0 ties 1 at 0.3, stable order keeps 0), 3 (2 second)
+    # top-1: rows 0 only -> 25 %; top-2: rows 0 (1), 1 (2 is second), 2 (0 ties 1 at 0.3, stable order keeps 0),
+    # 3 (2 second)
     assert topk_accuracy(scores, labels, ks=(1, 2)) == {"top1": 25.0, "top2": 100.0}
 
 
@@ -83,11 +84,21 @@ def test_every_recipe_config_is_valid(path):
 
 @pytest.mark.parametrize("name", ["tsn_r50", "tsm_r50", "tin_r50", "slow_r50", "slowfast_r50"])
 def test_smoke_training_lowers_the_loss(name, tmp_path, cache):
-    config = smoke(tmp_path, cache, f"model.name={name}", "optim.epochs=6", "eval.every=100", "optim.lr=0.005",
-                   "optim.schedule=constant", "optim.warmup_epochs=0",
-                   "model.options={width: 16, depths: [1, 1, 1, 1], dropout: 0.0}")  # fmt: skip
+    config = smoke(
+        tmp_path,
+        cache,
+        f"model.name={name}",
+        "optim.epochs=6",
+        "eval.every=100",
+        "optim.lr=0.005",
+        "optim.schedule=constant",
+        "optim.warmup_epochs=0",
+        "model.options={width: 16, depths: [1, 1, 1, 1], dropout: 0.0}",
+    )
     metrics = train(config)
-    losses = [r["loss"] for r in map(json.loads, (tmp_path / "log.jsonl").read_text().splitlines()) if r["event"] == "epoch"]
+    losses = [
+        r["loss"] for r in map(json.loads, (tmp_path / "log.jsonl").read_text().splitlines()) if r["event"] == "epoch"
+    ]
     assert len(losses) == 6 and np.mean(losses[-2:]) < losses[0] - 0.2
     assert {"top1", "top5", "videos"} <= set(metrics) and metrics["videos"] == 10
     saved = np.load(tmp_path / "scores.npz")
@@ -97,8 +108,14 @@ def test_smoke_training_lowers_the_loss(name, tmp_path, cache):
 
 
 def run_cli(*args, env=None, timeout=600):
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout,
-                          env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})  # fmt: skip
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})},
+    )
 
 
 @pytest.mark.slow
@@ -107,13 +124,20 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, cache):
     full = run_cli(*common, f"output_dir={tmp_path / 'full'}")
     assert full.returncode == 0, full.stderr
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, *common, f"output_dir={killed}"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, *common, f"output_dir={killed}"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:  # kill in the middle of the second epoch
         log = killed / "log.jsonl"
-        if log.exists() and any(json.loads(l).get("event") == "step" and json.loads(l).get("epoch") == 1
-                                for l in log.read_text().splitlines()):  # fmt: skip
+        if log.exists() and any(
+            json.loads(line).get("event") == "step" and json.loads(line).get("epoch") == 1
+            for line in log.read_text().splitlines()
+        ):
             proc.send_signal(signal.SIGKILL)
             break
         time.sleep(0.05)
@@ -130,24 +154,49 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, cache):
 def test_torchrun_three_processes_match_single_process_evaluation(tmp_path, cache):
     out = tmp_path / "ddp"
     # 3 processes: the 10 validation videos do not divide evenly, and eval batches of 3 leave a last partial batch.
-    ddp = run_cli("-m", "torch.distributed.run", "--nproc_per_node=3", "--master_port=29517", "-m", "paperlib.train",
-                  "--config", str(SMOKE), f"data.cache_dir={cache}", f"output_dir={out}", "optim.batch_size=4",
-                  "eval.batch_size=3")  # fmt: skip
+    ddp = run_cli(
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=3",
+        "--master_port=29517",
+        "-m",
+        "paperlib.train",
+        "--config",
+        str(SMOKE),
+        f"data.cache_dir={cache}",
+        f"output_dir={out}",
+        "optim.batch_size=4",
+        "eval.batch_size=3",
+    )
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     assert "3 process(es); global batch 12" in ddp.stdout
-    single = run_cli("-m", "paperlib.evaluate", "--checkpoint", str(out / "last.pth"), "--output", str(tmp_path / "single"))
+    single = run_cli(
+        "-m", "paperlib.evaluate", "--checkpoint", str(out / "last.pth"), "--output", str(tmp_path / "single")
+    )
     assert single.returncode == 0, single.stderr[-3000:]
     a, b = (json.loads((d / "metrics.json").read_text()) for d in (out, tmp_path / "single"))
     assert {k: a["metrics"][k] for k in b["metrics"]} == b["metrics"] and b["metrics"]["videos"] == 10
-    np.testing.assert_allclose(np.load(out / "scores.npz")["scores"], np.load(tmp_path / "single" / "scores.npz")["scores"],
-                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        np.load(out / "scores.npz")["scores"],
+        np.load(tmp_path / "single" / "scores.npz")["scores"],
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_evaluate_views_and_predict(tmp_path, cache):
     config = smoke(tmp_path, cache, "optim.epochs=1")
     train(config)
-    result = run_cli("-m", "paperlib.evaluate", "--checkpoint", str(tmp_path / "last.pth"), "--views", "3x2",
-                     "--output", str(tmp_path / "views"))  # fmt: skip
+    result = run_cli(
+        "-m",
+        "paperlib.evaluate",
+        "--checkpoint",
+        str(tmp_path / "last.pth"),
+        "--views",
+        "3x2",
+        "--output",
+        str(tmp_path / "views"),
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     record = json.loads((tmp_path / "views" / "metrics.json").read_text())
     assert record["views"] == "3x2" and len(record["checkpoint_sha256"]) == 64
@@ -182,8 +231,18 @@ def test_evaluation_scores_every_video_once_with_an_uneven_last_batch(tmp_path, 
 
 
 def test_multi_label_video_training_reports_both_maps(tmp_path, cache):
-    config = smoke(tmp_path, cache, "data.dataset=mmit", "data.source=video", "data.multi_label=true",
-                   "data.sampling=dense", "data.rate=2", "optim.epochs=1", "optim.batch_size=4", "model.name=tsm_r50")  # fmt: skip
+    config = smoke(
+        tmp_path,
+        cache,
+        "data.dataset=mmit",
+        "data.source=video",
+        "data.multi_label=true",
+        "data.sampling=dense",
+        "data.rate=2",
+        "optim.epochs=1",
+        "optim.batch_size=4",
+        "model.name=tsm_r50",
+    )
     metrics = train(config)
     assert set(metrics) >= {"mAP_classwise", "mAP_samplewise_xtemporal", "videos"}
     saved = np.load(tmp_path / "scores.npz")

@@ -14,16 +14,27 @@ from paperlib.experiments import run_provenance, table1
 
 def test_pair_accuracy_compares_each_video_with_its_reversed_class():
     partner = np.array([1, 0, 3, 2])
-    scores = np.array([[0.9, 0.1, 0.0, 0.0],   # label 0 above its partner 1: right
-                       [0.6, 0.4, 0.0, 0.0],   # label 1 below its partner 0: wrong
-                       [0.0, 0.0, 0.2, 0.3],   # label 2 below 3: wrong
-                       [0.0, 0.9, 0.0, 0.5]])  # label 3 above 2 (class 1 is irrelevant): right  # fmt: skip
+    scores = np.array(
+        [
+            [0.9, 0.1, 0.0, 0.0],  # label 0 above its partner 1: right
+            [0.6, 0.4, 0.0, 0.0],  # label 1 below its partner 0: wrong
+            [0.0, 0.0, 0.2, 0.3],  # label 2 below 3: wrong
+            [0.0, 0.9, 0.0, 0.5],
+        ]
+    )  # label 3 above 2 (class 1 is irrelevant): right
     assert table1.pair_accuracy(scores, np.array([0, 1, 2, 3]), partner) == 50.0
 
 
 def test_summarize_gives_mean_and_sample_std_over_seeds():
-    runs = pd.DataFrame({"model": ["a", "a", "b"], "frames": ["8", "8", "8"], "seed": [0, 1, 0],
-                         "top1": [10.0, 20.0, 30.0], "top5": [50.0, 50.0, 60.0]})  # fmt: skip
+    runs = pd.DataFrame(
+        {
+            "model": ["a", "a", "b"],
+            "frames": ["8", "8", "8"],
+            "seed": [0, 1, 0],
+            "top1": [10.0, 20.0, 30.0],
+            "top5": [50.0, 50.0, 60.0],
+        }
+    )
     summary = table1.summarize(runs)
     assert summary.loc[("a", "8"), "top1"] == "15.0 ± 7.1" and summary.loc[("a", "8"), "seeds"] == 2
     assert summary.loc[("b", "8"), "top1"] == "30.0 ± 0.0"
@@ -68,9 +79,12 @@ def test_sixteen_frames_fine_tune_from_eight_and_checkpoints_evaluate_to_the_sam
 
 
 def _pair_runs(tsn, tsm, tin):
-    rows = [{"model": m, "frames": f, "seed": s, "pair_accuracy": v}
-            for m, values in (("tsn_r50", tsn), ("tsm_r50", tsm), ("tin_r50", tin))
-            for s, v in enumerate(values) for f in ("8", "16")]  # fmt: skip
+    rows = [
+        {"model": m, "frames": f, "seed": s, "pair_accuracy": v}
+        for m, values in (("tsn_r50", tsn), ("tsm_r50", tsm), ("tin_r50", tin))
+        for s, v in enumerate(values)
+        for f in ("8", "16")
+    ]
     return pd.DataFrame(rows)
 
 

@@ -115,8 +115,11 @@ def test_a_rerun_skips_finished_videos_and_redoes_interrupted_ones(video_dir, tm
 
     again = {o.video.relative_to(video_dir).as_posix(): o for o in extract_all(video_dir, out, progress=False)}
     assert {rel: o.status for rel, o in again.items()} == {
-        "a/one.mp4": "extracted", "a/b/two.webm": "skipped", "three.mkv": "extracted", "c/four.avi": "skipped",
-    }  # fmt: skip
+        "a/one.mp4": "extracted",
+        "a/b/two.webm": "skipped",
+        "three.mkv": "extracted",
+        "c/four.avi": "skipped",
+    }
     for rel in ("a/b/two.webm", "c/four.avi"):
         assert _mtimes(out / Path(rel).with_suffix("")) == before[rel]  # not rewritten
     assert again["a/one.mp4"].frames == 12 and FrameFolder().count(done) == 12
@@ -147,7 +150,11 @@ def test_videos_whose_frame_folders_would_clash_are_reported(tmp_path):
     videos = _videos(tmp_path / "videos", {"x.mp4": 3, "x/y.mp4": 4, "z.mkv": 5, "z.mp4": 6})
     outcomes = {o.video.relative_to(videos).as_posix(): o for o in extract_all(videos, tmp_path / "o", progress=False)}
     assert {rel: o.status for rel, o in outcomes.items()} == {
-        "x.mp4": "failed", "x/y.mp4": "extracted", "z.mkv": "extracted", "z.mp4": "failed"}  # fmt: skip
+        "x.mp4": "failed",
+        "x/y.mp4": "extracted",
+        "z.mkv": "extracted",
+        "z.mp4": "failed",
+    }
     assert outcomes["x.mp4"].reason.endswith(f"those of the videos in {videos / 'x'}")
     assert outcomes["z.mp4"].reason == f"same frame folder as {videos / 'z.mkv'}"
     assert FrameFolder().count(tmp_path / "o" / "z") == 5 and FrameFolder().count(tmp_path / "o" / "x" / "y") == 4
@@ -162,9 +169,25 @@ def test_list_rewrite_points_at_frame_folders_with_their_counts(video_dir, tmp_p
     (root / "train.txt").write_text("videos/a/one.mp4 99 3\nvideos/c/four.avi 5 1,4\nvideos/gone.mp4 10 2\n")
     (root / "val.txt").write_text("videos/three.mkv 7 0\n")
     out = tmp_path / "frames"
-    status = main([str(videos), str(out), "--list", str(root / "train.txt"), "--list-out", str(out / "train.txt"),
-                   "--list", str(root / "val.txt"), "--list-out", str(out / "val.txt"), "--list-root", str(root),
-                   "--no-progress", "--workers", "2"])  # fmt: skip
+    status = main(
+        [
+            str(videos),
+            str(out),
+            "--list",
+            str(root / "train.txt"),
+            "--list-out",
+            str(out / "train.txt"),
+            "--list",
+            str(root / "val.txt"),
+            "--list-out",
+            str(out / "val.txt"),
+            "--list-root",
+            str(root),
+            "--no-progress",
+            "--workers",
+            "2",
+        ]
+    )
     assert status == 1  # the list names a video that is not there
     assert "videos/gone.mp4" in capsys.readouterr().err
     train = read_list(out / "train.txt")
@@ -181,14 +204,30 @@ def test_cli_errors_are_clear(tmp_path, capsys):
     _videos(tmp_path / "v", {"x.mp4": 3})
     assert main([str(tmp_path / "v"), str(tmp_path / "out"), "--template", "frame.png"]) == 2
     assert "--template" in capsys.readouterr().err
-    assert main([str(tmp_path / "v"), str(tmp_path / "out"), "--list", str(tmp_path / "nope.txt"),
-                 "--list-out", str(tmp_path / "new.txt")]) == 2  # fmt: skip
+    assert (
+        main(
+            [
+                str(tmp_path / "v"),
+                str(tmp_path / "out"),
+                "--list",
+                str(tmp_path / "nope.txt"),
+                "--list-out",
+                str(tmp_path / "new.txt"),
+            ]
+        )
+        == 2
+    )
     assert "list file not found" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([str(tmp_path / "v"), str(tmp_path / "out"), "--list", "a.txt"])
     assert not (tmp_path / "out" / "x").exists()
-    result = subprocess.run([sys.executable, "-m", "paperlib.data.extract", str(tmp_path / "v"), str(tmp_path / "out")],
-                            capture_output=True, text=True, cwd=ROOT, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "paperlib.data.extract", str(tmp_path / "v"), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "1 videos: 1 extracted" in result.stdout and FrameFolder().count(tmp_path / "out" / "x") == 3
 
@@ -257,9 +296,11 @@ def test_training_on_extracted_frames_matches_training_on_the_videos(tmp_path):
     inference_shift = abs(crossed["mAP_classwise"] - metrics["video"]["mAP_classwise"])
     probability_shift = float(np.abs(crossed_scores - scores["video"]["scores"]).mean())
     training_gap = metrics["frames"]["mAP_classwise"] - metrics["video"]["mAP_classwise"]
-    print(f"codec error {codec_error:.2f} grey levels; video-trained mAP {metrics['video']['mAP_classwise']:.2f}, "
-          f"on frames {crossed['mAP_classwise']:.2f} (probabilities move {probability_shift:.4f}); frames-trained "
-          f"mAP {metrics['frames']['mAP_classwise']:.2f} (gap {training_gap:+.2f}); chance {chance:.2f}")  # fmt: skip
+    print(
+        f"codec error {codec_error:.2f} grey levels; video-trained mAP {metrics['video']['mAP_classwise']:.2f}, "
+        f"on frames {crossed['mAP_classwise']:.2f} (probabilities move {probability_shift:.4f}); frames-trained "
+        f"mAP {metrics['frames']['mAP_classwise']:.2f} (gap {training_gap:+.2f}); chance {chance:.2f}"
+    )
     assert inference_shift < 1.0 and probability_shift < 0.015
     assert min(m["mAP_classwise"] for m in metrics.values()) > chance + 4
     assert abs(training_gap) < 6.0

@@ -52,8 +52,10 @@ def test_ensemble_chooses_on_validation_and_measures_on_test(tmp_path):
     ids = [f"v{i}" for i in range(40)]
     # tsn: perfect on validation, random on test (a model that only looks good on val);
     # tin: good on both. The best single model and the weights must come from val, the numbers from test.
-    members = {"tsn_r50": (val_t + 0.01 * rng.random(val_t.shape), rng.random(test_t.shape)),
-               "tin_r50": (val_t + rng.random(val_t.shape), test_t + rng.random(test_t.shape))}  # fmt: skip
+    members = {
+        "tsn_r50": (val_t + 0.01 * rng.random(val_t.shape), rng.random(test_t.shape)),
+        "tin_r50": (val_t + rng.random(val_t.shape), test_t + rng.random(test_t.shape)),
+    }
     rows = []
     for model, (val_scores, test_scores) in members.items():
         for split, targets, scores in (("val", val_t, val_scores), ("test", test_t, test_scores)):
@@ -75,8 +77,15 @@ def test_ensemble_refuses_members_that_scored_different_videos(tmp_path):
     rows = []
     for model, ids in (("tsn_r50", ["a", "b", "c", "d"]), ("tin_r50", ["a", "b", "c", "e"])):
         for split in ("val", "test"):
-            rows.append({"model": model, "seed": 0, "split": split, "view": "v",
-                         "scores": _write_scores(tmp_path / f"{model}_{split}", ids, targets, np.random.rand(4, 4))})  # fmt: skip
+            rows.append(
+                {
+                    "model": model,
+                    "seed": 0,
+                    "split": split,
+                    "view": "v",
+                    "scores": _write_scores(tmp_path / f"{model}_{split}", ids, targets, np.random.rand(4, 4)),
+                }
+            )
     with pytest.raises(ValueError, match="scored different videos"):
         mmit.ensemble(pd.DataFrame(rows), "v")
 

@@ -18,8 +18,9 @@ def clip(n=2, t=8, size=32):
     return torch.randn(n, 3, t, size, size)
 
 
-@pytest.mark.parametrize("name,classes,expected", [("tin_r50", 174, 23_895_566), ("tsm_r50", 174, 23_864_558),
-                                                   ("tsn_r50", 400, 24_327_632)])  # fmt: skip
+@pytest.mark.parametrize(
+    "name,classes,expected", [("tin_r50", 174, 23_895_566), ("tsm_r50", 174, 23_864_558), ("tsn_r50", 400, 24_327_632)]
+)
 def test_parameter_counts_match_published(name, classes, expected):
     model = create(name, classes, 8)
     assert sum(p.numel() for p in model.parameters()) == expected
@@ -169,7 +170,9 @@ def mmaction2_key(key, tsm=False):
     key = re.sub(r"^bn1\.", "conv1.bn.", key)
     key = re.sub(r"\.temporal\.offset_net\.", ".conv1.conv.net1.offset_net.", key)
     key = re.sub(r"\.temporal\.weight_net\.", ".conv1.conv.net1.weight_net.", key)
-    key = re.sub(r"(layer\d\.\d+)\.conv1\.(weight|bias)", r"\1.conv1.conv.net.\2" if tsm else r"\1.conv1.conv.net2.\2", key)
+    key = re.sub(
+        r"(layer\d\.\d+)\.conv1\.(weight|bias)", r"\1.conv1.conv.net.\2" if tsm else r"\1.conv1.conv.net2.\2", key
+    )
     key = re.sub(r"\.conv([23])\.", r".conv\1.conv.", key)
     key = re.sub(r"\.bn(\d)\.", r".conv\1.bn.", key)
     key = key.replace(".downsample.0.", ".downsample.conv.").replace(".downsample.1.", ".downsample.bn.")
@@ -177,15 +180,30 @@ def mmaction2_key(key, tsm=False):
 
 
 PEER_FORMATS = {
-    "official TIN": ("tin_r50", lambda sd: {"epoch": 40, "arch": "resnet50", "best_prec1": 45.8,
-                                            "state_dict": {official_key(k): v for k, v in sd.items()}}),
+    "official TIN": (
+        "tin_r50",
+        lambda sd: {
+            "epoch": 40,
+            "arch": "resnet50",
+            "best_prec1": 45.8,
+            "state_dict": {official_key(k): v for k, v in sd.items()},
+        },
+    ),
     "official TSM": ("tsm_r50", lambda sd: {"state_dict": {official_key(k, tsm=True): v for k, v in sd.items()}}),
-    "X-Temporal TIN": ("tin_r50", lambda sd: {"epoch": 35, "model": {official_key(k): v for k, v in sd.items()},
-                                              "optimizer": {"state": {}, "param_groups": []}}),
-    "mmaction2 TIN": ("tin_r50", lambda sd: {"meta": {"epoch": 40},
-                                             "state_dict": {mmaction2_key(k): v for k, v in sd.items()}}),
+    "X-Temporal TIN": (
+        "tin_r50",
+        lambda sd: {
+            "epoch": 35,
+            "model": {official_key(k): v for k, v in sd.items()},
+            "optimizer": {"state": {}, "param_groups": []},
+        },
+    ),
+    "mmaction2 TIN": (
+        "tin_r50",
+        lambda sd: {"meta": {"epoch": 40}, "state_dict": {mmaction2_key(k): v for k, v in sd.items()}},
+    ),
     "mmaction2 TSM": ("tsm_r50", lambda sd: {"state_dict": {mmaction2_key(k, tsm=True): v for k, v in sd.items()}}),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("fmt", PEER_FORMATS)
@@ -207,12 +225,18 @@ def test_peer_checkpoints_load_strictly_and_reproduce_outputs(fmt, tmp_path):
 @pytest.mark.parametrize(
     "build,message",
     [
-        (lambda: create("tin_r50", 400, 8), r"wrong shape \(2\): fc.weight: checkpoint \[174, 2048\] vs model \[400, 2048\]"),
-        (lambda: create("tin_r50", 174, 16), r"layer1.0.temporal.offset_net.fc1.weight: checkpoint \[8, 8\] vs model \[16, 16\]"),
+        (
+            lambda: create("tin_r50", 400, 8),
+            r"wrong shape \(2\): fc.weight: checkpoint \[174, 2048\] vs model \[400, 2048\]",
+        ),
+        (
+            lambda: create("tin_r50", 174, 16),
+            r"layer1.0.temporal.offset_net.fc1.weight: checkpoint \[8, 8\] vs model \[16, 16\]",
+        ),
         (lambda: create("tsm_r50", 174, 8), r"unexpected in checkpoint \(128\): layer1.0.temporal"),
         (lambda: create("tsn_r101", 174, 8), r"missing in checkpoint \(\d+\): layer3.6"),
     ],
-)  # fmt: skip
+)
 def test_wrong_checkpoint_raises_readable_error(build, message, tmp_path):
     path = tmp_path / "tin.pth"
     torch.save({"state_dict": {official_key(k): v for k, v in create("tin_r50", 174, 8).state_dict().items()}}, path)
@@ -281,7 +305,10 @@ def test_temporal_conv_baseline_starts_as_tsn_and_mixes_only_neighbouring_frames
     from paperlib.models.layers import TemporalConv
 
     torch.manual_seed(0)
-    tconv, tsn = create("tconv_r50", 10, 4, width=8, depths=(1, 1, 1, 1)), create("tsn_r50", 10, 4, width=8, depths=(1, 1, 1, 1))
+    tconv, tsn = (
+        create("tconv_r50", 10, 4, width=8, depths=(1, 1, 1, 1)),
+        create("tsn_r50", 10, 4, width=8, depths=(1, 1, 1, 1)),
+    )
     tsn.load_state_dict({k: v for k, v in tconv.state_dict().items() if ".temporal." not in k})
     x = torch.randn(2, 3, 4, 32, 32)
     torch.testing.assert_close(tconv.eval()(x), tsn.eval()(x), rtol=0, atol=0)  # identity init: exactly TSN

@@ -33,10 +33,15 @@ def test_torchvision_parameter_counts_are_exact(name, expected):
     assert count == expected == torchvision_count == reported(name).params
 
 
-@pytest.mark.parametrize("name,options,published", [
-    ("slowfast_r50", {}, 34.48e6), ("slowfast_r50", {"config": "8x8"}, 34.57e6),
-    ("slow_r50", {}, 32.45e6), ("i3d_r50", {}, 28.04e6),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name,options,published",
+    [
+        ("slowfast_r50", {}, 34.48e6),
+        ("slowfast_r50", {"config": "8x8"}, 34.57e6),
+        ("slow_r50", {}, 32.45e6),
+        ("i3d_r50", {}, 28.04e6),
+    ],
+)
 def test_parameter_counts_match_pytorchvideo(name, options, published):
     count = num_params(create_on_meta(name, **options))
     print(f"{name} {options}: {count:,} parameters (published {published / 1e6:.2f}M)")
@@ -45,15 +50,18 @@ def test_parameter_counts_match_pytorchvideo(name, options, published):
 
 # PyTorchVideo's model zoo gives FLOPs per test view, which is a 256² crop (3 crops x 10 clips), not 224²:
 # Slow 8x8 and SlowFast 8x8 are met to 0.01 GFLOPs at 256², and are (224/256)² = 0.77 of that at 224².
-@pytest.mark.parametrize("name,options,view,published", [
-    ("slowfast_r50", {}, (3, 32, 256, 256), 36.69),  # 36.10 counted; the SlowFast paper says 36.1
-    ("slowfast_r50", {"config": "8x8"}, (3, 32, 256, 256), 65.71),
-    ("slow_r50", {}, (3, 8, 256, 256), 54.52),
-    ("slow_r50", {}, (3, 4, 256, 256), 27.55),  # 4x16
-    ("i3d_r50", {}, (3, 8, 256, 256), 37.53),
-    ("r2plus1d_18", {}, (3, 16, 112, 112), 40.519),
-    ("r3d_18", {}, (3, 16, 112, 112), 40.697),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name,options,view,published",
+    [
+        ("slowfast_r50", {}, (3, 32, 256, 256), 36.69),  # 36.10 counted; the SlowFast paper says 36.1
+        ("slowfast_r50", {"config": "8x8"}, (3, 32, 256, 256), 65.71),
+        ("slow_r50", {}, (3, 8, 256, 256), 54.52),
+        ("slow_r50", {}, (3, 4, 256, 256), 27.55),  # 4x16
+        ("i3d_r50", {}, (3, 8, 256, 256), 37.53),
+        ("r2plus1d_18", {}, (3, 16, 112, 112), 40.519),
+        ("r3d_18", {}, (3, 16, 112, 112), 40.697),
+    ],
+)
 def test_gflops_within_two_percent_of_published(name, options, view, published):
     gflops = profile(create_on_meta(name, **options), (1, *view))["gflops"]
     print(f"{name} {options} {view}: {gflops:.3f} GFLOPs (published {published})")

@@ -41,9 +41,14 @@ def _execute(name, tmp_path, **parameters):
     import papermill
 
     notebooks = Path(__file__).resolve().parents[1] / "notebooks"
-    return papermill.execute_notebook(str(notebooks / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
-                                      parameters={"profile": "smoke", "results_dir": str(tmp_path), **parameters},
-                                      cwd=str(notebooks), kernel_name="python3", progress_bar=False)  # fmt: skip
+    return papermill.execute_notebook(
+        str(notebooks / f"{name}.ipynb"),
+        str(tmp_path / f"{name}.ipynb"),
+        parameters={"profile": "smoke", "results_dir": str(tmp_path), **parameters},
+        cwd=str(notebooks),
+        kernel_name="python3",
+        progress_bar=False,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,10 @@ def test_conv_form_equals_the_op_in_values_and_gradients(shift_channels):
     offset = offset.floor() + (offset - offset.floor()).clamp(0.1, 0.9)
     weight = torch.rand(2, 6, 4, dtype=torch.float64) * 2
     results = []
-    for fn in (lambda *a: interlace_shift(*a, shift_channels=shift_channels, backend="torch"),
-               lambda *a: interlace_shift_via_conv(*a, shift_channels=shift_channels)):  # fmt: skip
+    for fn in (
+        lambda *a: interlace_shift(*a, shift_channels=shift_channels, backend="torch"),
+        lambda *a: interlace_shift_via_conv(*a, shift_channels=shift_channels),
+    ):
         leaves = [t.clone().requires_grad_() for t in (x, offset, weight)]
         out = fn(*leaves)
         out.backward(torch.cos(torch.arange(out.numel(), dtype=out.dtype)).reshape(out.shape))

@@ -296,8 +296,11 @@ def test_cpp_layouts_match_torch_and_keep_layout(shape, groups, shift_channels, 
 
 def test_cpp_channels_last_gradcheck_and_mixed_grad_layout():
     x, offset, weight = make_inputs(n=2, t=4, c=8, h=2, w=3, groups=2)
-    inputs = [channels_last_frames(x).requires_grad_(), away_from_integers(offset).requires_grad_(),
-              weight.clone().requires_grad_()]  # fmt: skip
+    inputs = [
+        channels_last_frames(x).requires_grad_(),
+        away_from_integers(offset).requires_grad_(),
+        weight.clone().requires_grad_(),
+    ]
     fn = lambda a, b, c: interlace_shift(a, b, c, shift_channels=4, backend="cpp")  # noqa: E731
     assert torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-7)
     # a channels-first grad_out for a channels-last x (autograd may hand either)
@@ -323,14 +326,20 @@ def test_opcheck_channels_last():
     """The fake kernel gives the real kernel's strides for channels-last frames too."""
     _extension.load_cpu()
     x, offset, weight = make_inputs(n=2, t=4, c=8, h=2, w=2, groups=2)
-    args = (channels_last_frames(x).requires_grad_(), away_from_integers(offset).requires_grad_(),
-            weight.requires_grad_(), 4)  # fmt: skip
+    args = (
+        channels_last_frames(x).requires_grad_(),
+        away_from_integers(offset).requires_grad_(),
+        weight.requires_grad_(),
+        4,
+    )
     torch.library.opcheck(torch.ops.paperlib.interlace_shift.default, args)
 
 
 @requires_cuda
 @pytest.mark.cuda
-@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-9), (torch.float32, 1e-5), (torch.bfloat16, 2e-2), (torch.float16, 2e-3)])
+@pytest.mark.parametrize(
+    "dtype,tol", [(torch.float64, 1e-9), (torch.float32, 1e-5), (torch.bfloat16, 2e-2), (torch.float16, 2e-3)]
+)
 @pytest.mark.parametrize("hw", [(7, 7), (8, 8), (56, 56)])  # scalar and 16-byte vector paths
 @pytest.mark.parametrize("layout", ["channels_first", "channels_last"])
 def test_cuda_matches_torch(dtype, tol, hw, layout):

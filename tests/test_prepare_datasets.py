@@ -32,10 +32,14 @@ def write(path: Path, text: str) -> None:
 def ucf(tmp_path):
     ann = tmp_path / "ucfTrainTestlist"
     write(ann / "classInd.txt", "1 ApplyEyeMakeup\r\n2 HandstandPushups\r\n")  # CRLF, as shipped
-    write(ann / "trainlist01.txt", "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\r\n"
-                                   "HandstandPushups/v_HandStandPushups_g08_c01.avi 2\r\n")  # fmt: skip
-    write(ann / "testlist01.txt", "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi\r\n"
-                                  "HandstandPushups/v_HandStandPushups_g01_c01.avi\r\n")  # fmt: skip
+    write(
+        ann / "trainlist01.txt",
+        "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\r\nHandstandPushups/v_HandStandPushups_g08_c01.avi 2\r\n",
+    )
+    write(
+        ann / "testlist01.txt",
+        "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi\r\nHandstandPushups/v_HandStandPushups_g01_c01.avi\r\n",
+    )
     write(ann / "trainlist02.txt", "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi 1\r\n")
     write(ann / "testlist02.txt", "HandstandPushups/v_HandStandPushups_g08_c01.avi\r\n")
     write_mp4(tmp_path / "UCF-101/ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi", gradient_frames(6, 16, 16))
@@ -48,10 +52,14 @@ def ucf(tmp_path):
 def test_ucf101_lists_labels_and_splits(ucf):
     written = prepare_ucf101(ucf)
     assert written["categories"].read_text() == "ApplyEyeMakeup\nHandstandPushups\n"  # classInd order, 0-based
-    assert written["train_split1"].read_text() == ("UCF-101/ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 6 0\n"
-                                                   "UCF-101/HandstandPushups/v_HandStandPushups_g08_c01 4 1\n")  # fmt: skip
-    assert read_list(written["val_split1"]) == [VideoRecord("UCF-101/ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01", 3, (0,), 1),
-                                                VideoRecord("UCF-101/HandstandPushups/v_HandStandPushups_g01_c01", 5, (1,), 2)]  # fmt: skip
+    assert written["train_split1"].read_text() == (
+        "UCF-101/ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 6 0\n"
+        "UCF-101/HandstandPushups/v_HandStandPushups_g08_c01 4 1\n"
+    )
+    assert read_list(written["val_split1"]) == [
+        VideoRecord("UCF-101/ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01", 3, (0,), 1),
+        VideoRecord("UCF-101/HandstandPushups/v_HandStandPushups_g01_c01", 5, (1,), 2),
+    ]
     split2 = prepare_ucf101(ucf, split=2)
     assert split2["train_split2"].read_text() == "UCF-101/ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01 3 0\n"
     assert split2["val_split2"].read_text() == "UCF-101/HandstandPushups/v_HandStandPushups_g08_c01 4 1\n"
@@ -62,9 +70,13 @@ def test_ucf101_lists_labels_and_splits(ucf):
 
 def test_ucf101_bad_lines_name_file_and_line(ucf, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
-    write(ucf / "ucfTrainTestlist/trainlist01.txt", "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\n"
-                                                    "HandstandPushups/v_HandStandPushups_g08_c01.avi 1\n")  # fmt: skip
-    with pytest.raises(ListFormatError, match=r"trainlist01.txt:2: label '1' is not the classInd.txt id of 'HandstandPushups' \(2\)"):
+    write(
+        ucf / "ucfTrainTestlist/trainlist01.txt",
+        "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\nHandstandPushups/v_HandStandPushups_g08_c01.avi 1\n",
+    )
+    with pytest.raises(
+        ListFormatError, match=r"trainlist01.txt:2: label '1' is not the classInd.txt id of 'HandstandPushups' \(2\)"
+    ):
         prepare_ucf101(ucf, out)
     write(ucf / "ucfTrainTestlist/testlist01.txt", "YoYo/v_YoYo_g01_c01.avi\n")
     write(ucf / "ucfTrainTestlist/trainlist01.txt", "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\n")
@@ -142,7 +154,9 @@ def test_kinetics_versions_read_the_published_names_and_layouts(tmp_path):
     write(tmp_path / "annotations/train.csv", header + "abseiling,aaa,0,10,train\nabseiling,gone,0,10,train\n")
     write(tmp_path / "annotations/val.csv", header + '"massaging person\'s head",bbb,5.0,15.0,val\n')  # CVDF's name
     frames(tmp_path / "train" / "aaa_000000_000010", 4, "img_{:05d}.jpg")  # CVDF tarballs: no class folders
-    frames(tmp_path / "val" / "massaging person's head" / "bbb_000005_000015", 3, "img_{:05d}.jpg")  # arrange_by_classes.py
+    frames(
+        tmp_path / "val" / "massaging person's head" / "bbb_000005_000015", 3, "img_{:05d}.jpg"
+    )  # arrange_by_classes.py
     written = prepare_kinetics(tmp_path)
     assert written["categories"].read_text() == "abseiling\nmassaging_persons_head\n"
     assert written["train"].read_text() == "train/aaa_000000_000010 4 0\n"
@@ -162,7 +176,9 @@ def test_kinetics_versions_read_the_published_names_and_layouts(tmp_path):
 @pytest.fixture
 def mit(tmp_path):
     write(tmp_path / "moments_categories.txt", "adult+female+singing,0\nbouncing,1\n")
-    write(tmp_path / "trainingSet.csv", "bouncing/yt-ab_c_12.mp4,bouncing,3,0\nadult+female+singing/getty-1_4.mp4,0,2,1\n")
+    write(
+        tmp_path / "trainingSet.csv", "bouncing/yt-ab_c_12.mp4,bouncing,3,0\nadult+female+singing/getty-1_4.mp4,0,2,1\n"
+    )
     write(tmp_path / "validationSet.csv", "bouncing/flickr-9_1.mp4,bouncing,3,0\n")
     write_mp4(tmp_path / "training/bouncing/yt-ab_c_12.mp4", gradient_frames(7, 16, 16))
     frames(tmp_path / "training/adult+female+singing/getty-1_4", 4)  # frames extracted beside the layout
@@ -173,8 +189,9 @@ def mit(tmp_path):
 def test_mit_lists_labels_from_names_or_indices(mit):
     written = prepare_mit(mit)
     assert written["categories"].read_text() == "adult+female+singing\nbouncing\n"
-    assert written["train"].read_text() == ("training/bouncing/yt-ab_c_12.mp4 7 1\n"
-                                            "training/adult+female+singing/getty-1_4 4 0\n")  # fmt: skip
+    assert written["train"].read_text() == (
+        "training/bouncing/yt-ab_c_12.mp4 7 1\ntraining/adult+female+singing/getty-1_4 4 0\n"
+    )
     assert written["val"].read_text() == "validation/bouncing/flickr-9_1 3 1\n"
 
 
@@ -200,14 +217,21 @@ def test_expected_table_is_sourced_and_matches_the_recipes():
         assert (name if name != "mit_v2" else "mit") in RECIPES
     for n in (1, 2, 3):  # each UCF101 split covers the 13,320 clips; HMDB51 is 70 + 30 videos per class
         assert EXPECTED["ucf101"].videos[f"train_split{n}"] + EXPECTED["ucf101"].videos[f"val_split{n}"] == 13320
-        assert EXPECTED["hmdb51"].videos[f"train_split{n}"] == 51 * 70 and EXPECTED["hmdb51"].videos[f"val_split{n}"] == 51 * 30
+        assert (
+            EXPECTED["hmdb51"].videos[f"train_split{n}"] == 51 * 70
+            and EXPECTED["hmdb51"].videos[f"val_split{n}"] == 51 * 30
+        )
     report = completeness("ucf101", "train_split1", 9530, 101)
     assert report.message == "ucf101 train_split1: 9,530 of 9,537 videos (7 missing), 101 of 101 classes: incomplete"
     assert report.problem and not report.warning
     report = completeness("kinetics400", "val", 19881, 400)
-    assert report.message.startswith("kinetics400 val: 19,881 of 19,906 videos (25 missing), 400 of 400 classes: warning only")
+    assert report.message.startswith(
+        "kinetics400 val: 19,881 of 19,906 videos (25 missing), 400 of 400 classes: warning only"
+    )
     assert report.warning and not report.problem
-    assert completeness("mit_v2", "train", 5, 305).message.endswith("(no published count to compare with), 305 of 305 classes: classes as published")
+    assert completeness("mit_v2", "train", 5, 305).message.endswith(
+        "(no published count to compare with), 305 of 305 classes: classes as published"
+    )
     with pytest.raises(KeyError, match="no split 'test'"):
         completeness("jester", "test", 1, 1)
 
@@ -220,14 +244,29 @@ def small_list(tmp_path):
     return tmp_path
 
 
-@pytest.mark.parametrize("expected, incomplete, status, message", [
-    (2, False, 0, "tiny train: 2 of 2 videos, 2 of 2 classes: complete"),
-    (3, False, 1, "tiny train: 2 of 3 videos (1 missing), 2 of 2 classes: incomplete"),
-    (3, True, 0, "tiny train: 2 of 3 videos (1 missing), 2 of 2 classes: warning only: Tiny copies always miss videos"),
-    (1, False, 1, "tiny train: 2 videos, 1 more than the 1 published, 2 of 2 classes: not the published dataset or split"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "expected, incomplete, status, message",
+    [
+        (2, False, 0, "tiny train: 2 of 2 videos, 2 of 2 classes: complete"),
+        (3, False, 1, "tiny train: 2 of 3 videos (1 missing), 2 of 2 classes: incomplete"),
+        (
+            3,
+            True,
+            0,
+            "tiny train: 2 of 3 videos (1 missing), 2 of 2 classes: warning only: Tiny copies always miss videos",
+        ),
+        (
+            1,
+            False,
+            1,
+            "tiny train: 2 videos, 1 more than the 1 published, 2 of 2 classes: not the published dataset or split",
+        ),
+    ],
+)
 def test_check_reports_completeness(small_list, monkeypatch, capsys, expected, incomplete, status, message):
-    monkeypatch.setitem(EXPECTED, "tiny", Expected("Tiny", 2, {"train": expected}, "test", always_incomplete=incomplete))
+    monkeypatch.setitem(
+        EXPECTED, "tiny", Expected("Tiny", 2, {"train": expected}, "test", always_incomplete=incomplete)
+    )
     assert check_main([str(small_list / "train.txt"), "--root", str(small_list), "--dataset", "tiny"]) == status
     assert message in capsys.readouterr().out
 
@@ -236,7 +275,10 @@ def test_check_dataset_with_the_real_table(small_list, capsys):
     (small_list / "val_split1.txt").write_text((small_list / "train.txt").read_text())
     args = [str(small_list / "val_split1.txt"), "--root", str(small_list), "--dataset"]
     assert check_main([*args, "ucf101"]) == 1  # the split comes from the file name
-    assert "ucf101 val_split1: 2 of 3,783 videos (3,781 missing), 2 classes where UCF101 has 101" in capsys.readouterr().out
+    assert (
+        "ucf101 val_split1: 2 of 3,783 videos (3,781 missing), 2 classes where UCF101 has 101"
+        in capsys.readouterr().out
+    )
     assert check_main([*args, "ucf101", "--split", "train_split3"]) == 1
     assert "ucf101 train_split3: 2 of 9,624 videos" in capsys.readouterr().out
     assert check_main([*args, "jester"]) == 2  # no split val_split1 in Jester: say which

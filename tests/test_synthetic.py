@@ -51,7 +51,9 @@ def test_something_layout(something):
     assert names == sorted(names) == list(something.classes) and len(names) == 10
     assert all(pair[0] in names and pair[1] in names for pair in PAIRS)
     assert {s: p.name for s, p in something.splits.items()} == {
-        "train": "something-something-v1-train.csv", "validation": "something-something-v1-validation.csv"}
+        "train": "something-something-v1-train.csv",
+        "validation": "something-something-v1-validation.csv",
+    }
     assert something.data_dir == root / "20bn-something-something-v1"
 
     ids = []
@@ -83,8 +85,10 @@ def test_mmit_layout(mmit):
     names = [n for n, _ in categories]
     assert names == list(mmit.classes) and 10 <= len(names) <= 16
     assert {s: p.relative_to(root).as_posix() for s, p in mmit.splits.items()} == {
-        "train": "annotations/trainingSet.txt", "validation": "annotations/validationSet.txt",
-        "test": "annotations/testingSet.txt"}  # fmt: skip
+        "train": "annotations/trainingSet.txt",
+        "validation": "annotations/validationSet.txt",
+        "test": "annotations/testingSet.txt",
+    }
 
     planned = {c.path: c for clips in mmit_module.plan(profile, 0).values() for c in clips}
     seen = []
@@ -127,32 +131,56 @@ def test_folder_name_hashes_generator_version_profile_and_seed(monkeypatch):
 
     params = {"size": 32}
     key = _common.param_hash("mmit", params, 0)
-    assert len({key, _common.param_hash("mmit", params, 1), _common.param_hash("mmit", {"size": 64}, 0),
-                _common.param_hash("something-v1", params, 0)}) == 4  # fmt: skip
+    assert (
+        len(
+            {
+                key,
+                _common.param_hash("mmit", params, 1),
+                _common.param_hash("mmit", {"size": 64}, 0),
+                _common.param_hash("something-v1", params, 0),
+            }
+        )
+        == 4
+    )
     monkeypatch.setattr(_common, "GENERATOR_VERSION", GENERATOR_VERSION + 1)
     assert _common.param_hash("mmit", params, 0) != key
 
 
 def test_real_prepare_and_loaders_read_them(something, mmit, tmp_path):
     """The embedded sets go through exactly the code a real dataset goes through: prepare -> list -> loader."""
-    from paperlib.data import ClipSampler, FrameFolder, TestTransform, TrainTransform, VideoDataset, VideoFile, read_list
+    from paperlib.data import (
+        ClipSampler,
+        FrameFolder,
+        TestTransform,
+        TrainTransform,
+        VideoDataset,
+        VideoFile,
+        read_list,
+    )
     from paperlib.data.prepare import prepare_mmit, prepare_sthv1
 
     sth = prepare_sthv1(something.root, tmp_path / "sth")
     train = read_list(sth["train"])
     assert len(train) == something.fingerprint["counts"]["train"]
     classes = (tmp_path / "sth" / "category.txt").read_text().splitlines()
-    dataset = VideoDataset(train, something.root, FrameFolder(), ClipSampler("tsn", t=8), TrainTransform(28, flip=False),
-                           len(classes))  # fmt: skip
+    dataset = VideoDataset(
+        train, something.root, FrameFolder(), ClipSampler("tsn", t=8), TrainTransform(28, flip=False), len(classes)
+    )
     item = dataset[0]
     assert item["video"].shape == (3, 8, 28, 28) and 0 <= item["label"] < len(classes)
     csv_rows = (something.root / "something-something-v1-train.csv").read_text().splitlines()
     assert classes[item["label"]] == csv_rows[0].split(";")[1]  # the label survived CSV -> list -> loader
     written = prepare_mmit(mmit.root, tmp_path / "mmit")
     assert {"train", "val", "test"} <= set(written)
-    val = VideoDataset(written["val"], mmit.root, VideoFile(), ClipSampler("dense", t=8, rate=2, clips=2),
-                       TestTransform(32, 32, crops=3), len((tmp_path / "mmit" / "category.txt").read_text().splitlines()),
-                       multi_label=True)  # fmt: skip
+    val = VideoDataset(
+        written["val"],
+        mmit.root,
+        VideoFile(),
+        ClipSampler("dense", t=8, rate=2, clips=2),
+        TestTransform(32, 32, crops=3),
+        len((tmp_path / "mmit" / "category.txt").read_text().splitlines()),
+        multi_label=True,
+    )
     item = val[0]
     assert item["video"].shape == (6, 3, 8, 32, 32)  # 2 clips x 3 crops
     assert item["label"].sum() == len(val.records[0].labels) >= 1
@@ -270,8 +298,18 @@ def test_jpeg_frames_match_renderer(something):
 
 # ---- design: frame order is needed, and sufficient ----------------------------------------------------------
 
-CLEAN = SomethingProfile(size=32, num_train=0, num_val=0, min_frames=24, max_frames=24, max_distractors=0,
-                         texture=0.0, noise=0.0, occluder=0.0, shake=0)  # fmt: skip
+CLEAN = SomethingProfile(
+    size=32,
+    num_train=0,
+    num_val=0,
+    min_frames=24,
+    max_frames=24,
+    max_distractors=0,
+    texture=0.0,
+    noise=0.0,
+    occluder=0.0,
+    shake=0,
+)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -307,6 +345,7 @@ def test_forward_motions_do_what_their_names_say(seed):
             cx, cy = (mask * xs).sum((1, 2)) / area, (mask * ys).sum((1, 2)) / area
             dx, dy = cx - cx.mean(), cy - cy.mean()
             assert (dx[:-1] * dy[1:] - dy[:-1] * dx[1:]).sum() > 0
+
 
 NUM_SEGMENTS = 8
 

@@ -11,9 +11,12 @@ from .test_checkpoints_3d import PEER_KEYS, peer_state_dict
 from .test_models_2d import mmaction2_key, official_key
 
 # PyTorchVideo keys and shapes dumped from the library (tests/fixtures/pytorchvideo_keys.json), per zoo file.
-PYTORCHVIDEO_KEYS = {"SLOW_8x8_R50.pyth": "pytorchvideo slow_r50", "I3D_8x8_R50.pyth": "pytorchvideo i3d_r50",
-                     "SLOWFAST_4x16_R50.pyth": "pytorchvideo slowfast_r50_4x16",
-                     "SLOWFAST_8x8_R50.pyth": "pytorchvideo slowfast_r50_8x8"}  # fmt: skip
+PYTORCHVIDEO_KEYS = {
+    "SLOW_8x8_R50.pyth": "pytorchvideo slow_r50",
+    "I3D_8x8_R50.pyth": "pytorchvideo i3d_r50",
+    "SLOWFAST_4x16_R50.pyth": "pytorchvideo slowfast_r50_4x16",
+    "SLOWFAST_8x8_R50.pyth": "pytorchvideo slowfast_r50_8x8",
+}
 
 
 def _peer_file(entry, model, path):
@@ -30,7 +33,9 @@ def _peer_file(entry, model, path):
         raise AssertionError(f"no writer for {entry.fmt}")
 
 
-@pytest.mark.parametrize("entry", PUBLISHED, ids=lambda e: f"{e.model}-{e.num_classes}-{e.frames}f-{e.source.split()[0]}")
+@pytest.mark.parametrize(
+    "entry", PUBLISHED, ids=lambda e: f"{e.model}-{e.num_classes}-{e.frames}f-{e.source.split()[0]}"
+)
 def test_published_checkpoint_loads_through_its_call(entry, tmp_path, monkeypatch):
     torch.manual_seed(0)
     if entry.fmt == "torchvision":  # the weights' layout is torchvision's own model: no download in tests
@@ -58,6 +63,8 @@ def test_published_checkpoint_loads_through_its_call(entry, tmp_path, monkeypatc
 
 
 def test_entries_cite_a_source_and_a_number():
-    assert len({(e.model, e.num_classes, e.frames, e.dataset, e.source, e.load_from) for e in PUBLISHED}) == len(PUBLISHED)
+    assert len({(e.model, e.num_classes, e.frames, e.dataset, e.source, e.load_from) for e in PUBLISHED}) == len(
+        PUBLISHED
+    )
     for e in PUBLISHED:
         assert e.source and any(ch.isdigit() for ch in e.reported), e

@@ -62,7 +62,7 @@ def _write_dataset(root: Path, videos: int, frames: int, width: int, height: int
             stream = container.add_stream("libx264", rate=25)
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             for t in range(frames):
-                image = (120 + 100 * np.stack([np.sin(x / 17 + p + t / 5) * np.cos(y / 13 - p) for p in phase], -1))
+                image = 120 + 100 * np.stack([np.sin(x / 17 + p + t / 5) * np.cos(y / 13 - p) for p in phase], -1)
                 image = image.astype(np.uint8)
                 container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
                 folder = root / "frames" / str(v)
@@ -72,21 +72,34 @@ def _write_dataset(root: Path, videos: int, frames: int, width: int, height: int
     return [VideoRecord(str(v), frames, (0,), v + 1) for v in range(videos)]
 
 
-def measure(videos: int = 16, frames: int = 64, width: int = 340, height: int = 256, segments: int = 8,
-            size: int = 224, epochs: int = 2) -> list[dict]:  # fmt: skip
+def measure(
+    videos: int = 16,
+    frames: int = 64,
+    width: int = 340,
+    height: int = 256,
+    segments: int = 8,
+    size: int = 224,
+    epochs: int = 2,
+) -> list[dict]:
     """Clips/s of each pipeline (one process, no DataLoader workers, so the numbers compare per core)."""
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         records = _write_dataset(root, videos, frames, width, height)
         pipelines = {
-            "frames (JPEG, PIL)": ([VideoRecord(f"frames/{r.path}", r.num_frames, r.labels, r.line) for r in records],
-                                   FrameFolder()),
-            "video (decord)": ([VideoRecord(f"{r.path}.mp4", r.num_frames, r.labels, r.line) for r in records],
-                               VideoFile()),
-            "video (PyAV)": ([VideoRecord(f"{r.path}.mp4", r.num_frames, r.labels, r.line) for r in records],
-                             PyAVVideo()),
-        }  # fmt: skip
+            "frames (JPEG, PIL)": (
+                [VideoRecord(f"frames/{r.path}", r.num_frames, r.labels, r.line) for r in records],
+                FrameFolder(),
+            ),
+            "video (decord)": (
+                [VideoRecord(f"{r.path}.mp4", r.num_frames, r.labels, r.line) for r in records],
+                VideoFile(),
+            ),
+            "video (PyAV)": (
+                [VideoRecord(f"{r.path}.mp4", r.num_frames, r.labels, r.line) for r in records],
+                PyAVVideo(),
+            ),
+        }
         for name, (recs, source) in pipelines.items():
             dataset = VideoDataset(recs, root, source, ClipSampler("tsn", t=segments), TrainTransform(size), 1)
             dataset[0]  # warm-up (imports, first decode)
@@ -96,9 +109,16 @@ def measure(videos: int = 16, frames: int = 64, width: int = 340, height: int = 
                 for i in range(len(dataset)):
                     dataset[i]
             seconds = time.perf_counter() - start
-            results.append({"pipeline": name, "clips": epochs * len(dataset), "seconds": seconds,
-                            "clips_per_s": epochs * len(dataset) / seconds,
-                            "clip": [3, segments, size, size], "video": [frames, height, width]})  # fmt: skip
+            results.append(
+                {
+                    "pipeline": name,
+                    "clips": epochs * len(dataset),
+                    "seconds": seconds,
+                    "clips_per_s": epochs * len(dataset) / seconds,
+                    "clip": [3, segments, size, size],
+                    "video": [frames, height, width],
+                }
+            )
     base = next(r["clips_per_s"] for r in results if r["pipeline"] == "video (PyAV)")
     for r in results:
         r["speedup_vs_pyav"] = r["clips_per_s"] / base
@@ -108,8 +128,10 @@ def measure(videos: int = 16, frames: int = 64, width: int = 340, height: int = 
 def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
     results = measure(args.videos, args.frames, args.width, args.height, args.segments, args.size, args.epochs)
-    print(f"# training pipeline, TSN {args.segments} frames -> 3x{args.segments}x{args.size}x{args.size}, "
-          f"{args.videos} videos of {args.frames} frames at {args.width}x{args.height}, 1 thread")  # fmt: skip
+    print(
+        f"# training pipeline, TSN {args.segments} frames -> 3x{args.segments}x{args.size}x{args.size}, "
+        f"{args.videos} videos of {args.frames} frames at {args.width}x{args.height}, 1 thread"
+    )
     print(f"{'pipeline':20} {'clips/s':>8} {'vs PyAV':>8}")
     for r in results:
         print(f"{r['pipeline']:20} {r['clips_per_s']:8.1f} {r['speedup_vs_pyav']:7.2f}x")

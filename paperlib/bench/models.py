@@ -27,8 +27,14 @@ MODELS = {
     "slowfast_r50": ({"config": "4x16"}, (3, 32, 224, 224)),
     "r2plus1d_18": ({}, (3, 16, 112, 112)),
 }
-RATIOS = {"TIN / TSM": "tsm_r50", "TIN / TSN": "tsn_r50", "TIN / temporal conv": "tconv_r50",
-          "TIN / I3D": "i3d_r50", "TIN / SlowFast": "slowfast_r50", "TIN / R(2+1)D": "r2plus1d_18"}  # fmt: skip
+RATIOS = {
+    "TIN / TSM": "tsm_r50",
+    "TIN / TSN": "tsn_r50",
+    "TIN / temporal conv": "tconv_r50",
+    "TIN / I3D": "i3d_r50",
+    "TIN / SlowFast": "slowfast_r50",
+    "TIN / R(2+1)D": "r2plus1d_18",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,8 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=1, help="videos per inference call")
     parser.add_argument("--train", action="store_true", help="also time a training step (batch --train-batch)")
     parser.add_argument("--train-batch", type=int, default=None, help="default 2 on cpu, 8 on cuda")
-    parser.add_argument("--downscale", type=int, default=1, help="divide each input's height and width by this "
-                        "(quick checks; the default 1 is the papers' sizes)")  # fmt: skip
+    parser.add_argument(
+        "--downscale",
+        type=int,
+        default=1,
+        help="divide each input's height and width by this (quick checks; the default 1 is the papers' sizes)",
+    )
     parser.add_argument("--json", default=None)
 
 
@@ -48,8 +58,16 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure(device: str = "cpu", models=tuple(MODELS), rounds: int = 5, batch: int = 1, train: bool = False,
-            train_batch: int | None = None, classes: int = 400, downscale: int = 1) -> list[dict]:  # fmt: skip
+def measure(
+    device: str = "cpu",
+    models=tuple(MODELS),
+    rounds: int = 5,
+    batch: int = 1,
+    train: bool = False,
+    train_batch: int | None = None,
+    classes: int = 400,
+    downscale: int = 1,
+) -> list[dict]:
     """One record per model: params, GFLOPs per view, median inference seconds per call and, with ``train``,
     median seconds per training step (SGD; on CUDA with bf16 autocast and channels_last where 4-D)."""
     device = torch.device(device)
@@ -96,12 +114,22 @@ def measure(device: str = "cpu", models=tuple(MODELS), rounds: int = 5, batch: i
                     times.setdefault((name, kind), []).append(time.perf_counter() - t0)
     records = []
     for name in models:
-        record = {"model": name, "options": MODELS[name][0], "clip": list(clips[name]), "device": device.type, "batch": batch,
-                  "params": built[name][2]["params"], "gflops_per_view": built[name][2]["gflops"],
-                  "inference_s": statistics.median(times[name, "inference"])}  # fmt: skip
+        record = {
+            "model": name,
+            "options": MODELS[name][0],
+            "clip": list(clips[name]),
+            "device": device.type,
+            "batch": batch,
+            "params": built[name][2]["params"],
+            "gflops_per_view": built[name][2]["gflops"],
+            "inference_s": statistics.median(times[name, "inference"]),
+        }
         if train:
-            record.update(train_batch=train_batch, train_step_s=statistics.median(times[name, "train"]),
-                          amp="bf16+autocast" if cuda else "none")  # fmt: skip
+            record.update(
+                train_batch=train_batch,
+                train_step_s=statistics.median(times[name, "train"]),
+                amp="bf16+autocast" if cuda else "none",
+            )
         records.append(record)
     return records
 
@@ -117,16 +145,21 @@ def ratios(records: list[dict], key: str = "inference_s") -> dict[str, float]:
 def run(args: argparse.Namespace) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("paperlib.bench models: --device cuda requested but no CUDA device is available")
-    records = measure(args.device, args.models, args.rounds, args.batch, args.train, args.train_batch,
-                      downscale=args.downscale)  # fmt: skip
+    records = measure(
+        args.device, args.models, args.rounds, args.batch, args.train, args.train_batch, downscale=args.downscale
+    )
     facts = machine_facts(torch.device(args.device))
-    print(f"# model cost on {facts['device_name']} ({args.device}, {facts['threads']} threads), "
-          f"median of {args.rounds} interleaved rounds")  # fmt: skip
+    print(
+        f"# model cost on {facts['device_name']} ({args.device}, {facts['threads']} threads), "
+        f"median of {args.rounds} interleaved rounds"
+    )
     print(f"{'model':14} {'clip':>16} {'params (M)':>10} {'GFLOPs':>8} {'infer (s)':>10} {'train step (s)':>15}")
     for r in records:
         step = f"{r['train_step_s']:15.3f}" if "train_step_s" in r else f"{'-':>15}"
-        print(f"{r['model']:14} {'x'.join(map(str, r['clip'])):>16} {r['params'] / 1e6:10.2f} "
-              f"{r['gflops_per_view']:8.2f} {r['inference_s']:10.3f} {step}")  # fmt: skip
+        print(
+            f"{r['model']:14} {'x'.join(map(str, r['clip'])):>16} {r['params'] / 1e6:10.2f} "
+            f"{r['gflops_per_view']:8.2f} {r['inference_s']:10.3f} {step}"
+        )
     summary = {"inference": ratios(records, "inference_s")}
     if args.train:
         summary["train_step"] = ratios(records, "train_step_s")

@@ -58,13 +58,23 @@ class Record:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--dtype", nargs="+", default=None, choices=sorted(DTYPES),
-                        help="default: float32 on cpu; float32 bfloat16 float16 on cuda")
+    parser.add_argument(
+        "--dtype",
+        nargs="+",
+        default=None,
+        choices=sorted(DTYPES),
+        help="default: float32 on cpu; float32 bfloat16 float16 on cuda",
+    )
     parser.add_argument("--layers", nargs="+", default=list(RESNET50_SHAPES), choices=list(RESNET50_SHAPES))
     parser.add_argument("--batch", type=int, default=8, help="videos N")
     parser.add_argument("--frames", type=int, default=8, help="frames T")
-    parser.add_argument("--layout", nargs="+", default=["channels_first"], choices=LAYOUTS,
-                        help="memory layouts of x (default channels_first)")
+    parser.add_argument(
+        "--layout",
+        nargs="+",
+        default=["channels_first"],
+        choices=LAYOUTS,
+        help="memory layouts of x (default channels_first)",
+    )
     parser.add_argument("--budget", type=float, default=1.0, help="seconds of timing per measurement")
     parser.add_argument("--json", default=None, help="write the records (and machine facts) to this file")
 
@@ -117,12 +127,23 @@ def bench_shape(timer, layer, shape, shift_channels, dtype, device, backends, la
     for (name, pass_), s in seconds.items():
         bw = bytes_by_pass[pass_] / s
         base = seconds.get(("torch", pass_))
-        records.append(Record(
-            backend=name, pass_=pass_, shape=list(shape), dtype=str(dtype).removeprefix("torch."),
-            device=device.type, seconds=s, gbytes_per_s=bw / 1e9, frac_copy=bw / copy_bw,
-            speedup_vs_torch=(base / s) if base else None, layer=layer, shift_channels=shift_channels,
-            copy_gbytes_per_s=copy_bw / 1e9, layout=layout,
-        ))  # fmt: skip
+        records.append(
+            Record(
+                backend=name,
+                pass_=pass_,
+                shape=list(shape),
+                dtype=str(dtype).removeprefix("torch."),
+                device=device.type,
+                seconds=s,
+                gbytes_per_s=bw / 1e9,
+                frac_copy=bw / copy_bw,
+                speedup_vs_torch=(base / s) if base else None,
+                layer=layer,
+                shift_channels=shift_channels,
+                copy_gbytes_per_s=copy_bw / 1e9,
+                layout=layout,
+            )
+        )
     return records
 
 
@@ -140,25 +161,37 @@ def machine_facts(device: torch.device) -> dict:
     else:
         try:
             with open("/proc/cpuinfo") as f:
-                facts["device_name"] = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+                facts["device_name"] = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
         except (OSError, StopIteration):
             facts["device_name"] = facts["cpu"]
     return facts
 
 
 def format_table(records: list[Record]) -> str:
-    head = f"{'layer':7} {'layout':14} {'dtype':9} {'pass':17} {'backend':10} {'ms':>9} {'GB/s':>8} {'of copy':>8} {'vs torch':>9}"
+    head = (
+        f"{'layer':7} {'layout':14} {'dtype':9} {'pass':17} {'backend':10} "
+        f"{'ms':>9} {'GB/s':>8} {'of copy':>8} {'vs torch':>9}"
+    )
     lines = [head, "-" * len(head)]
     for r in records:
         speed = f"{r.speedup_vs_torch:8.1f}x" if r.speedup_vs_torch else f"{'-':>9}"
-        lines.append(f"{r.layer:7} {r.layout:14} {r.dtype:9} {r.pass_:17} {r.backend:10} {r.seconds * 1e3:9.2f} "
-                     f"{r.gbytes_per_s:8.1f} {r.frac_copy:8.2f} {speed}")  # fmt: skip
+        lines.append(
+            f"{r.layer:7} {r.layout:14} {r.dtype:9} {r.pass_:17} {r.backend:10} {r.seconds * 1e3:9.2f} "
+            f"{r.gbytes_per_s:8.1f} {r.frac_copy:8.2f} {speed}"
+        )
     return "\n".join(lines)
 
 
-def measure(device: str | torch.device = "cpu", dtypes: list[str] | None = None, layers: list[str] | None = None,
-            batch: int = 8, frames: int = 8, budget: float = 1.0, verbose: bool = False,
-            layouts: list[str] | None = None) -> list[Record]:
+def measure(
+    device: str | torch.device = "cpu",
+    dtypes: list[str] | None = None,
+    layers: list[str] | None = None,
+    batch: int = 8,
+    frames: int = 8,
+    budget: float = 1.0,
+    verbose: bool = False,
+    layouts: list[str] | None = None,
+) -> list[Record]:
     """Time every available backend of ``device`` at the given ResNet-50 layer shapes, side by side."""
     device = torch.device(device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -168,8 +201,10 @@ def measure(device: str | torch.device = "cpu", dtypes: list[str] | None = None,
     backends = ["torch", *kernels, *(f"{k}[out]" for k in kernels)]
     if verbose:
         facts = machine_facts(device)
-        print(f"# interlace shift on {facts['device_name']} ({device.type}, torch {facts['torch']}, "
-              f"{facts['threads']} threads); N={batch} T={frames}; backends {', '.join(backends)}")  # fmt: skip
+        print(
+            f"# interlace shift on {facts['device_name']} ({device.type}, torch {facts['torch']}, "
+            f"{facts['threads']} threads); N={batch} T={frames}; backends {', '.join(backends)}"
+        )
     timer = Timer(device, budget_s=budget)
     records: list[Record] = []
     for dtype_name in dtypes:
@@ -185,13 +220,24 @@ def measure(device: str | torch.device = "cpu", dtypes: list[str] | None = None,
 
 def run(args: argparse.Namespace) -> int:
     try:
-        records = measure(args.device, args.dtype, args.layers, args.batch, args.frames, args.budget, verbose=True,
-                          layouts=args.layout)
+        records = measure(
+            args.device,
+            args.dtype,
+            args.layers,
+            args.batch,
+            args.frames,
+            args.budget,
+            verbose=True,
+            layouts=args.layout,
+        )
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
     if args.json:
-        payload = {"benchmark": "interlace_shift", "machine": machine_facts(torch.device(args.device)),
-                   "records": [r.to_json() for r in records]}  # fmt: skip
+        payload = {
+            "benchmark": "interlace_shift",
+            "machine": machine_facts(torch.device(args.device)),
+            "records": [r.to_json() for r in records],
+        }
         atomic_write_text(args.json, json.dumps(payload, indent=1) + "\n")
         print(f"# wrote {args.json}")
     return 0

@@ -13,8 +13,14 @@ class Timer:
     """Times callables on one device. ``flush_bytes`` of scratch memory is overwritten before every
     timed call so that small tensors are not served from cache (H100/H200 L2 is ~50 MB; CPU L3 ~32 MB)."""
 
-    def __init__(self, device: torch.device, flush_bytes: int = 256 << 20, budget_s: float = 1.0,
-                 min_reps: int = 3, max_reps: int = 50) -> None:
+    def __init__(
+        self,
+        device: torch.device,
+        flush_bytes: int = 256 << 20,
+        budget_s: float = 1.0,
+        min_reps: int = 3,
+        max_reps: int = 50,
+    ) -> None:
         self.device = device
         self.budget_s, self.min_reps, self.max_reps = budget_s, min_reps, max_reps
         self._scratch = torch.empty(flush_bytes // 4, dtype=torch.float32, device=device)

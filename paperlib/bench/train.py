@@ -28,8 +28,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", default=None)
 
 
-def measure(device: str = "cpu", models=MODELS, batch: int | None = None, frames: int = 8, size: int = 224,
-            budget: float = 5.0, classes: int = 174) -> list[dict]:  # fmt: skip
+def measure(
+    device: str = "cpu",
+    models=MODELS,
+    batch: int | None = None,
+    frames: int = 8,
+    size: int = 224,
+    budget: float = 5.0,
+    classes: int = 174,
+) -> list[dict]:
     device = torch.device(device)
     cuda = device.type == "cuda"
     batch = batch or (16 if cuda else 2)
@@ -52,9 +59,17 @@ def measure(device: str = "cpu", models=MODELS, batch: int | None = None, frames
             optimizer.step()
 
         seconds = timer.median(step, warmup=1)
-        results.append({"model": name, "device": device.type, "batch": batch, "clip": [3, frames, size, size],
-                        "amp": "bf16+channels_last" if cuda else "none", "seconds_per_step": seconds,
-                        "clips_per_s": batch / seconds})  # fmt: skip
+        results.append(
+            {
+                "model": name,
+                "device": device.type,
+                "batch": batch,
+                "clip": [3, frames, size, size],
+                "amp": "bf16+channels_last" if cuda else "none",
+                "seconds_per_step": seconds,
+                "clips_per_s": batch / seconds,
+            }
+        )
     by_name = {r["model"]: r for r in results}
     if "tin_r50" in by_name and "tsm_r50" in by_name:
         ratio = by_name["tin_r50"]["clips_per_s"] / by_name["tsm_r50"]["clips_per_s"]
@@ -75,5 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if results and "tin_over_tsm" in results[0]:
         print(f"TIN throughput / TSM throughput = {results[0]['tin_over_tsm']:.3f}")
     if args.json:
-        atomic_write_text(args.json, json.dumps({"benchmark": "train", "machine": facts, "records": results}, indent=1) + "\n")
+        atomic_write_text(
+            args.json, json.dumps({"benchmark": "train", "machine": facts, "records": results}, indent=1) + "\n"
+        )
     return 0

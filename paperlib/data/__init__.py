@@ -12,7 +12,20 @@ from .sources import FrameFolder, FrameReadError, VideoFile, source_for
 from .transforms import TestTransform, TrainTransform
 
 __all__ = [
-    "ClipSampler", "FrameFolder", "FrameReadError", "ListFormatError", "ShardSampler", "TestTransform",
-    "TrainTransform", "VideoDataset", "VideoFile", "VideoRecord", "collate", "make_loader", "read_class_names",
-    "read_list", "source_for", "write_list",
-]  # fmt: skip
+    "ClipSampler",
+    "FrameFolder",
+    "FrameReadError",
+    "ListFormatError",
+    "ShardSampler",
+    "TestTransform",
+    "TrainTransform",
+    "VideoDataset",
+    "VideoFile",
+    "VideoRecord",
+    "collate",
+    "make_loader",
+    "read_class_names",
+    "read_list",
+    "source_for",
+    "write_list",
+]

@@ -35,8 +35,14 @@ class Problem:
         return f"line {self.line}: {self.path}: {self.message}" if self.path else f"line {self.line}: {self.message}"
 
 
-def check_list(list_file: str | os.PathLike, root: str | os.PathLike, source: str = "auto",
-               template: str = "{:05d}.jpg", num_classes: int | None = None, min_frames: int = 1) -> list[Problem]:  # fmt: skip
+def check_list(
+    list_file: str | os.PathLike,
+    root: str | os.PathLike,
+    source: str = "auto",
+    template: str = "{:05d}.jpg",
+    num_classes: int | None = None,
+    min_frames: int = 1,
+) -> list[Problem]:
     """All problems of a list file, in line order (an empty list means the list is usable)."""
     root = Path(root)
     frames, video = FrameFolder(template), VideoFile()
@@ -99,16 +105,25 @@ def main(argv: list[str] | None = None) -> int:
     classes.add_argument("--num-classes", type=int, default=None)
     classes.add_argument("--categories", default=None, help="class-name file (one per line) giving the class count")
     parser.add_argument("--min-frames", type=int, default=1, help="frames a clip needs, e.g. 8 or 16")
-    parser.add_argument("--dataset", choices=sorted(EXPECTED), default=None,
-                        help="also compare the entry and class counts with the dataset's published ones")  # fmt: skip
-    parser.add_argument("--split", default=None, help="with --dataset: which split the list is (default: its file name)")
+    parser.add_argument(
+        "--dataset",
+        choices=sorted(EXPECTED),
+        default=None,
+        help="also compare the entry and class counts with the dataset's published ones",
+    )
+    parser.add_argument(
+        "--split", default=None, help="with --dataset: which split the list is (default: its file name)"
+    )
     args = parser.parse_args(argv)
     if args.split is not None and args.dataset is None:
         parser.error("--split needs --dataset")
     split = args.split or Path(args.list_file).stem
     if args.dataset is not None and split not in EXPECTED[args.dataset].videos:
         known = ", ".join(EXPECTED[args.dataset].videos)
-        print(f"error: {args.dataset} has no split {split!r} (its splits: {known}); say which with --split", file=sys.stderr)
+        print(
+            f"error: {args.dataset} has no split {split!r} (its splits: {known}); say which with --split",
+            file=sys.stderr,
+        )
         return 2
     num_classes = len(read_class_names(args.categories)) if args.categories else args.num_classes
     try:

@@ -38,9 +38,18 @@ class VideoDataset(Dataset):
         on_error: ``"raise"`` (default) or ``"skip"`` (mark the item; :func:`collate` drops and reports it).
     """
 
-    def __init__(self, records: str | os.PathLike | Sequence[VideoRecord], root: str | os.PathLike,
-                 source: FrameFolder | VideoFile, sampler: ClipSampler, transform: TrainTransform | TestTransform,
-                 num_classes: int, multi_label: bool = False, seed: int = 0, on_error: str = "raise") -> None:  # fmt: skip
+    def __init__(
+        self,
+        records: str | os.PathLike | Sequence[VideoRecord],
+        root: str | os.PathLike,
+        source: FrameFolder | VideoFile,
+        sampler: ClipSampler,
+        transform: TrainTransform | TestTransform,
+        num_classes: int,
+        multi_label: bool = False,
+        seed: int = 0,
+        on_error: str = "raise",
+    ) -> None:
         self.list_file = None if isinstance(records, Sequence) else str(records)
         self.records = list(records) if isinstance(records, Sequence) else read_list(records)
         self.root, self.source, self.sampler, self.transform = Path(root), source, sampler, transform

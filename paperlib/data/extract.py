@@ -160,8 +160,13 @@ def _extract_args(args: tuple[Path, Path, Options]) -> Outcome:
     return extract_video(*args)
 
 
-def extract_all(video_dir: str | os.PathLike, out_dir: str | os.PathLike, options: Options = Options(),
-                workers: int = 1, progress: bool = True) -> list[Outcome]:  # fmt: skip
+def extract_all(
+    video_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    options: Options = Options(),
+    workers: int = 1,
+    progress: bool = True,
+) -> list[Outcome]:
     """Extract every video under ``video_dir`` into ``out_dir`` (``workers`` processes); one :class:`Outcome`
     per video in path order. Writes (or, without failures, removes) ``OUT_DIR/extract_failures.txt``."""
     from tqdm import tqdm
@@ -229,9 +234,14 @@ def check_options(options: Options) -> None:
         raise ValueError(f"--short-side must be a positive number of pixels, got {options.short_side}")
 
 
-def rewrite_list(list_file: str | os.PathLike, list_out: str | os.PathLike, video_dir: str | os.PathLike,
-                 out_dir: str | os.PathLike, list_root: str | os.PathLike | None = None,
-                 template: str = "{:05d}.jpg") -> tuple[list[VideoRecord], list[str]]:  # fmt: skip
+def rewrite_list(
+    list_file: str | os.PathLike,
+    list_out: str | os.PathLike,
+    video_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    list_root: str | os.PathLike | None = None,
+    template: str = "{:05d}.jpg",
+) -> tuple[list[VideoRecord], list[str]]:
     """Rewrite a video list to the frame folders: paths relative to ``out_dir`` without the suffix, the
     extracted frame count, the same labels. ``list_root`` (default ``video_dir``) is the folder the list's
     paths are relative to. Returns (records written, problems); a video without a frame folder (failed or
@@ -264,20 +274,38 @@ def rewrite_list(list_file: str | os.PathLike, list_out: str | os.PathLike, vide
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m paperlib.data.extract", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m paperlib.data.extract",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("video_dir", help="folder searched recursively for .mp4 .avi .mkv .webm")
     parser.add_argument("out_dir", help="frame folders go to OUT_DIR/<relative path without suffix>/")
-    parser.add_argument("--short-side", type=int, default=None, metavar="N",
-                        help="scale so the shorter side is N pixels, aspect kept (default: as decoded; 256 is usual)")  # fmt: skip
+    parser.add_argument(
+        "--short-side",
+        type=int,
+        default=None,
+        metavar="N",
+        help="scale so the shorter side is N pixels, aspect kept (default: as decoded; 256 is usual)",
+    )
     parser.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95, as MMAction2/OpenCV)")
     parser.add_argument("--template", default="{:05d}.jpg", help="frame file name, 1-based (default {:05d}.jpg)")
     parser.add_argument("--workers", type=int, default=1, help="processes extracting videos in parallel")
     parser.add_argument("--overwrite", action="store_true", help="re-extract videos whose folder already exists")
-    parser.add_argument("--list", action="append", default=[], metavar="LIST_FILE",
-                        help="video list (path num_frames labels) to rewrite; repeat for several splits")  # fmt: skip
-    parser.add_argument("--list-out", action="append", default=[], metavar="NEW_LIST",
-                        help="where the rewritten list goes (one per --list)")  # fmt: skip
+    parser.add_argument(
+        "--list",
+        action="append",
+        default=[],
+        metavar="LIST_FILE",
+        help="video list (path num_frames labels) to rewrite; repeat for several splits",
+    )
+    parser.add_argument(
+        "--list-out",
+        action="append",
+        default=[],
+        metavar="NEW_LIST",
+        help="where the rewritten list goes (one per --list)",
+    )
     parser.add_argument("--list-root", default=None, help="folder the lists' paths are relative to (default VIDEO_DIR)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -297,12 +325,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"failed: {outcome.video}: {outcome.reason}", file=sys.stderr)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("extracted", "skipped", "failed")}
     listed = f" (listed in {Path(args.out_dir) / FAILURES})" if failed else ""
-    print(f"{len(outcomes)} videos: {counts['extracted']} extracted, {counts['skipped']} already complete (skipped), "
-          f"{counts['failed']} failed{listed}")  # fmt: skip
+    print(
+        f"{len(outcomes)} videos: {counts['extracted']} extracted, {counts['skipped']} already complete (skipped), "
+        f"{counts['failed']} failed{listed}"
+    )
     list_problems = []
     for list_file, list_out in zip(args.list, args.list_out):
-        records, problems = rewrite_list(list_file, list_out, args.video_dir, args.out_dir, args.list_root,
-                                         args.template)  # fmt: skip
+        records, problems = rewrite_list(
+            list_file, list_out, args.video_dir, args.out_dir, args.list_root, args.template
+        )
         list_problems += problems
         for problem in problems:
             print(f"list: {problem}", file=sys.stderr)

@@ -24,8 +24,16 @@ class ShardSampler(Sampler[int]):
         return max(0, math.ceil((self.length - self.rank) / self.world_size))
 
 
-def make_loader(dataset: VideoDataset, batch_size: int, train: bool, workers: int = 0, seed: int = 0,
-                rank: int = 0, world_size: int = 1, device: str | torch.device = "cpu") -> DataLoader:  # fmt: skip
+def make_loader(
+    dataset: VideoDataset,
+    batch_size: int,
+    train: bool,
+    workers: int = 0,
+    seed: int = 0,
+    rank: int = 0,
+    world_size: int = 1,
+    device: str | torch.device = "cpu",
+) -> DataLoader:
     """A DataLoader with the project's collate, pinned memory on CUDA, and the right sampler:
     training shuffles (``DistributedSampler`` across ranks, seeded) and drops the last partial batch;
     evaluation keeps the order and visits every item exactly once across ranks."""
@@ -36,6 +44,14 @@ def make_loader(dataset: VideoDataset, batch_size: int, train: bool, workers: in
     # A private generator: creating an iterator then draws no number from the global RNG, whose state a
     # resumed run restores (so evaluation between epochs cannot shift the dropout masks of later epochs).
     generator = torch.Generator().manual_seed(seed)
-    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers, collate_fn=collate,
-                      pin_memory=torch.device(device).type == "cuda", drop_last=train, generator=generator)  # fmt: skip
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=workers,
+        collate_fn=collate,
+        pin_memory=torch.device(device).type == "cuda",
+        drop_last=train,
+        generator=generator,
+    )
     # (no persistent workers: each epoch's workers must copy the dataset after its set_epoch())

@@ -53,7 +53,8 @@ def dense_train(num_frames: int, t: int, rate: int, rng: np.random.Generator) ->
 
 
 def dense_test(num_frames: int, t: int, rate: int, clips: int = 1) -> np.ndarray:
-    """Dense clips for testing: start ``pos // 2`` for one clip, ``linspace(0, pos - 1, clips)`` for more; ``(clips, t)``."""
+    """Dense clips for testing: start ``pos // 2`` for one clip, ``linspace(0, pos - 1, clips)`` for more;
+    ``(clips, t)``."""
     pos = max(1, 1 + num_frames - t * rate)
     starts = np.array([pos // 2]) if clips == 1 else np.linspace(0, pos - 1, clips).astype(np.int64)
     return ((np.arange(t)[None] * rate + starts[:, None]) % max(num_frames, 1)).astype(np.int64)

@@ -85,7 +85,8 @@ class VideoFile:
         return len(self._open(Path(path)))
 
     def read(self, path: str | os.PathLike, indices: np.ndarray) -> np.ndarray:
-        """Frames ``indices`` (0-based) of the video as ``uint8 (T, H, W, 3)``; unique indices are decoded once, in order."""
+        """Frames ``indices`` (0-based) of the video as ``uint8 (T, H, W, 3)``; unique indices are decoded once,
+        in order."""
         path = Path(path)
         reader = self._open(path)
         length = len(reader)

@@ -24,8 +24,14 @@ def _finish(clip: Tensor, mean: Sequence[float], std: Sequence[float]) -> Tensor
     return clip.transpose(0, 1).contiguous()
 
 
-def multiscale_crop_box(height: int, width: int, size: int, rng: np.random.Generator,
-                        scales: Sequence[float] = (1, 0.875, 0.75, 0.66), max_distort: int = 1) -> tuple[int, int, int, int]:  # fmt: skip
+def multiscale_crop_box(
+    height: int,
+    width: int,
+    size: int,
+    rng: np.random.Generator,
+    scales: Sequence[float] = (1, 0.875, 0.75, 0.66),
+    max_distort: int = 1,
+) -> tuple[int, int, int, int]:
     """TSN's ``GroupMultiScaleCrop``: a random (top, left, h, w) box.
 
     Side lengths are ``int(min(H, W) · scale)`` (snapped to ``size`` when within 3 pixels), width and height
@@ -44,15 +50,22 @@ def multiscale_crop_box(height: int, width: int, size: int, rng: np.random.Gener
 
 
 class TrainTransform:
-    """Multi-scale crop -> resize to ``size``² -> optional horizontal flip -> normalise; one view ``(3, T, size, size)``.
+    """Multi-scale crop -> resize to ``size``² -> optional horizontal flip -> normalise; one view
+    ``(3, T, size, size)``.
 
     Args:
         size: output side in pixels (224 for the papers' models).
         flip: random horizontal flip. Off for Something-Something, whose labels say left/right.
     """
 
-    def __init__(self, size: int = 224, flip: bool = True, scales: Sequence[float] = (1, 0.875, 0.75, 0.66),
-                 mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD) -> None:  # fmt: skip
+    def __init__(
+        self,
+        size: int = 224,
+        flip: bool = True,
+        scales: Sequence[float] = (1, 0.875, 0.75, 0.66),
+        mean: Sequence[float] = IMAGENET_MEAN,
+        std: Sequence[float] = IMAGENET_STD,
+    ) -> None:
         self.size, self.flip, self.scales, self.mean, self.std = size, flip, tuple(scales), mean, std
 
     def __call__(self, clip: Tensor, rng: np.random.Generator) -> Tensor:
@@ -70,8 +83,14 @@ class TestTransform:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, size: int = 224, scale_size: int = 256, crops: int = 1,
-                 mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD) -> None:  # fmt: skip
+    def __init__(
+        self,
+        size: int = 224,
+        scale_size: int = 256,
+        crops: int = 1,
+        mean: Sequence[float] = IMAGENET_MEAN,
+        std: Sequence[float] = IMAGENET_STD,
+    ) -> None:
         if crops not in (1, 3):
             raise ValueError(f"test crops must be 1 or 3, got {crops}")
         self.size, self.scale_size, self.crops, self.mean, self.std = size, scale_size, crops, mean, std

@@ -95,11 +95,17 @@ class RunConfig:
 
 
 CHOICES = {
-    "data.dataset": ("sthv1", "sthv2", "kinetics", "mmit", "lists"), "data.embedded_profile": ("smoke", "embedded"),
-    "data.source": ("frames", "video"), "data.sampling": ("tsn", "dense"), "data.on_error": ("raise", "skip"),
-    "optim.schedule": ("cosine", "constant"), "optim.optimizer": ("sgd", "adamw"), "device": ("auto", "cpu", "cuda"),
-    "amp": ("none", "bf16", "fp16"), "eval.crops": (1, 3),
-}  # fmt: skip
+    "data.dataset": ("sthv1", "sthv2", "kinetics", "mmit", "lists"),
+    "data.embedded_profile": ("smoke", "embedded"),
+    "data.source": ("frames", "video"),
+    "data.sampling": ("tsn", "dense"),
+    "data.on_error": ("raise", "skip"),
+    "optim.schedule": ("cosine", "constant"),
+    "optim.optimizer": ("sgd", "adamw"),
+    "device": ("auto", "cpu", "cuda"),
+    "amp": ("none", "bf16", "fp16"),
+    "eval.crops": (1, 3),
+}
 
 
 def _check_type(value: Any, annotation: Any, key: str) -> Any:
@@ -129,8 +135,10 @@ def _build(cls: type, values: dict, prefix: str = "") -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ConfigError(f"unknown config key(s): {', '.join(prefix + k for k in unknown)} "
-                          f"(known in this section: {', '.join(sorted(fields))})")  # fmt: skip
+        raise ConfigError(
+            f"unknown config key(s): {', '.join(prefix + k for k in unknown)} "
+            f"(known in this section: {', '.join(sorted(fields))})"
+        )
     kwargs = {}
     for name, value in values.items():
         key = prefix + name

@@ -29,8 +29,12 @@ def _list_fingerprint(root: Path, lists: list[Path], class_names: list[str]) -> 
     digest = hashlib.sha256()
     for path in lists:
         digest.update(path.read_bytes())
-    return {"root": str(root), "lists_sha256": digest.hexdigest()[:16], "classes": len(class_names),
-            "entries": {p.name: sum(1 for line in p.read_text().splitlines() if line.strip()) for p in lists}}  # fmt: skip
+    return {
+        "root": str(root),
+        "lists_sha256": digest.hexdigest()[:16],
+        "classes": len(class_names),
+        "entries": {p.name: sum(1 for line in p.read_text().splitlines() if line.strip()) for p in lists},
+    }
 
 
 def resolve_data(config: RunConfig, info: DistInfo = DistInfo()) -> ResolvedData:
@@ -39,14 +43,17 @@ def resolve_data(config: RunConfig, info: DistInfo = DistInfo()) -> ResolvedData
     generated_fingerprint = None
     if cfg.root is None:
         if cfg.dataset not in EMBEDDED:
-            raise ValueError(f"data.root is not set and there is no embedded {cfg.dataset!r} dataset "
-                             f"(embedded: {', '.join(EMBEDDED)}); point data.root at the dataset")  # fmt: skip
+            raise ValueError(
+                f"data.root is not set and there is no embedded {cfg.dataset!r} dataset "
+                f"(embedded: {', '.join(EMBEDDED)}); point data.root at the dataset"
+            )
         from ..data import synthetic
 
         root = None
         if info.is_main:
-            generated = getattr(synthetic, EMBEDDED[cfg.dataset])(Path(cfg.cache_dir).expanduser(),
-                                                                  cfg.embedded_profile, cfg.embedded_seed)  # fmt: skip
+            generated = getattr(synthetic, EMBEDDED[cfg.dataset])(
+                Path(cfg.cache_dir).expanduser(), cfg.embedded_profile, cfg.embedded_seed
+            )
             root = generated.root
             if not (root / "category.txt").exists():
                 RECIPES[cfg.dataset](root)
@@ -77,16 +84,33 @@ def build_datasets(config: RunConfig, data: ResolvedData) -> tuple[VideoDataset,
     """Training and validation datasets of a run."""
     cfg, t = config.data, config.model.num_segments
     if data.class_names and len(data.class_names) != config.model.num_classes:
-        raise ValueError(f"model.num_classes is {config.model.num_classes} but {data.root / 'category.txt'} "
-                         f"lists {len(data.class_names)} classes")  # fmt: skip
+        raise ValueError(
+            f"model.num_classes is {config.model.num_classes} but {data.root / 'category.txt'} "
+            f"lists {len(data.class_names)} classes"
+        )
     source = source_for(cfg.source, cfg.template)
     crop = {} if cfg.crop_scales is None else {"scales": tuple(cfg.crop_scales)}
-    common = dict(source=source, num_classes=config.model.num_classes, multi_label=cfg.multi_label,
-                  seed=config.seed, on_error=cfg.on_error)  # fmt: skip
-    train = VideoDataset(data.train_list, data.root, sampler=ClipSampler(cfg.sampling, t, cfg.rate),
-                         transform=TrainTransform(cfg.input_size, cfg.flip, **crop), **common)  # fmt: skip
-    val = VideoDataset(data.val_list, data.root, sampler=ClipSampler(cfg.sampling, t, cfg.rate, config.eval.clips),
-                       transform=TestTransform(cfg.input_size, cfg.scale_size, config.eval.crops), **common)  # fmt: skip
+    common = dict(
+        source=source,
+        num_classes=config.model.num_classes,
+        multi_label=cfg.multi_label,
+        seed=config.seed,
+        on_error=cfg.on_error,
+    )
+    train = VideoDataset(
+        data.train_list,
+        data.root,
+        sampler=ClipSampler(cfg.sampling, t, cfg.rate),
+        transform=TrainTransform(cfg.input_size, cfg.flip, **crop),
+        **common,
+    )
+    val = VideoDataset(
+        data.val_list,
+        data.root,
+        sampler=ClipSampler(cfg.sampling, t, cfg.rate, config.eval.clips),
+        transform=TestTransform(cfg.input_size, cfg.scale_size, config.eval.crops),
+        **common,
+    )
     return train, val
 
 

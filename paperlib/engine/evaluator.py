@@ -13,17 +13,25 @@ from .metrics import compute_metrics
 
 
 @torch.no_grad()
-def predict_scores(model: nn.Module, dataset: VideoDataset, batch_size: int, device: torch.device,
-                   info: DistInfo = DistInfo(), workers: int = 0, amp_dtype: torch.dtype | None = None,
-                   progress: bool = False) -> tuple[np.ndarray, np.ndarray, list[str]]:  # fmt: skip
+def predict_scores(
+    model: nn.Module,
+    dataset: VideoDataset,
+    batch_size: int,
+    device: torch.device,
+    info: DistInfo = DistInfo(),
+    workers: int = 0,
+    amp_dtype: torch.dtype | None = None,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Per-video scores averaged over views: softmax (single-label, as the official TIN test) or sigmoid
     (multi-label), then the mean over ``crops × clips`` views.
 
     Returns ``(indices, scores (N, K), skipped)`` gathered from every rank, sorted by dataset index.
     """
     model.eval()
-    loader = make_loader(dataset, batch_size, train=False, workers=workers, rank=info.rank,
-                         world_size=info.world_size, device=device)  # fmt: skip
+    loader = make_loader(
+        dataset, batch_size, train=False, workers=workers, rank=info.rank, world_size=info.world_size, device=device
+    )
     indices, scores, skipped = [], [], []
     for batch in tqdm(loader, disable=not progress, desc="evaluate", unit="batch"):
         skipped += batch["skipped"]
@@ -36,8 +44,11 @@ def predict_scores(model: nn.Module, dataset: VideoDataset, batch_size: int, dev
         probs = torch.sigmoid(logits) if dataset.multi_label else torch.softmax(logits, dim=1)
         scores.append(probs.view(b, v, -1).mean(dim=1).cpu().numpy())
         indices.append(batch["index"].numpy())
-    local = (np.concatenate(indices) if indices else np.zeros(0, np.int64),
-             np.concatenate(scores) if scores else np.zeros((0, model_classes(model)), np.float32), skipped)
+    local = (
+        np.concatenate(indices) if indices else np.zeros(0, np.int64),
+        np.concatenate(scores) if scores else np.zeros((0, model_classes(model)), np.float32),
+        skipped,
+    )
     parts = all_gather_objects(local, info)
     all_indices = np.concatenate([p[0] for p in parts])
     all_scores = np.concatenate([p[1] for p in parts])
@@ -60,10 +71,18 @@ def labels_of(dataset: VideoDataset, indices: np.ndarray) -> np.ndarray:
     return np.array([dataset.records[i].label for i in indices], np.int64)
 
 
-def evaluate(model: nn.Module, dataset: VideoDataset, batch_size: int, device: torch.device,
-             info: DistInfo = DistInfo(), workers: int = 0, amp_dtype: torch.dtype | None = None,
-             progress: bool = False) -> dict:  # fmt: skip
-    """Metrics over the whole dataset plus the per-video scores: ``dict(metrics, indices, ids, labels, scores, skipped)``."""
+def evaluate(
+    model: nn.Module,
+    dataset: VideoDataset,
+    batch_size: int,
+    device: torch.device,
+    info: DistInfo = DistInfo(),
+    workers: int = 0,
+    amp_dtype: torch.dtype | None = None,
+    progress: bool = False,
+) -> dict:
+    """Metrics over the whole dataset plus the per-video scores:
+    ``dict(metrics, indices, ids, labels, scores, skipped)``."""
     indices, scores, skipped = predict_scores(model, dataset, batch_size, device, info, workers, amp_dtype, progress)
     if len(indices) == 0:
         raise RuntimeError(f"evaluation produced no scores ({len(skipped)} item(s) skipped: {skipped[:3]})")
@@ -71,5 +90,11 @@ def evaluate(model: nn.Module, dataset: VideoDataset, batch_size: int, device: t
     metrics = compute_metrics(scores, labels, dataset.multi_label)
     metrics["videos"] = int(len(indices))
     metrics["skipped"] = len(skipped)
-    return {"metrics": metrics, "indices": indices, "ids": [dataset.records[i].path for i in indices],
-            "labels": labels, "scores": scores, "skipped": skipped}  # fmt: skip
+    return {
+        "metrics": metrics,
+        "indices": indices,
+        "ids": [dataset.records[i].path for i in indices],
+        "labels": labels,
+        "scores": scores,
+        "skipped": skipped,
+    }

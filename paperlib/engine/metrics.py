@@ -18,8 +18,11 @@ def topk_accuracy(scores: np.ndarray, labels: np.ndarray, ks: tuple[int, ...] = 
     if scores.ndim != 2 or len(scores) != len(labels) or len(labels) == 0:
         raise ValueError(f"topk_accuracy: scores {scores.shape} and labels {labels.shape} do not match")
     order = np.argsort(-scores, axis=1, kind="stable")
-    return {f"top{k}": float(100 * np.mean([labels[i] in order[i, :k] for i in range(len(labels))]))
-            for k in ks if k <= scores.shape[1]}  # fmt: skip
+    return {
+        f"top{k}": float(100 * np.mean([labels[i] in order[i, :k] for i in range(len(labels))]))
+        for k in ks
+        if k <= scores.shape[1]
+    }
 
 
 def classwise_map(scores: np.ndarray, targets: np.ndarray) -> float:
@@ -43,5 +46,8 @@ def samplewise_map(scores: np.ndarray, targets: np.ndarray) -> float:
 def compute_metrics(scores: np.ndarray, labels: np.ndarray, multi_label: bool) -> dict[str, float]:
     """The metrics of a task: top-1/top-5 for single-label, both mAPs for multi-label (``labels`` multi-hot)."""
     if multi_label:
-        return {"mAP_classwise": classwise_map(scores, labels), "mAP_samplewise_xtemporal": samplewise_map(scores, labels)}
+        return {
+            "mAP_classwise": classwise_map(scores, labels),
+            "mAP_samplewise_xtemporal": samplewise_map(scores, labels),
+        }
     return topk_accuracy(scores, labels)

@@ -48,8 +48,12 @@ def lr_factor(step: int, total_steps: int, warmup_steps: int, schedule: str) -> 
 def _rng_state() -> dict:
     """Every global RNG, as tensors and plain containers (loadable with ``weights_only=True``)."""
     name, keys, pos, has_gauss, cached = np.random.get_state()
-    return {"torch": torch.get_rng_state(), "numpy": [name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
-            "python": random.getstate(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}  # fmt: skip
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": [name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
+        "python": random.getstate(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
 
 
 def _set_rng_state(state: dict) -> None:
@@ -63,8 +67,15 @@ def _set_rng_state(state: dict) -> None:
 
 def save_training_state(path: Path, model: nn.Module, optimizer, scaler, epoch: int, extra: dict) -> None:
     """Atomically: model (with its construction options), optimizer, scaler, epoch, RNG states."""
-    save_checkpoint(model, path, optimizer=optimizer.state_dict(), scaler=scaler.state_dict(), epoch=epoch,
-                    rng=_rng_state(), **extra)  # fmt: skip
+    save_checkpoint(
+        model,
+        path,
+        optimizer=optimizer.state_dict(),
+        scaler=scaler.state_dict(),
+        epoch=epoch,
+        rng=_rng_state(),
+        **extra,
+    )
 
 
 def _load_training_state(path: Path, model: nn.Module, optimizer, scaler) -> int:
@@ -120,18 +131,30 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
 
     data = resolve_data(config, info)
     train_set, val_set = build_datasets(config, data)
-    loader = make_loader(train_set, config.optim.batch_size, train=True, workers=config.data.workers,
-                         seed=config.seed, rank=info.rank, world_size=info.world_size, device=device)  # fmt: skip
+    loader = make_loader(
+        train_set,
+        config.optim.batch_size,
+        train=True,
+        workers=config.data.workers,
+        seed=config.seed,
+        rank=info.rank,
+        world_size=info.world_size,
+        device=device,
+    )
     if len(loader) == 0:
-        raise ValueError(f"{len(train_set)} training videos are fewer than one batch of "
-                         f"{config.optim.batch_size} x {info.world_size} processes")  # fmt: skip
+        raise ValueError(
+            f"{len(train_set)} training videos are fewer than one batch of "
+            f"{config.optim.batch_size} x {info.world_size} processes"
+        )
 
     model = create(config.model.name, config.model.num_classes, config.model.num_segments, **config.model.options)
     if config.model.pretrained:
         report = load_checkpoint(model, config.model.pretrained, strict=False)
         if info.is_main:
-            print(f"pretrained weights from {config.model.pretrained} ({report.format}); not loaded:\n"
-                  f"{report.describe() or '  (nothing)'}")  # fmt: skip
+            print(
+                f"pretrained weights from {config.model.pretrained} ({report.format}); not loaded:\n"
+                f"{report.describe() or '  (nothing)'}"
+            )
     if config.model.partial_bn:
         if not hasattr(model, "set_partial_bn"):
             raise ValueError(f"model.partial_bn: {config.model.name} has no partial BN (only the 2D models do)")
@@ -139,8 +162,11 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
     model.to(device)
     if config.channels_last:
         model.to(memory_format=torch.channels_last)
-    net = nn.parallel.DistributedDataParallel(model, device_ids=[info.local_rank] if device.type == "cuda" else None) \
-        if info.enabled else model  # fmt: skip
+    net = (
+        nn.parallel.DistributedDataParallel(model, device_ids=[info.local_rank] if device.type == "cuda" else None)
+        if info.enabled
+        else model
+    )
 
     global_batch = config.optim.batch_size * info.world_size
     base_lr = config.optim.lr * global_batch / config.optim.reference_batch
@@ -159,13 +185,22 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
     last = out / "last.pth"
     start_epoch = _load_training_state(last, model, optimizer, scaler) if resume and last.is_file() else 0
     if info.is_main:
-        print(f"{config.name}: {config.model.name} on {device_description(device)}, {info.world_size} process(es); "
-              f"global batch {global_batch} -> lr {base_lr:.5g} (lr {config.optim.lr} for batch "
-              f"{config.optim.reference_batch}, scaled linearly); {config.optim.epochs} epochs x {steps_per_epoch} "
-              f"steps, warm-up {warmup_steps} steps, {config.optim.schedule}"
-              + (f"; resuming at epoch {start_epoch}" if start_epoch else ""))  # fmt: skip
-        log(event="start", global_batch=global_batch, lr=base_lr, steps_per_epoch=steps_per_epoch,
-            start_epoch=start_epoch, world_size=info.world_size, data=data.fingerprint)  # fmt: skip
+        print(
+            f"{config.name}: {config.model.name} on {device_description(device)}, {info.world_size} process(es); "
+            f"global batch {global_batch} -> lr {base_lr:.5g} (lr {config.optim.lr} for batch "
+            f"{config.optim.reference_batch}, scaled linearly); {config.optim.epochs} epochs x {steps_per_epoch} "
+            f"steps, warm-up {warmup_steps} steps, {config.optim.schedule}"
+            + (f"; resuming at epoch {start_epoch}" if start_epoch else "")
+        )
+        log(
+            event="start",
+            global_batch=global_batch,
+            lr=base_lr,
+            steps_per_epoch=steps_per_epoch,
+            start_epoch=start_epoch,
+            world_size=info.world_size,
+            data=data.fingerprint,
+        )
 
     result: dict = {}
     for epoch in range(start_epoch, config.optim.epochs):
@@ -186,8 +221,10 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
             with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                 loss = criterion(net(video).float(), target)
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss is {loss.item()} at epoch {epoch}, step {i} (global step {step}); "
-                                         f"videos in the batch: {batch['id']}")  # fmt: skip
+                raise FloatingPointError(
+                    f"loss is {loss.item()} at epoch {epoch}, step {i} (global step {step}); "
+                    f"videos in the batch: {batch['id']}"
+                )
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             if config.optim.clip_grad:
@@ -205,9 +242,14 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
                 log(event="skipped", epoch=epoch, step=step, items=batch["skipped"])
         log(event="epoch", epoch=epoch, loss=float(np.mean(losses)), seconds=time.perf_counter() - started)
         if info.is_main:
-            save_training_state(last, model, optimizer, scaler, epoch,
-                                {"config": config_to_dict(config), "data": data.fingerprint,
-                                 "class_names": data.class_names})  # fmt: skip
+            save_training_state(
+                last,
+                model,
+                optimizer,
+                scaler,
+                epoch,
+                {"config": config_to_dict(config), "data": data.fingerprint, "class_names": data.class_names},
+            )
         barrier(info)
         if (epoch + 1) % config.eval.every == 0 or epoch + 1 == config.optim.epochs:
             result = evaluate(net, val_set, config.eval.batch_size, device, info, config.data.workers, amp_dtype)
@@ -215,7 +257,15 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
             result["metrics"]["train_loss"] = float(np.mean(losses))
             if info.is_main:
                 log(event="eval", **result["metrics"])
-                write_evaluation(out, result, {"commit": git_commit(), "config": config_to_dict(config),
-                                               "data": data.fingerprint, "device": device_description(device),
-                                               "views": f"{config.eval.crops}x{config.eval.clips}"})  # fmt: skip
+                write_evaluation(
+                    out,
+                    result,
+                    {
+                        "commit": git_commit(),
+                        "config": config_to_dict(config),
+                        "data": data.fingerprint,
+                        "device": device_description(device),
+                        "views": f"{config.eval.crops}x{config.eval.clips}",
+                    },
+                )
     return result.get("metrics", {})

@@ -6,5 +6,12 @@ Notebooks hold narrative and calls into ``paperlib``; the code that computes a c
 from .cache import code_hash, input_key
 from .results import check_parameters, default_profile, default_seeds, run_provenance, write_results
 
-__all__ = ["check_parameters", "code_hash", "default_profile", "default_seeds", "input_key", "run_provenance",
-           "write_results"]
+__all__ = [
+    "check_parameters",
+    "code_hash",
+    "default_profile",
+    "default_seeds",
+    "input_key",
+    "run_provenance",
+    "write_results",
+]

@@ -23,18 +23,34 @@ from .cache import find_first
 from .table1 import CONFIGS, evaluate_or_load, run_or_load
 
 # model -> its full recipe (frames, sampling and architecture options come from there)
-RECIPES = {"tsn_r50": "tsn_r50_1x1x5_mmit", "tsm_r50": "tsm_r50_1x1x8_mmit", "tin_r50": "tin_r50_1x1x8_mmit",
-           "slow_r50": "slow_r50_8x8_mmit", "fast_r50": "fast_r50_32x2_mmit",
-           "slowfast_r50": "slowfast_r50_4x16_mmit"}  # fmt: skip
+RECIPES = {
+    "tsn_r50": "tsn_r50_1x1x5_mmit",
+    "tsm_r50": "tsm_r50_1x1x8_mmit",
+    "tin_r50": "tin_r50_1x1x8_mmit",
+    "slow_r50": "slow_r50_8x8_mmit",
+    "fast_r50": "fast_r50_32x2_mmit",
+    "slowfast_r50": "slowfast_r50_4x16_mmit",
+}
 TWO_D = ("tsn_r50", "tsm_r50", "tin_r50")
 SPLITS = {"val": "val.txt", "test": "test.txt"}
 # (crops, clips) of the single-view and the multi-view test
-VIEWS = {"smoke": {"1 view": (1, 1), "3 crops x 2 clips": (3, 2)},
-         "embedded": {"1 view": (1, 1), "3 crops x 2 clips": (3, 2)},
-         "full": {"1 view": (1, 1), "3 crops x 10 clips": (3, 10)}}  # fmt: skip
+VIEWS = {
+    "smoke": {"1 view": (1, 1), "3 crops x 2 clips": (3, 2)},
+    "embedded": {"1 view": (1, 1), "3 crops x 2 clips": (3, 2)},
+    "full": {"1 view": (1, 1), "3 crops x 10 clips": (3, 10)},
+}
 # overrides of embedded_mmit.yaml per small profile (the smoke set has 12 training videos)
-SMALL = {"smoke": ["data.embedded_profile=smoke", "optim.epochs=1", "eval.every=1", "optim.batch_size=4",
-                   "optim.reference_batch=4", "eval.batch_size=4"], "embedded": []}  # fmt: skip
+SMALL = {
+    "smoke": [
+        "data.embedded_profile=smoke",
+        "optim.epochs=1",
+        "eval.every=1",
+        "optim.batch_size=4",
+        "optim.reference_batch=4",
+        "eval.batch_size=4",
+    ],
+    "embedded": [],
+}
 # Small profiles: the fast-only model at half the others' width (it sees 4x their frames; SlowFast's own fast
 # pathway is 1/8 of the slow one's width), which keeps it within the others' training time.
 SMALL_OPTIONS = {"fast_r50": {"width": 8}}
@@ -51,13 +67,24 @@ def run_config(profile: str, model: str, seed: int, data_root: str | None, devic
             raise ValueError("profile 'full' needs data_root (the prepared Multi-Moments in Time)")
         return load_config(recipe, overrides)
     full = yaml.safe_load(recipe.read_text())
-    config = load_config(CONFIGS / "embedded_mmit.yaml", [
-        f"model.name={model}", f"model.num_segments={full['model']['num_segments']}",
-        f"data.sampling={full['data']['sampling']}", f"data.rate={full['data'].get('rate', 1)}",
-        *SMALL[profile], *overrides])  # fmt: skip
+    config = load_config(
+        CONFIGS / "embedded_mmit.yaml",
+        [
+            f"model.name={model}",
+            f"model.num_segments={full['model']['num_segments']}",
+            f"data.sampling={full['data']['sampling']}",
+            f"data.rate={full['data'].get('rate', 1)}",
+            *SMALL[profile],
+            *overrides,
+        ],
+    )
     architecture = {k: v for k, v in full["model"].get("options", {}).items() if k not in ("dropout", "shift_div")}
-    config.model.options = {**config.model.options, **architecture, **({"fc_init_std": None} if model in TWO_D else {}),
-                            **SMALL_OPTIONS.get(model, {})}  # fmt: skip
+    config.model.options = {
+        **config.model.options,
+        **architecture,
+        **({"fc_init_std": None} if model in TWO_D else {}),
+        **SMALL_OPTIONS.get(model, {}),
+    }
     return config
 
 
@@ -78,9 +105,15 @@ def score_splits(profile: str, config, checkpoint: Path, results_dir: Path, data
     return out
 
 
-def run_single_models(profile: str, seeds: list[int], results_dir: str | Path, data_root: str | None = None,
-                      device: str = "auto", models: tuple[str, ...] = tuple(RECIPES),
-                      checkpoints: str | Path | None = None) -> pd.DataFrame:  # fmt: skip
+def run_single_models(
+    profile: str,
+    seeds: list[int],
+    results_dir: str | Path,
+    data_root: str | None = None,
+    device: str = "auto",
+    models: tuple[str, ...] = tuple(RECIPES),
+    checkpoints: str | Path | None = None,
+) -> pd.DataFrame:
     """One row per (model, seed, split, view): class-wise mAP, X-Temporal's sample-wise mAP, the folder of
     the saved scores. With ``checkpoints`` (see :func:`find_checkpoint`) the models found there are scored
     instead of trained (seed 0); the others are named and left out."""
@@ -97,12 +130,23 @@ def run_single_models(profile: str, seeds: list[int], results_dir: str | Path, d
                     print(f"mmit: no checkpoint for {model} in {checkpoints}: left out")
                     continue
                 run = checkpoint.parent
-            for (split, view), folder in score_splits(profile, config, checkpoint, Path(results_dir), data_root).items():
+            for (split, view), folder in score_splits(
+                profile, config, checkpoint, Path(results_dir), data_root
+            ).items():
                 saved = np.load(folder / "scores.npz")
-                rows.append({"model": model, "seed": seed, "split": split, "view": view,
-                             "classwise_mAP": classwise_map(saved["scores"], saved["labels"]),
-                             "samplewise_mAP": samplewise_map(saved["scores"], saved["labels"]),
-                             "videos": len(saved["labels"]), "scores": str(folder), "run": str(run)})  # fmt: skip
+                rows.append(
+                    {
+                        "model": model,
+                        "seed": seed,
+                        "split": split,
+                        "view": view,
+                        "classwise_mAP": classwise_map(saved["scores"], saved["labels"]),
+                        "samplewise_mAP": samplewise_map(saved["scores"], saved["labels"]),
+                        "videos": len(saved["labels"]),
+                        "scores": str(folder),
+                        "run": str(run),
+                    }
+                )
     if not rows:
         raise FileNotFoundError(f"checkpoints: no MMIT checkpoint found in {checkpoints}")
     return pd.DataFrame(rows)
@@ -138,8 +182,10 @@ def ensemble(single: pd.DataFrame, view: str, rounds: int = 20) -> tuple[pd.Data
     rows, weights_rows = [], []
     for seed, runs in single[single["view"] == view].groupby("seed"):
         members = sorted(runs["model"].unique(), key=list(RECIPES).index)
-        split = {s: {m: _scores(runs[(runs["model"] == m) & (runs["split"] == s)]["scores"].iloc[0]) for m in members}
-                 for s in SPLITS}  # fmt: skip
+        split = {
+            s: {m: _scores(runs[(runs["model"] == m) & (runs["split"] == s)]["scores"].iloc[0]) for m in members}
+            for s in SPLITS
+        }
         for s, by_model in split.items():
             ids = [tuple(v[0]) for v in by_model.values()]
             if any(i != ids[0] for i in ids):
@@ -150,19 +196,27 @@ def ensemble(single: pd.DataFrame, view: str, rounds: int = 20) -> tuple[pd.Data
         val_map = [classwise_map(v, val_targets) for v in val]
         best = int(np.argmax(val_map))  # the best single model, chosen on validation
         tuned = greedy_weights(val, val_targets, rounds)
-        candidates = {**{m: test[i] for i, m in enumerate(members)},
-                      "best single (chosen on val)": test[best],
-                      "uniform average": fuse(test, np.full(len(members), 1 / len(members))),
-                      "tuned fusion (weights from val)": fuse(test, tuned)}  # fmt: skip
+        candidates = {
+            **{m: test[i] for i, m in enumerate(members)},
+            "best single (chosen on val)": test[best],
+            "uniform average": fuse(test, np.full(len(members), 1 / len(members))),
+            "tuned fusion (weights from val)": fuse(test, tuned),
+        }
         for method, scores in candidates.items():
-            rows.append({"seed": seed, "method": method, "classwise_mAP": classwise_map(scores, test_targets),
-                         "samplewise_mAP": samplewise_map(scores, test_targets), "best_single": members[best]})  # fmt: skip
+            rows.append(
+                {
+                    "seed": seed,
+                    "method": method,
+                    "classwise_mAP": classwise_map(scores, test_targets),
+                    "samplewise_mAP": samplewise_map(scores, test_targets),
+                    "best_single": members[best],
+                }
+            )
         weights_rows.append({"seed": seed, **dict(zip(members, tuned))})
     table = pd.DataFrame(rows)
     best_rows = table[table["method"] == "best single (chosen on val)"].set_index("seed")["classwise_mAP"]
     table["gain_over_best_single"] = table["classwise_mAP"] - table["seed"].map(best_rows)
     return table, pd.DataFrame(weights_rows).set_index("seed")
-
 
 
 def chance_map(targets: np.ndarray) -> dict[str, float]:
@@ -171,5 +225,7 @@ def chance_map(targets: np.ndarray) -> dict[str, float]:
     targets = np.asarray(targets, dtype=np.float64)
     present = targets.sum(axis=0) > 0
     labelled = targets.sum(axis=1) > 0
-    return {"classwise_mAP": float(100 * targets[:, present].mean(axis=0).mean()),
-            "samplewise_mAP": float(100 * targets[labelled].mean(axis=1).mean())}  # fmt: skip
+    return {
+        "classwise_mAP": float(100 * targets[:, present].mean(axis=0).mean()),
+        "samplewise_mAP": float(100 * targets[labelled].mean(axis=1).mean()),
+    }

@@ -11,8 +11,9 @@ from ..models import recording_interlace
 
 
 @torch.no_grad()
-def collect_interlace(model: nn.Module, dataset: VideoDataset, max_videos: int | None = None,
-                      batch_size: int = 16) -> tuple[dict[str, dict[str, np.ndarray]], list[str]]:  # fmt: skip
+def collect_interlace(
+    model: nn.Module, dataset: VideoDataset, max_videos: int | None = None, batch_size: int = 16
+) -> tuple[dict[str, dict[str, np.ndarray]], list[str]]:
     """``({layer: {"offset": [V, 2], "weight": [V, T, 2]}}, video ids)`` over the first ``max_videos`` videos
     (first view of each), in eval mode."""
     model.eval()
@@ -31,5 +32,7 @@ def collect_interlace(model: nn.Module, dataset: VideoDataset, max_videos: int |
         if max_videos is not None and len(ids) >= max_videos:
             break
     n = len(ids) if max_videos is None else min(len(ids), max_videos)
-    return ({layer: {k: np.concatenate(v)[:n] for k, v in entry.items()} for layer, entry in per_layer.items()},
-            ids[:n])  # fmt: skip
+    return (
+        {layer: {k: np.concatenate(v)[:n] for k, v in entry.items()} for layer, entry in per_layer.items()},
+        ids[:n],
+    )

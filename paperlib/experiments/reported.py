@@ -19,16 +19,26 @@ TABLE1_SOMETHING_V1 = [
     {"model": "TIN", "frames": "8+16", "top1": 49.6, "source": TIN_ISSUE_3},
     {"model": "TSM (revised)", "frames": "8", "top1": 45.6, "source": TSM_README},
     {"model": "TSM (revised)", "frames": "16", "top1": 47.2, "source": TSM_README},
-    {"model": "TSM (revised)", "frames": "8+16", "top1": 49.7, "source": "TSM paper (later versions), as quoted in TIN issue #3"},
-    {"model": "TIN (X-Temporal)", "frames": "8", "top1": 46.0, "source": "X-Temporal ModelZoo.md, single view (47.1 with 3 crops x 10 clips)"},
-]  # fmt: skip
+    {
+        "model": "TSM (revised)",
+        "frames": "8+16",
+        "top1": 49.7,
+        "source": "TSM paper (later versions), as quoted in TIN issue #3",
+    },
+    {
+        "model": "TIN (X-Temporal)",
+        "frames": "8",
+        "top1": 46.0,
+        "source": "X-Temporal ModelZoo.md, single view (47.1 with 3 crops x 10 clips)",
+    },
+]
 
 # Per-view cost of the R50 models at 8x224^2, multiply-adds counted as FLOPs.
 TABLE1_COST = {
     "tsn_r50": {"gflops": 32.96, "source": "mmaction2 0.x metafile (tsn_r50_dense_1x1x8)"},
     "tsm_r50": {"params": 23_864_558, "gflops": 32.96, "source": "mmaction2 TSM metafile (Something v1, 174 classes)"},
     "tin_r50": {"params": 23_895_566, "gflops": 32.962, "source": "mmaction2 TIN metafile (Something v1, 174 classes)"},
-}  # fmt: skip
+}
 
 XTEMPORAL_ZOO = "X-Temporal ModelZoo.md (Sense-X/X-Temporal)"
 # Multi-Moments in Time validation mAP (%) of X-Temporal's released models, the closest published proxy for the
@@ -40,7 +50,10 @@ MMIT_SINGLE = [
     {"model": "TIN R50", "frames, input": "16, 224", "mAP": 62.5, "mAP (3 crops x 10 clips)": 62.9},
     {"model": "TIN R101", "frames, input": "8, 224", "mAP": 62.2, "mAP (3 crops x 10 clips)": 63.0},
     {"model": "SlowFast R101", "frames, input": "64 (8x8), 112", "mAP": 59.9, "mAP (3 crops x 10 clips)": 61.5},
-]  # fmt: skip
-MMIT_ENSEMBLE = {"val_mAP": 67.22, "test_mAP": 60.77,
-                 "source": "Zhang, Shao et al., MMIT 2019 winning report (arXiv 2003.05837), abstract; "
-                           "the ensemble's members and weights are not published"}  # fmt: skip
+]
+MMIT_ENSEMBLE = {
+    "val_mAP": 67.22,
+    "test_mAP": 60.77,
+    "source": "Zhang, Shao et al., MMIT 2019 winning report (arXiv 2003.05837), abstract; "
+    "the ensemble's members and weights are not published",
+}

@@ -37,7 +37,9 @@ def check_parameters(**parameters) -> None:
         if parameters.get(name) is not None and not isinstance(parameters[name], (str, os.PathLike)):
             raise TypeError(f"parameter '{name}' must be a path or None, got {parameters[name]!r}")
     seeds = parameters.get("seeds")
-    if seeds is not None and not (isinstance(seeds, (list, tuple)) and seeds and all(isinstance(s, int) for s in seeds)):
+    if seeds is not None and not (
+        isinstance(seeds, (list, tuple)) and seeds and all(isinstance(s, int) for s in seeds)
+    ):
         raise TypeError(f"parameter 'seeds' must be a non-empty list of integers, got {seeds!r}")
     device = parameters.get("device")
     if device is not None and device not in ("auto", "cpu", "cuda"):
@@ -46,8 +48,14 @@ def check_parameters(**parameters) -> None:
 
 def write_results(results_dir: str | os.PathLike, name: str, results: dict, parameters: dict) -> Path:
     """``<results_dir>/<name>.json``: the chapter's numbers with the parameters and code that made them."""
-    payload = {"notebook": name, "results": results, "parameters": parameters, "commit": git_commit(),
-               "code_hash": code_hash(), "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # fmt: skip
+    payload = {
+        "notebook": name,
+        "results": results,
+        "parameters": parameters,
+        "commit": git_commit(),
+        "code_hash": code_hash(),
+        "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
     return atomic_write_text(Path(results_dir) / f"{name}.json", json.dumps(payload, indent=1, default=str) + "\n")
 
 
@@ -58,14 +66,20 @@ def run_provenance(run: str | os.PathLike) -> dict:
     record = json.loads((run / "metrics.json").read_text())
     data = record.get("data", {})
     started_from = record.get("checkpoint") or (record.get("config") or {}).get("model", {}).get("pretrained")
-    return {"run": f"{run.parent.name}/{run.name}", "commit": (record.get("commit") or "n/a")[:12],
-            "device": record.get("device"), "views": record.get("views"),
-            "data": f"{data.get('lists_sha256', 'n/a')} ("
-                    + ", ".join(f"{name} {count}" for name, count in data.get("entries", {}).items()) + ")",
-            "checkpoint_sha256": (record.get("checkpoint_sha256") or "")[:16] or None,
-            "started_from": Path(started_from).parent.name if started_from else None,
-            "metric": next((f"{k} {v:.2f}" for k, v in record.get("metrics", {}).items()
-                            if k in ("top1", "mAP_classwise")), None)}  # fmt: skip
+    return {
+        "run": f"{run.parent.name}/{run.name}",
+        "commit": (record.get("commit") or "n/a")[:12],
+        "device": record.get("device"),
+        "views": record.get("views"),
+        "data": f"{data.get('lists_sha256', 'n/a')} ("
+        + ", ".join(f"{name} {count}" for name, count in data.get("entries", {}).items())
+        + ")",
+        "checkpoint_sha256": (record.get("checkpoint_sha256") or "")[:16] or None,
+        "started_from": Path(started_from).parent.name if started_from else None,
+        "metric": next(
+            (f"{k} {v:.2f}" for k, v in record.get("metrics", {}).items() if k in ("top1", "mAP_classwise")), None
+        ),
+    }
 
 
 def mean_std(table, by: list[str], metrics: list[str]):

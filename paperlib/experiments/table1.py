@@ -30,8 +30,15 @@ PROFILE_CONFIG = {"smoke": "smoke.yaml", "embedded": "embedded_sthv1.yaml"}
 SIXTEEN_FROM_EIGHT = {"smoke": ["optim.epochs=1", "eval.every=1"], "embedded": ["optim.epochs=1", "eval.every=1"]}
 
 
-def run_config(profile: str, model: str, frames: int, seed: int, data_root: str | None, device: str,
-               init_from: str | Path | None = None):  # fmt: skip
+def run_config(
+    profile: str,
+    model: str,
+    frames: int,
+    seed: int,
+    data_root: str | None,
+    device: str,
+    init_from: str | Path | None = None,
+):
     """The configuration of one Table 1 run (output_dir still unset); ``init_from``: a checkpoint to start
     from, with the profile's fine-tuning schedule (:data:`SIXTEEN_FROM_EIGHT`)."""
     if profile == "full":
@@ -44,8 +51,17 @@ def run_config(profile: str, model: str, frames: int, seed: int, data_root: str 
             overrides.append(f"data.root={data_root}")
         if init_from is not None:
             overrides += [f"model.pretrained={init_from}", *SIXTEEN_FROM_EIGHT[profile]]
-    return load_config(path, [*overrides, f"model.name={model}", f"model.num_segments={frames}", f"seed={seed}",
-                              f"device={device}", f"name={model}_{frames}f_seed{seed}"])  # fmt: skip
+    return load_config(
+        path,
+        [
+            *overrides,
+            f"model.name={model}",
+            f"model.num_segments={frames}",
+            f"seed={seed}",
+            f"device={device}",
+            f"name={model}_{frames}f_seed{seed}",
+        ],
+    )
 
 
 def run_or_load(config, results_dir: str | Path, data_root: str | None, group: str = "table1") -> Path:
@@ -80,16 +96,23 @@ def find_checkpoint(checkpoints: str | Path, model: str, frames: int) -> Path | 
     return find_first(checkpoints, [f"{model}_1x1x{frames}_40e_sthv1/last.pth", f"{model}_{frames}f.pth"])
 
 
-def evaluate_or_load(config, checkpoint: Path, results_dir: str | Path, data_root: str | None,
-                     group: str = "table1") -> Path:  # fmt: skip
+def evaluate_or_load(
+    config, checkpoint: Path, results_dir: str | Path, data_root: str | None, group: str = "table1"
+) -> Path:
     """Evaluate a given checkpoint once per distinct input (its bytes, the configuration, the data's lists)."""
     from ..evaluate import run
 
     # What decides the scores: the checkpoint's bytes (the model), the data and the test protocol; not where
     # or how the checkpoint was trained (model.num_classes, for one, is only filled in by a training run).
     settings = config_to_dict(config)
-    inputs = {"checkpoint": file_digest(checkpoint), "data": settings["data"], "eval": settings["eval"],
-              "device": settings["device"], "amp": settings.get("amp"), **_lists(config, data_root)}  # fmt: skip
+    inputs = {
+        "checkpoint": file_digest(checkpoint),
+        "data": settings["data"],
+        "eval": settings["eval"],
+        "device": settings["device"],
+        "amp": settings.get("amp"),
+        **_lists(config, data_root),
+    }
     out = Path(results_dir) / group / f"{config.name}-eval-{input_key(**inputs)}"
     if not (out / "scores.npz").exists():
         run(checkpoint, config, output=out, progress=False)
@@ -109,8 +132,14 @@ def pair_accuracy(scores: np.ndarray, labels: np.ndarray, partner: np.ndarray) -
     return float(100 * np.mean(scores[rows, labels] > scores[rows, partner[labels]]))
 
 
-def run_table1(profile: str, seeds: list[int], results_dir: str | Path, data_root: str | None = None,
-               device: str = "auto", checkpoints: str | Path | None = None) -> pd.DataFrame:  # fmt: skip
+def run_table1(
+    profile: str,
+    seeds: list[int],
+    results_dir: str | Path,
+    data_root: str | None = None,
+    device: str = "auto",
+    checkpoints: str | Path | None = None,
+) -> pd.DataFrame:
     """One row per (model, frames in {8, 16, 8+16}, seed): top-1, top-5 and, on the embedded data (whose
     classes are time-reversal pairs), within-pair accuracy, all measured on the validation split.
 
@@ -138,8 +167,9 @@ def run_table1(profile: str, seeds: list[int], results_dir: str | Path, data_roo
                     partner = reversal_partners((root / "category.txt").read_text().splitlines())
                 saved = np.load(out / "scores.npz")
                 scored[frames] = saved["scores"], saved["labels"]
-                rows.append(_row(model, str(frames), seed, saved["scores"], saved["labels"], partner,
-                                 _train_seconds(out), out))  # fmt: skip
+                rows.append(
+                    _row(model, str(frames), seed, saved["scores"], saved["labels"], partner, _train_seconds(out), out)
+                )
             if len(scored) == 2:
                 (s8, labels), (s16, _) = scored[8], scored[16]
                 rows.append(_row(model, "8+16", seed, (s8 + s16) / 2, labels, partner, None, None))
@@ -193,19 +223,34 @@ def verdict(runs: pd.DataFrame) -> list[str]:
     lines = []
     if "tsn_r50" in mean:
         near = abs(mean["tsn_r50"] - 50) <= 5
-        lines.append(f"TSN: {mean['tsn_r50']:.1f} ± {std['tsn_r50']:.1f} % within pairs (chance 50 %): "
-                     + ("near chance, as an order-blind model must be." if near else
-                        "NOT near chance, which an order-blind model should be: check the data."))  # fmt: skip
+        lines.append(
+            f"TSN: {mean['tsn_r50']:.1f} ± {std['tsn_r50']:.1f} % within pairs (chance 50 %): "
+            + (
+                "near chance, as an order-blind model must be."
+                if near
+                else "NOT near chance, which an order-blind model should be: check the data."
+            )
+        )
     for model in ("tsm_r50", "tin_r50"):
         if model in mean:
             well_above = low[model] >= 65
-            lines.append(f"{model.split('_')[0].upper()}: {mean[model]:.1f} ± {std[model]:.1f} % within pairs "
-                         f"(lowest run {low[model]:.1f} %): "
-                         + ("well above chance in every run: it uses frame order." if well_above else
-                            "not well above chance in every run (below 65 % at least once)."))  # fmt: skip
+            lines.append(
+                f"{model.split('_')[0].upper()}: {mean[model]:.1f} ± {std[model]:.1f} % within pairs "
+                f"(lowest run {low[model]:.1f} %): "
+                + (
+                    "well above chance in every run: it uses frame order."
+                    if well_above
+                    else "not well above chance in every run (below 65 % at least once)."
+                )
+            )
     if {"tsm_r50", "tin_r50"} <= set(mean.index):
         gap, spread = mean["tin_r50"] - mean["tsm_r50"], max(std["tin_r50"], std["tsm_r50"])
-        lines.append(f"TIN - TSM: {gap:+.1f} points, against a spread over seeds of up to {spread:.1f}: "
-                     + ("within the spread, so no difference is shown here." if abs(gap) <= spread else
-                        f"TIN is {'ahead' if gap > 0 else 'behind'} by more than the spread."))  # fmt: skip
+        lines.append(
+            f"TIN - TSM: {gap:+.1f} points, against a spread over seeds of up to {spread:.1f}: "
+            + (
+                "within the spread, so no difference is shown here."
+                if abs(gap) <= spread
+                else f"TIN is {'ahead' if gap > 0 else 'behind'} by more than the spread."
+            )
+        )
     return lines

@@ -55,20 +55,25 @@ def own_checkpoints(results_dir: str | os.PathLike, relative_to: str | os.PathLi
         data = config["data"]
         model = from_checkpoint(checkpoint)
         shown = Path(os.path.relpath(checkpoint, relative_to)) if relative_to else checkpoint
-        measured = {"val top-1": metrics.get("top1"), "val classwise mAP": metrics.get("mAP_classwise"),
-                    **_mmit_test(mmit, run)}  # fmt: skip
-        rows.append({
-            "model": config["model"]["name"],
-            "dataset": DATASETS.get(data["dataset"], data["dataset"])
-            + (f" (embedded, {data['embedded_profile']})" if data.get("root") is None else f" ({data['root']})"),
-            "frames": config["model"]["num_segments"],
-            "width": config["model"]["options"].get("width", 64),
-            "seed": config["seed"],
-            "epochs": metrics.get("epoch"),
-            **{k: round(v, 2) for k, v in measured.items() if v is not None},
-            "params": sum(p.numel() for p in model.parameters()),
-            "MB": round(checkpoint.stat().st_size / 2**20, 1),
-            "sha256": sha256_file(checkpoint),
-            "load": f'from_checkpoint("{shown.as_posix()}")',
-        })  # fmt: skip
+        measured = {
+            "val top-1": metrics.get("top1"),
+            "val classwise mAP": metrics.get("mAP_classwise"),
+            **_mmit_test(mmit, run),
+        }
+        rows.append(
+            {
+                "model": config["model"]["name"],
+                "dataset": DATASETS.get(data["dataset"], data["dataset"])
+                + (f" (embedded, {data['embedded_profile']})" if data.get("root") is None else f" ({data['root']})"),
+                "frames": config["model"]["num_segments"],
+                "width": config["model"]["options"].get("width", 64),
+                "seed": config["seed"],
+                "epochs": metrics.get("epoch"),
+                **{k: round(v, 2) for k, v in measured.items() if v is not None},
+                "params": sum(p.numel() for p in model.parameters()),
+                "MB": round(checkpoint.stat().st_size / 2**20, 1),
+                "sha256": sha256_file(checkpoint),
+                "load": f'from_checkpoint("{shown.as_posix()}")',
+            }
+        )
     return rows

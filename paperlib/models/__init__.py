@@ -19,7 +19,19 @@ from .layers import recording_interlace
 from .param_groups import tin_param_groups
 
 __all__ = [
-    "CheckpointError", "CheckpointMismatchError", "LoadReport", "Reported", "available", "convert_state_dict",
-    "create", "from_checkpoint", "load_checkpoint", "profile", "recording_interlace", "register_model",
-    "reported", "save_checkpoint", "tin_param_groups",
-]  # fmt: skip
+    "CheckpointError",
+    "CheckpointMismatchError",
+    "LoadReport",
+    "Reported",
+    "available",
+    "convert_state_dict",
+    "create",
+    "from_checkpoint",
+    "load_checkpoint",
+    "profile",
+    "recording_interlace",
+    "register_model",
+    "reported",
+    "save_checkpoint",
+    "tin_param_groups",
+]

@@ -109,13 +109,16 @@ _PTV_SLOWFAST = [  # pytorchvideo/models/slowfast.py create_slowfast: blocks 0-4
     (r"^blocks\.0\.multipathway_blocks\.0\.norm\.", "slow_stem.bn."),
     (r"^blocks\.0\.multipathway_blocks\.1\.conv\.", "fast_stem.conv."),
     (r"^blocks\.0\.multipathway_blocks\.1\.norm\.", "fast_stem.bn."),
-    *[(rf"^blocks\.{i + 1}\.multipathway_blocks\.{p}\.res_blocks\.(\d+)\.", rf"{side}_layers.{i}.\1.")
-      for i in range(4) for p, side in enumerate(("slow", "fast"))],
+    *[
+        (rf"^blocks\.{i + 1}\.multipathway_blocks\.{p}\.res_blocks\.(\d+)\.", rf"{side}_layers.{i}.\1.")
+        for i in range(4)
+        for p, side in enumerate(("slow", "fast"))
+    ],
     (r"^blocks\.([0-3])\.multipathway_fusion\.conv_fast_to_slow\.", r"fusions.\1.conv."),
     (r"^blocks\.([0-3])\.multipathway_fusion\.norm\.", r"fusions.\1.bn."),
     *_PTV_BLOCK,
     (r"^blocks\.6\.proj\.", "fc."),
-]  # fmt: skip
+]
 _PYSLOWFAST_RESNET = [  # slowfast/models/video_model_builder.py ResNet: s1 stem, s2-s5 ResStage, head
     (r"^s1\.(?:pathway|s)0_stem\.", "stem."),  # s0_stem: the name in an older stem_helper.py
     *[(rf"^s{i + 2}\.pathway0_res(\d+)\.", rf"layer{i + 1}.\1.") for i in range(4)],
@@ -125,13 +128,16 @@ _PYSLOWFAST_RESNET = [  # slowfast/models/video_model_builder.py ResNet: s1 stem
 _PYSLOWFAST_SLOWFAST = [  # video_model_builder.py SlowFast: pathway0 slow, pathway1 fast, s1_fuse ... s4_fuse
     (r"^s1\.(?:pathway|s)0_stem\.", "slow_stem."),
     (r"^s1\.(?:pathway|s)1_stem\.", "fast_stem."),
-    *[(rf"^s{i + 2}\.pathway{p}_res(\d+)\.", rf"{side}_layers.{i}.\1.")
-      for i in range(4) for p, side in enumerate(("slow", "fast"))],
+    *[
+        (rf"^s{i + 2}\.pathway{p}_res(\d+)\.", rf"{side}_layers.{i}.\1.")
+        for i in range(4)
+        for p, side in enumerate(("slow", "fast"))
+    ],
     *[(rf"^s{i + 1}_fuse\.conv_f2s\.", f"fusions.{i}.conv.") for i in range(4)],
     *[(rf"^s{i + 1}_fuse\.bn\.", f"fusions.{i}.bn.") for i in range(4)],
     *_PYSLOWFAST_BLOCK,
     (r"^head\.projection\.", "fc."),
-]  # fmt: skip
+]
 
 _FORMATS = {
     "official TIN/TSM": _OFFICIAL_TSN_FAMILY,
@@ -168,8 +174,11 @@ class LoadReport:
 
     def describe(self, first: int = 5) -> str:
         lines = []
-        for title, keys in (("missing in checkpoint", self.missing), ("unexpected in checkpoint", self.unexpected),
-                            ("wrong shape", self.mismatched)):  # fmt: skip
+        for title, keys in (
+            ("missing in checkpoint", self.missing),
+            ("unexpected in checkpoint", self.unexpected),
+            ("wrong shape", self.mismatched),
+        ):
             if keys:
                 shown = ", ".join(keys[:first]) + (", ..." if len(keys) > first else "")
                 lines.append(f"  {title} ({len(keys)}): {shown}")
@@ -261,14 +270,18 @@ def load_checkpoint(model: nn.Module, source: str | os.PathLike | dict, strict: 
     report = LoadReport(format=fmt)
     report.missing = [k for k in expected if k not in state_dict]
     report.unexpected = [k for k in state_dict if k not in expected]
-    report.mismatched = [f"{k}: checkpoint {list(v.shape)} vs model {list(expected[k].shape)}"
-                         for k, v in state_dict.items() if k in expected and v.shape != expected[k].shape]  # fmt: skip
+    report.mismatched = [
+        f"{k}: checkpoint {list(v.shape)} vs model {list(expected[k].shape)}"
+        for k, v in state_dict.items()
+        if k in expected and v.shape != expected[k].shape
+    ]
     if not report.ok and strict:
         raise CheckpointMismatchError(
             f"checkpoint {origin} (format: {fmt}) does not fit {type(model).__name__}:\n{report.describe()}"
         )
-    model.load_state_dict({k: v for k, v in state_dict.items() if k in expected and v.shape == expected[k].shape},
-                          strict=False)  # fmt: skip
+    model.load_state_dict(
+        {k: v for k, v in state_dict.items() if k in expected and v.shape == expected[k].shape}, strict=False
+    )
     return report
 
 
@@ -278,8 +291,11 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, **extra) -> Path:
     ``extra`` entries (epoch, metrics, optimizer state ...) are stored beside; they must be tensors or plain
     containers/scalars so the file stays loadable with ``weights_only=True``.
     """
-    payload = {"paperlib": {"version": FORMAT_VERSION, "model": getattr(model, "paperlib_config", None)},
-               "state_dict": model.state_dict(), **extra}  # fmt: skip
+    payload = {
+        "paperlib": {"version": FORMAT_VERSION, "model": getattr(model, "paperlib_config", None)},
+        "state_dict": model.state_dict(),
+        **extra,
+    }
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     return atomic_write_bytes(path, buffer.getvalue())
@@ -292,8 +308,10 @@ def from_checkpoint(source: str | os.PathLike | dict, **overrides) -> nn.Module:
     config = raw.get("paperlib", {}).get("model") if isinstance(raw, dict) else None
     if not config:
         origin = source if not isinstance(source, dict) else "the checkpoint"
-        raise CheckpointError(f"{origin} has no paperlib model description; build the model with "
-                              f"paperlib.models.create(...) and use load_checkpoint(model, path)")  # fmt: skip
+        raise CheckpointError(
+            f"{origin} has no paperlib model description; build the model with "
+            f"paperlib.models.create(...) and use load_checkpoint(model, path)"
+        )
     config = {**config, **overrides}
     model = create(config.pop("name"), **config)
     load_checkpoint(model, raw)

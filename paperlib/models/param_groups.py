@@ -20,9 +20,12 @@ def tin_param_groups(model: nn.Module, weight_decay: float = 5e-4, fc_lr5: bool 
     Each group carries ``lr_mult`` and ``name``; a scheduler sets ``group["lr"] = base_lr * group["lr_mult"]``.
     """
     spec = {  # name: (lr_mult, weight decay)
-        "weight": (1.0, weight_decay), "bias": (2.0, 0.0), "bn": (1.0, 0.0),
-        "fc_weight": (5.0 if fc_lr5 else 1.0, weight_decay), "fc_bias": (10.0 if fc_lr5 else 2.0, 0.0),
-    }  # fmt: skip
+        "weight": (1.0, weight_decay),
+        "bias": (2.0, 0.0),
+        "bn": (1.0, 0.0),
+        "fc_weight": (5.0 if fc_lr5 else 1.0, weight_decay),
+        "fc_bias": (10.0 if fc_lr5 else 2.0, 0.0),
+    }
     buckets: dict[str, list] = {name: [] for name in spec}
     classifier = getattr(model, "fc", None)
     for module in model.modules():
@@ -41,5 +44,8 @@ def tin_param_groups(model: nn.Module, weight_decay: float = 5e-4, fc_lr5: bool 
                 buckets["bias"].append(trainable["bias"])
         else:
             raise TypeError(f"tin_param_groups: no rule for parameters of {type(module).__name__}")
-    return [{"params": params, "lr_mult": spec[name][0], "weight_decay": spec[name][1], "name": name}
-            for name, params in buckets.items() if params]  # fmt: skip
+    return [
+        {"params": params, "lr_mult": spec[name][0], "weight_decay": spec[name][1], "name": name}
+        for name, params in buckets.items()
+        if params
+    ]

@@ -24,8 +24,14 @@ TemporalLayer = Callable[[int], nn.Module]  # input channels -> module on Tensor
 class _TemporalSlot:
     """Constructor slot for a block's temporal layer, built from the block's input channels."""
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
-                 temporal_layer: TemporalLayer | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        temporal_layer: TemporalLayer | None = None,
+    ) -> None:
         super().__init__(inplanes, planes, stride, downsample)
         self.temporal = temporal_layer(inplanes) if temporal_layer is not None else None
 
@@ -68,10 +74,18 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
             1, except 2 in the official TSM ResNet-101).
     """
 
-    def __init__(self, block: type[TemporalBottleneck] | type[TemporalBasicBlock], depths: tuple[int, ...],
-                 num_classes: int, num_segments: int, temporal_layer: TemporalLayer | None = None,
-                 width: int = 64, dropout: float = 0.8, fc_init_std: float | None = 0.001,
-                 temporal_every: int = 1) -> None:  # fmt: skip
+    def __init__(
+        self,
+        block: type[TemporalBottleneck] | type[TemporalBasicBlock],
+        depths: tuple[int, ...],
+        num_classes: int,
+        num_segments: int,
+        temporal_layer: TemporalLayer | None = None,
+        width: int = 64,
+        dropout: float = 0.8,
+        fc_init_std: float | None = 0.001,
+        temporal_every: int = 1,
+    ) -> None:
         super().__init__()
         if temporal_every < 1:
             raise ValueError(f"temporal_every must be >= 1, got {temporal_every}")
@@ -97,13 +111,16 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
     def _make_layer(self, block, planes: int, blocks: int, stride: int, temporal_layer) -> nn.Sequential:
         downsample = None
         if stride != 1 or self.inplanes != planes * block.expansion:
-            downsample = nn.Sequential(conv1x1(self.inplanes, planes * block.expansion, stride),
-                                       nn.BatchNorm2d(planes * block.expansion))  # fmt: skip
+            downsample = nn.Sequential(
+                conv1x1(self.inplanes, planes * block.expansion, stride), nn.BatchNorm2d(planes * block.expansion)
+            )
         layers = [block(self.inplanes, planes, stride, downsample, temporal_layer)]
         self.inplanes = planes * block.expansion
         every = self.temporal_every
-        layers += [block(self.inplanes, planes, temporal_layer=temporal_layer if i % every == 0 else None)
-                   for i in range(1, blocks)]  # fmt: skip
+        layers += [
+            block(self.inplanes, planes, temporal_layer=temporal_layer if i % every == 0 else None)
+            for i in range(1, blocks)
+        ]
         return nn.Sequential(*layers)
 
     def _init_weights(self, fc_init_std: float | None) -> None:
@@ -154,16 +171,37 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
         return self
 
 
-_DEPTHS = {18: (TemporalBasicBlock, (2, 2, 2, 2)), 34: (TemporalBasicBlock, (3, 4, 6, 3)),
-           50: (TemporalBottleneck, (3, 4, 6, 3)), 101: (TemporalBottleneck, (3, 4, 23, 3))}  # fmt: skip
+_DEPTHS = {
+    18: (TemporalBasicBlock, (2, 2, 2, 2)),
+    34: (TemporalBasicBlock, (3, 4, 6, 3)),
+    50: (TemporalBottleneck, (3, 4, 6, 3)),
+    101: (TemporalBottleneck, (3, 4, 23, 3)),
+}
 
 
-def _resnet(depth: int, num_classes: int, num_segments: int, temporal_layer: TemporalLayer | None,
-            depths: tuple[int, ...] | None = None, width: int = 64, dropout: float = 0.8,
-            fc_init_std: float | None = 0.001, temporal_every: int = 1) -> TemporalResNet:  # fmt: skip
+def _resnet(
+    depth: int,
+    num_classes: int,
+    num_segments: int,
+    temporal_layer: TemporalLayer | None,
+    depths: tuple[int, ...] | None = None,
+    width: int = 64,
+    dropout: float = 0.8,
+    fc_init_std: float | None = 0.001,
+    temporal_every: int = 1,
+) -> TemporalResNet:
     block, default_depths = _DEPTHS[depth]
-    return TemporalResNet(block, tuple(depths or default_depths), num_classes, num_segments, temporal_layer,
-                          width=width, dropout=dropout, fc_init_std=fc_init_std, temporal_every=temporal_every)  # fmt: skip
+    return TemporalResNet(
+        block,
+        tuple(depths or default_depths),
+        num_classes,
+        num_segments,
+        temporal_layer,
+        width=width,
+        dropout=dropout,
+        fc_init_std=fc_init_std,
+        temporal_every=temporal_every,
+    )
 
 
 def _tsm(num_segments: int, shift_div: int = 8) -> TemporalLayer:
@@ -192,8 +230,15 @@ def tsn_r34(*, num_classes: int, num_segments: int = 8, **kwargs) -> TemporalRes
     return _resnet(34, num_classes, num_segments, None, **kwargs)
 
 
-@register_model(reported=Reported(params=24_327_632, num_classes=400, gflops=32.96, input_shape=(3, 8, 224, 224),
-                                  source="mmaction2 0.x metafile, tsn_r50_dense_1x1x8 (Kinetics-400)"))  # fmt: skip
+@register_model(
+    reported=Reported(
+        params=24_327_632,
+        num_classes=400,
+        gflops=32.96,
+        input_shape=(3, 8, 224, 224),
+        source="mmaction2 0.x metafile, tsn_r50_dense_1x1x8 (Kinetics-400)",
+    )
+)
 def tsn_r50(*, num_classes: int, num_segments: int = 8, **kwargs) -> TemporalResNet:
     return _resnet(50, num_classes, num_segments, None, **kwargs)
 
@@ -219,38 +264,72 @@ def tsm_r50(*, num_classes: int, num_segments: int = 8, shift_div: int = 8, **kw
 
 
 @register_model
-def tsm_r101(*, num_classes: int, num_segments: int = 8, shift_div: int = 8, temporal_every: int = 2,
-             **kwargs) -> TemporalResNet:  # fmt: skip
+def tsm_r101(
+    *, num_classes: int, num_segments: int = 8, shift_div: int = 8, temporal_every: int = 2, **kwargs
+) -> TemporalResNet:
     """TSM ResNet-101 as the official code builds it: a shift in every second block of each stage (``n_round =
     2`` for a 23-block stage); X-Temporal shifts every block (``temporal_every=1``)."""
-    return _resnet(101, num_classes, num_segments, _tsm(num_segments, shift_div), temporal_every=temporal_every,
-                   **kwargs)  # fmt: skip
+    return _resnet(
+        101, num_classes, num_segments, _tsm(num_segments, shift_div), temporal_every=temporal_every, **kwargs
+    )
 
 
 @register_model
-def tin_r18(*, num_classes: int, num_segments: int = 8, shift_div: int = 4, backend: str = "auto",
-            fixed_offset=None, fixed_weight=None, **kwargs) -> TemporalResNet:  # fmt: skip
+def tin_r18(
+    *,
+    num_classes: int,
+    num_segments: int = 8,
+    shift_div: int = 4,
+    backend: str = "auto",
+    fixed_offset=None,
+    fixed_weight=None,
+    **kwargs,
+) -> TemporalResNet:
     tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
     return _resnet(18, num_classes, num_segments, tin, **kwargs)
 
 
 @register_model
-def tin_r34(*, num_classes: int, num_segments: int = 8, shift_div: int = 4, backend: str = "auto",
-            fixed_offset=None, fixed_weight=None, **kwargs) -> TemporalResNet:  # fmt: skip
+def tin_r34(
+    *,
+    num_classes: int,
+    num_segments: int = 8,
+    shift_div: int = 4,
+    backend: str = "auto",
+    fixed_offset=None,
+    fixed_weight=None,
+    **kwargs,
+) -> TemporalResNet:
     tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
     return _resnet(34, num_classes, num_segments, tin, **kwargs)
 
 
 @register_model(reported=Reported(params=23_895_566, **{**_R50_8F, "gflops": 32.962}))
-def tin_r50(*, num_classes: int, num_segments: int = 8, shift_div: int = 4, backend: str = "auto",
-            fixed_offset=None, fixed_weight=None, **kwargs) -> TemporalResNet:  # fmt: skip
+def tin_r50(
+    *,
+    num_classes: int,
+    num_segments: int = 8,
+    shift_div: int = 4,
+    backend: str = "auto",
+    fixed_offset=None,
+    fixed_weight=None,
+    **kwargs,
+) -> TemporalResNet:
     tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
     return _resnet(50, num_classes, num_segments, tin, **kwargs)
 
 
 @register_model
-def tin_r101(*, num_classes: int, num_segments: int = 8, shift_div: int = 4, backend: str = "auto",
-             fixed_offset=None, fixed_weight=None, **kwargs) -> TemporalResNet:  # fmt: skip
+def tin_r101(
+    *,
+    num_classes: int,
+    num_segments: int = 8,
+    shift_div: int = 4,
+    backend: str = "auto",
+    fixed_offset=None,
+    fixed_weight=None,
+    **kwargs,
+) -> TemporalResNet:
     tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
     return _resnet(101, num_classes, num_segments, tin, **kwargs)
 

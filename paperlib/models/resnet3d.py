@@ -29,13 +29,16 @@ class Stem3d(nn.Sequential):
     [N, dim_out, T, H/4, W/4]``."""
 
     def __init__(self, dim_in: int, dim_out: int, kernel_t: int) -> None:
-        super().__init__(OrderedDict(
-            conv=nn.Conv3d(dim_in, dim_out, (kernel_t, 7, 7), stride=(1, 2, 2), padding=(kernel_t // 2, 3, 3),
-                           bias=False),
-            bn=nn.BatchNorm3d(dim_out),
-            relu=nn.ReLU(inplace=True),
-            pool=nn.MaxPool3d((1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1)),
-        ))  # fmt: skip
+        super().__init__(
+            OrderedDict(
+                conv=nn.Conv3d(
+                    dim_in, dim_out, (kernel_t, 7, 7), stride=(1, 2, 2), padding=(kernel_t // 2, 3, 3), bias=False
+                ),
+                bn=nn.BatchNorm3d(dim_out),
+                relu=nn.ReLU(inplace=True),
+                pool=nn.MaxPool3d((1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1)),
+            )
+        )
 
 
 class Bottleneck3d(nn.Module):
@@ -63,8 +66,9 @@ class Bottleneck3d(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.shortcut = None
         if dim_in != dim_out or spatial_stride != 1:
-            self.shortcut = nn.Sequential(nn.Conv3d(dim_in, dim_out, 1, stride=stride, bias=False),
-                                          nn.BatchNorm3d(dim_out))  # fmt: skip
+            self.shortcut = nn.Sequential(
+                nn.Conv3d(dim_in, dim_out, 1, stride=stride, bias=False), nn.BatchNorm3d(dim_out)
+            )
 
     def forward(self, x: Tensor) -> Tensor:
         """``x: Tensor[N, dim_in, T, H, W]`` -> ``Tensor[N, dim_out, T, H/stride, W/stride]``."""
@@ -75,19 +79,27 @@ class Bottleneck3d(nn.Module):
         return self.relu(out + identity)
 
 
-def make_stage(dim_in: int, dim_inner: int, dim_out: int, depth: int, kernels_t: TemporalKernels,
-               spatial_stride: int) -> nn.Sequential:  # fmt: skip
+def make_stage(
+    dim_in: int, dim_inner: int, dim_out: int, depth: int, kernels_t: TemporalKernels, spatial_stride: int
+) -> nn.Sequential:
     """``depth`` bottlenecks; the first one takes ``dim_in`` channels and the spatial stride.
 
     ``kernels_t`` gives ``conv_a``'s temporal kernel: an int for every block, or a pattern repeated over the
     blocks (I3D's ``(3, 1)`` gives 3, 1, 3, 1, ...), as ``stage_conv_a_kernel_size`` in PyTorchVideo.
     """
     pattern = (kernels_t,) if isinstance(kernels_t, int) else tuple(kernels_t)
-    return nn.Sequential(*(
-        Bottleneck3d(dim_in if i == 0 else dim_out, dim_inner, dim_out, pattern[i % len(pattern)],
-                     spatial_stride if i == 0 else 1)
-        for i in range(depth)
-    ))  # fmt: skip
+    return nn.Sequential(
+        *(
+            Bottleneck3d(
+                dim_in if i == 0 else dim_out,
+                dim_inner,
+                dim_out,
+                pattern[i % len(pattern)],
+                spatial_stride if i == 0 else 1,
+            )
+            for i in range(depth)
+        )
+    )
 
 
 def init_conv_bn_linear(model: nn.Module) -> None:
@@ -125,9 +137,16 @@ class ResNet3d(FeaturesThenHead, nn.Module):
         temporal_pool: max-pool time by 2 after ``layer1`` (PyTorchVideo's I3D ``stage1_pool``).
     """
 
-    def __init__(self, num_classes: int, stem_kernel_t: int = 1,
-                 conv_a_kernels: Sequence[TemporalKernels] = (1, 1, 3, 3), width: int = 64,
-                 depths: Sequence[int] = R50_DEPTHS, dropout: float = 0.5, temporal_pool: bool = False) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        stem_kernel_t: int = 1,
+        conv_a_kernels: Sequence[TemporalKernels] = (1, 1, 3, 3),
+        width: int = 64,
+        depths: Sequence[int] = R50_DEPTHS,
+        dropout: float = 0.5,
+        temporal_pool: bool = False,
+    ) -> None:
         super().__init__()
         self.stem = Stem3d(3, width, stem_kernel_t)
         inner = [width * 2**i for i in range(4)]  # 64, 128, 256, 512
@@ -153,35 +172,92 @@ class ResNet3d(FeaturesThenHead, nn.Module):
 _PTV = "PyTorchVideo model zoo (Kinetics-400)"
 
 
-@register_model(reported=Reported(params=32_450_000, num_classes=400, gflops=54.52, input_shape=(3, 8, 256, 256),
-                                  source=f"{_PTV}, Slow R50 8x8 (32.45M)",
-                                  notes={"4x16": dict(gflops=27.55, input_shape=(3, 4, 256, 256))}))  # fmt: skip
-def slow_r50(*, num_classes: int, num_segments: int = 8, dropout: float = 0.5, width: int = 64,
-             depths: Sequence[int] | None = None, **kwargs) -> ResNet3d:  # fmt: skip
+@register_model(
+    reported=Reported(
+        params=32_450_000,
+        num_classes=400,
+        gflops=54.52,
+        input_shape=(3, 8, 256, 256),
+        source=f"{_PTV}, Slow R50 8x8 (32.45M)",
+        notes={"4x16": dict(gflops=27.55, input_shape=(3, 4, 256, 256))},
+    )
+)
+def slow_r50(
+    *,
+    num_classes: int,
+    num_segments: int = 8,
+    dropout: float = 0.5,
+    width: int = 64,
+    depths: Sequence[int] | None = None,
+    **kwargs,
+) -> ResNet3d:
     """Slow-only ResNet-50 (SlowFast paper; PySlowFast/PyTorchVideo ``slow_r50``): stem 1×7×7, ``conv_a``
     1×1×1 in res2/res3 and 3×1×1 in res4/res5. Any clip length works (``num_segments`` is not used)."""
-    return ResNet3d(num_classes, stem_kernel_t=1, conv_a_kernels=(1, 1, 3, 3), width=width,
-                    depths=depths or R50_DEPTHS, dropout=dropout, **kwargs)  # fmt: skip
+    return ResNet3d(
+        num_classes,
+        stem_kernel_t=1,
+        conv_a_kernels=(1, 1, 3, 3),
+        width=width,
+        depths=depths or R50_DEPTHS,
+        dropout=dropout,
+        **kwargs,
+    )
 
 
 @register_model
-def fast_r50(*, num_classes: int, num_segments: int = 32, dropout: float = 0.5, width: int = 64,
-             depths: Sequence[int] | None = None, **kwargs) -> ResNet3d:  # fmt: skip
+def fast_r50(
+    *,
+    num_classes: int,
+    num_segments: int = 32,
+    dropout: float = 0.5,
+    width: int = 64,
+    depths: Sequence[int] | None = None,
+    **kwargs,
+) -> ResNet3d:
     """Fast-only ResNet-50, the standalone network of the MMIT solution (dense 32×2 clips).
 
     The SlowFast fast pathway's temporal kernels (stem 5×7×7, ``conv_a`` 3×1×1 in every stage) at the full
     ResNet-50 width (not the pathway's β = 1/8), no temporal downsampling. No published count: 33,024,208
     parameters at 400 classes, the slow-only model's plus the extra taps of the stem and res2/res3 ``conv_a``.
     """
-    return ResNet3d(num_classes, stem_kernel_t=5, conv_a_kernels=(3, 3, 3, 3), width=width,
-                    depths=depths or R50_DEPTHS, dropout=dropout, **kwargs)  # fmt: skip
+    return ResNet3d(
+        num_classes,
+        stem_kernel_t=5,
+        conv_a_kernels=(3, 3, 3, 3),
+        width=width,
+        depths=depths or R50_DEPTHS,
+        dropout=dropout,
+        **kwargs,
+    )
 
 
-@register_model(reported=Reported(params=28_040_000, num_classes=400, gflops=37.53, input_shape=(3, 8, 256, 256),
-                                  source=f"{_PTV}, I3D R50 8x8 (28.04M)"))  # fmt: skip
-def i3d_r50(*, num_classes: int, num_segments: int = 8, dropout: float = 0.5, width: int = 64,
-            depths: Sequence[int] | None = None, **kwargs) -> ResNet3d:  # fmt: skip
+@register_model(
+    reported=Reported(
+        params=28_040_000,
+        num_classes=400,
+        gflops=37.53,
+        input_shape=(3, 8, 256, 256),
+        source=f"{_PTV}, I3D R50 8x8 (28.04M)",
+    )
+)
+def i3d_r50(
+    *,
+    num_classes: int,
+    num_segments: int = 8,
+    dropout: float = 0.5,
+    width: int = 64,
+    depths: Sequence[int] | None = None,
+    **kwargs,
+) -> ResNet3d:
     """I3D ResNet-50 (inflated 3×1×1 kernels), PyTorchVideo's ``i3d_r50``: stem 5×7×7; ``conv_a`` 3 in every
     res2 block, alternating 3, 1 in res3/res4 and 1, 3 in res5; time max-pooled by 2 after res2."""
-    return ResNet3d(num_classes, stem_kernel_t=5, conv_a_kernels=(3, (3, 1), (3, 1), (1, 3)), width=width,
-                    depths=depths or R50_DEPTHS, dropout=dropout, temporal_pool=True, **kwargs)  # fmt: skip
+    return ResNet3d(
+        num_classes,
+        stem_kernel_t=5,
+        conv_a_kernels=(3, (3, 1), (3, 1), (1, 3)),
+        width=width,
+        depths=depths or R50_DEPTHS,
+        dropout=dropout,
+        temporal_pool=True,
+        **kwargs,
+    )

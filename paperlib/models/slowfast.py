@@ -30,8 +30,14 @@ class FastToSlowFusion(nn.Module):
 
     def __init__(self, dim_fast: int, alpha: int, fusion_kernel: int) -> None:
         super().__init__()
-        self.conv = nn.Conv3d(dim_fast, 2 * dim_fast, (fusion_kernel, 1, 1), stride=(alpha, 1, 1),
-                              padding=(fusion_kernel // 2, 0, 0), bias=False)  # fmt: skip
+        self.conv = nn.Conv3d(
+            dim_fast,
+            2 * dim_fast,
+            (fusion_kernel, 1, 1),
+            stride=(alpha, 1, 1),
+            padding=(fusion_kernel // 2, 0, 0),
+            bias=False,
+        )
         self.bn = nn.BatchNorm3d(2 * dim_fast)
         self.relu = nn.ReLU(inplace=True)
 
@@ -55,8 +61,16 @@ class SlowFast(FeaturesThenHead, nn.Module):
         dropout: dropout before the classifier.
     """
 
-    def __init__(self, num_classes: int, alpha: int = 8, fusion_kernel: int = 5, beta_inv: int = 8,
-                 width: int = 64, depths: Sequence[int] = R50_DEPTHS, dropout: float = 0.5) -> None:  # fmt: skip
+    def __init__(
+        self,
+        num_classes: int,
+        alpha: int = 8,
+        fusion_kernel: int = 5,
+        beta_inv: int = 8,
+        width: int = 64,
+        depths: Sequence[int] = R50_DEPTHS,
+        dropout: float = 0.5,
+    ) -> None:
         super().__init__()
         self.alpha = alpha
         slow = [width * 2**i for i in range(4)]  # inner widths 64, 128, 256, 512; stage outputs are 4x
@@ -90,17 +104,31 @@ class SlowFast(FeaturesThenHead, nn.Module):
         return torch.cat([self.pool(slow).flatten(1), self.pool(fast).flatten(1)], dim=1)
 
 
-@register_model(reported=Reported(
-    params=34_480_000, num_classes=400, gflops=36.69, input_shape=(3, 32, 256, 256),
-    source="PyTorchVideo model zoo (Kinetics-400), SlowFast R50 4x16 (34.48M); FLOPs per 256² view (3-crop test)",
-    notes={"8x8": dict(params=34_570_000, gflops=65.71), "mmaction2 4x16": dict(params=34_500_000, gflops=36.3)},
-))  # fmt: skip
-def slowfast_r50(*, num_classes: int, num_segments: int = 32, config: str = "4x16", dropout: float = 0.5,
-                 width: int = 64, depths: Sequence[int] | None = None, **kwargs) -> SlowFast:  # fmt: skip
+@register_model(
+    reported=Reported(
+        params=34_480_000,
+        num_classes=400,
+        gflops=36.69,
+        input_shape=(3, 32, 256, 256),
+        source="PyTorchVideo model zoo (Kinetics-400), SlowFast R50 4x16 (34.48M); FLOPs per 256² view (3-crop test)",
+        notes={"8x8": dict(params=34_570_000, gflops=65.71), "mmaction2 4x16": dict(params=34_500_000, gflops=36.3)},
+    )
+)
+def slowfast_r50(
+    *,
+    num_classes: int,
+    num_segments: int = 32,
+    config: str = "4x16",
+    dropout: float = 0.5,
+    width: int = 64,
+    depths: Sequence[int] | None = None,
+    **kwargs,
+) -> SlowFast:
     """SlowFast R50, ``config`` ``"4x16"`` (alpha 8, fusion kernel 5) or ``"8x8"`` (alpha 4, fusion kernel 7).
 
     Both take a 32-frame fast clip (``num_segments``, the frames the model is trained on; any length works)."""
     if config not in _CONFIGS:
         raise ValueError(f"slowfast_r50: config must be one of {sorted(_CONFIGS)}, got {config!r}")
-    return SlowFast(num_classes, **_CONFIGS[config], width=width, depths=depths or R50_DEPTHS, dropout=dropout,
-                    **kwargs)  # fmt: skip
+    return SlowFast(
+        num_classes, **_CONFIGS[config], width=width, depths=depths or R50_DEPTHS, dropout=dropout, **kwargs
+    )

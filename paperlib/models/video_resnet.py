@@ -56,8 +56,15 @@ class VideoResNet(FeaturesThenHead, tv.VideoResNet):
         dropout: dropout before the classifier (torchvision has none: 0).
     """
 
-    def __init__(self, conv_maker: ConvMaker, stem: nn.Module, depths: Sequence[int], num_classes: int,
-                 width: int = 64, dropout: float = 0.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        conv_maker: ConvMaker,
+        stem: nn.Module,
+        depths: Sequence[int],
+        num_classes: int,
+        width: int = 64,
+        dropout: float = 0.0,
+    ) -> None:
         nn.Module.__init__(self)
         self.inplanes = width  # read and advanced by torchvision's _make_layer
         self.stem = stem
@@ -79,29 +86,66 @@ class VideoResNet(FeaturesThenHead, tv.VideoResNet):
 _TORCHVISION = "torchvision weights meta ({}.KINETICS400_V1), exact count; GFLOPs per 16×112² clip"
 
 
-@register_model(reported=Reported(params=33_371_472, num_classes=400, gflops=40.697, input_shape=(3, 16, 112, 112),
-                                  source=_TORCHVISION.format("R3D_18_Weights")))  # fmt: skip
-def r3d_18(*, num_classes: int, num_segments: int = 16, dropout: float = 0.0, width: int = 64,
-           depths: Sequence[int] | None = None) -> VideoResNet:  # fmt: skip
+@register_model(
+    reported=Reported(
+        params=33_371_472,
+        num_classes=400,
+        gflops=40.697,
+        input_shape=(3, 16, 112, 112),
+        source=_TORCHVISION.format("R3D_18_Weights"),
+    )
+)
+def r3d_18(
+    *,
+    num_classes: int,
+    num_segments: int = 16,
+    dropout: float = 0.0,
+    width: int = 64,
+    depths: Sequence[int] | None = None,
+) -> VideoResNet:
     """R3D-18: 3×3×3 convs everywhere; torchvision's ``r3d_18`` at the default width and depths."""
     return VideoResNet(tv.Conv3DSimple, r3d_stem(width), depths or (2, 2, 2, 2), num_classes, width, dropout)
 
 
-@register_model(reported=Reported(params=31_505_325, num_classes=400, gflops=40.519, input_shape=(3, 16, 112, 112),
-                                  source=_TORCHVISION.format("R2Plus1D_18_Weights")))  # fmt: skip
-def r2plus1d_18(*, num_classes: int, num_segments: int = 16, dropout: float = 0.0, width: int = 64,
-                depths: Sequence[int] | None = None) -> VideoResNet:  # fmt: skip
+@register_model(
+    reported=Reported(
+        params=31_505_325,
+        num_classes=400,
+        gflops=40.519,
+        input_shape=(3, 16, 112, 112),
+        source=_TORCHVISION.format("R2Plus1D_18_Weights"),
+    )
+)
+def r2plus1d_18(
+    *,
+    num_classes: int,
+    num_segments: int = 16,
+    dropout: float = 0.0,
+    width: int = 64,
+    depths: Sequence[int] | None = None,
+) -> VideoResNet:
     """R(2+1)D-18: every 3×3×3 conv split into 1×3×3 and 3×1×1; torchvision's ``r2plus1d_18`` by default."""
     return VideoResNet(tv.Conv2Plus1D, r2plus1d_stem(width), depths or (2, 2, 2, 2), num_classes, width, dropout)
 
 
-@register_model(reported=Reported(
-    source="mmaction2 R(2+1)D-34 metafile, for reference only: a different count, see notes",
-    notes={"mmaction2_params": 63_800_000, "mmaction2_num_classes": 400,
-           "why": "mmaction2 sizes each (2+1)D conv's mid channels from its own in/out channels; torchvision's "
-                  "BasicBlock uses the block's (inplanes, planes) for both convs, so first blocks are smaller"},
-))  # fmt: skip
-def r2plus1d_34(*, num_classes: int, num_segments: int = 16, dropout: float = 0.0, width: int = 64,
-                depths: Sequence[int] | None = None) -> VideoResNet:  # fmt: skip
+@register_model(
+    reported=Reported(
+        source="mmaction2 R(2+1)D-34 metafile, for reference only: a different count, see notes",
+        notes={
+            "mmaction2_params": 63_800_000,
+            "mmaction2_num_classes": 400,
+            "why": "mmaction2 sizes each (2+1)D conv's mid channels from its own in/out channels; torchvision's "
+            "BasicBlock uses the block's (inplanes, planes) for both convs, so first blocks are smaller",
+        },
+    )
+)
+def r2plus1d_34(
+    *,
+    num_classes: int,
+    num_segments: int = 16,
+    dropout: float = 0.0,
+    width: int = 64,
+    depths: Sequence[int] | None = None,
+) -> VideoResNet:
     """R(2+1)D-34: ``r2plus1d_18`` with ``(3, 4, 6, 3)`` blocks per stage."""
     return VideoResNet(tv.Conv2Plus1D, r2plus1d_stem(width), depths or (3, 4, 6, 3), num_classes, width, dropout)

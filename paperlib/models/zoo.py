@@ -20,8 +20,10 @@ XTEMPORAL_ZOO = "Sense-X/X-Temporal ModelZoo.md"
 MMACTION2_TIN = "open-mmlab/mmaction2 0.x configs/recognition/tin (metafile / README)"
 TORCHVISION = "torchvision.models.video weights (KINETICS400_V1 meta)"
 PYTORCHVIDEO_ZOO = "facebookresearch/pytorchvideo MODEL_ZOO.md (Kinetics-400, 3 crops × 10 clips at 256²)"
-_PTV_NOTE = ("head: theirs average-pools a fixed T×7×7 window, ours the whole map: identical at 224², "
-             "not at their 256² test crops")
+_PTV_NOTE = (
+    "head: theirs average-pools a fixed T×7×7 window, ours the whole map: identical at 224², "
+    "not at their 256² test crops"
+)
 
 
 @dataclass(frozen=True)
@@ -48,41 +50,98 @@ class PublishedCheckpoint:
 
 
 def _tsm_repo(model, classes, frames, dataset, reported, note=""):
-    return PublishedCheckpoint(model, classes, frames, dataset, f"{frames}×224²", reported, TSM_REPO,
-                               "official TIN/TSM (main.py: state_dict, module.base_model.…)", note=note)  # fmt: skip
+    return PublishedCheckpoint(
+        model,
+        classes,
+        frames,
+        dataset,
+        f"{frames}×224²",
+        reported,
+        TSM_REPO,
+        "official TIN/TSM (main.py: state_dict, module.base_model.…)",
+        note=note,
+    )
 
 
 def _xtemporal(model, classes, frames, dataset, reported, size=224):
-    return PublishedCheckpoint(model, classes, frames, dataset, f"{frames}×{size}²", reported, XTEMPORAL_ZOO,
-                               "X-Temporal (model: module.base_model.…, the official TIN/TSM keys)")  # fmt: skip
+    return PublishedCheckpoint(
+        model,
+        classes,
+        frames,
+        dataset,
+        f"{frames}×{size}²",
+        reported,
+        XTEMPORAL_ZOO,
+        "X-Temporal (model: module.base_model.…, the official TIN/TSM keys)",
+    )
 
 
 def _mmaction2_tin(classes, dataset, reported, note=""):
-    return PublishedCheckpoint("tin_r50", classes, 8, dataset, "8×224², 1 clip, centre crop", reported,
-                               MMACTION2_TIN, "mmaction2 (state_dict: backbone.…, cls_head.fc_cls.…)", note=note)  # fmt: skip
+    return PublishedCheckpoint(
+        "tin_r50",
+        classes,
+        8,
+        dataset,
+        "8×224², 1 clip, centre crop",
+        reported,
+        MMACTION2_TIN,
+        "mmaction2 (state_dict: backbone.…, cls_head.fc_cls.…)",
+        note=note,
+    )
 
 
 def _torchvision(model, weights, reported):
-    return PublishedCheckpoint(model, 400, 16, "Kinetics-400", "16×112²", reported, TORCHVISION, "torchvision",
-                               load_from=f"torchvision.models.video.{weights}.KINETICS400_V1.get_state_dict()",
-                               note="the file downloads when you ask for it")  # fmt: skip
+    return PublishedCheckpoint(
+        model,
+        400,
+        16,
+        "Kinetics-400",
+        "16×112²",
+        reported,
+        TORCHVISION,
+        "torchvision",
+        load_from=f"torchvision.models.video.{weights}.KINETICS400_V1.get_state_dict()",
+        note="the file downloads when you ask for it",
+    )
 
 
 def _pytorchvideo(model, frames, file, reported, options=None, note=_PTV_NOTE):
-    return PublishedCheckpoint(model, 400, frames, "Kinetics-400", f"{frames}×224² train, 256² test", reported,
-                               PYTORCHVIDEO_ZOO, "pytorchvideo (.pyth: model_state, blocks.N.…)", options or {},
-                               load_from=repr(file), note=note)  # fmt: skip
+    return PublishedCheckpoint(
+        model,
+        400,
+        frames,
+        "Kinetics-400",
+        f"{frames}×224² train, 256² test",
+        reported,
+        PYTORCHVIDEO_ZOO,
+        "pytorchvideo (.pyth: model_state, blocks.N.…)",
+        options or {},
+        load_from=repr(file),
+        note=note,
+    )
 
 
 PUBLISHED: tuple[PublishedCheckpoint, ...] = (
     _tsm_repo("tsm_r50", 174, 8, "Something-Something v1", "top-1 45.6 (1×1) / 47.2 (full-res, 2 clips)"),
     _tsm_repo("tsm_r50", 174, 16, "Something-Something v1", "top-1 47.2 (1×1) / 48.4 (full-res, 2 clips)"),
-    _tsm_repo("tsm_r101", 174, 8, "Something-Something v1", "top-1 46.9 (1×1) / 48.7 (full-res, 2 clips)",
-              note="shifts every second block (temporal_every=2, the default of tsm_r101), as the official code"),
+    _tsm_repo(
+        "tsm_r101",
+        174,
+        8,
+        "Something-Something v1",
+        "top-1 46.9 (1×1) / 48.7 (full-res, 2 clips)",
+        note="shifts every second block (temporal_every=2, the default of tsm_r101), as the official code",
+    ),
     _tsm_repo("tsm_r50", 174, 8, "Something-Something v2", "top-1 61.2 (2 clips)"),
     _tsm_repo("tsm_r50", 174, 16, "Something-Something v2", "top-1 63.1 (2 clips)"),
-    _tsm_repo("tsm_r50", 400, 8, "Kinetics-400", "top-1 74.1 (dense 8×8, 10 clips); uniform 71.2 / 72.8 (1 / 10 crops)",
-              note="dense and uniform sampling share the model; pick the sampler to match"),
+    _tsm_repo(
+        "tsm_r50",
+        400,
+        8,
+        "Kinetics-400",
+        "top-1 74.1 (dense 8×8, 10 clips); uniform 71.2 / 72.8 (1 / 10 crops)",
+        note="dense and uniform sampling share the model; pick the sampler to match",
+    ),
     _tsm_repo("tsn_r50", 400, 8, "Kinetics-400", "top-1 70.6 (dense, 10 clips); uniform 68.8 / 69.9 (1 / 10 crops)"),
     _xtemporal("tin_r50", 174, 8, "Something-Something v1", "top-1 46.0 (1 view) / 47.1 (3 crops × 10 clips)"),
     _xtemporal("tin_r50", 313, 8, "Multi-Moments in Time", "sample-wise mAP 62.2 / 62.8 (3×10)"),
@@ -98,8 +157,19 @@ PUBLISHED: tuple[PublishedCheckpoint, ...] = (
     _torchvision("r2plus1d_18", "R2Plus1D_18_Weights", "clip top-1 67.463 / top-5 86.175"),
     _pytorchvideo("slow_r50", 8, "SLOW_8x8_R50.pyth", "top-1 74.58"),
     _pytorchvideo("i3d_r50", 8, "I3D_8x8_R50.pyth", "top-1 73.27"),
-    _pytorchvideo("slowfast_r50", 32, "SLOWFAST_4x16_R50.pyth", "top-1 75.34",
-                  note=_PTV_NOTE + "; slow frames: theirs linspace, ours every 8th"),
-    _pytorchvideo("slowfast_r50", 32, "SLOWFAST_8x8_R50.pyth", "top-1 76.94", options={"config": "8x8"},
-                  note=_PTV_NOTE + "; slow frames: theirs linspace, ours every 4th"),
+    _pytorchvideo(
+        "slowfast_r50",
+        32,
+        "SLOWFAST_4x16_R50.pyth",
+        "top-1 75.34",
+        note=_PTV_NOTE + "; slow frames: theirs linspace, ours every 8th",
+    ),
+    _pytorchvideo(
+        "slowfast_r50",
+        32,
+        "SLOWFAST_8x8_R50.pyth",
+        "top-1 76.94",
+        options={"config": "8x8"},
+        note=_PTV_NOTE + "; slow frames: theirs linspace, ours every 4th",
+    ),
 )

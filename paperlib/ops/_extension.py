@@ -78,7 +78,9 @@ def _build(name: str, sources: tuple[str, ...], cuda: bool, verbose: bool) -> No
 
     missing = [s for s in sources if not (CSRC / s).exists()]
     if missing:
-        raise ExtensionBuildError(f"kernel sources not found under {CSRC}: {missing} (install paperlib from a checkout)")
+        raise ExtensionBuildError(
+            f"kernel sources not found under {CSRC}: {missing} (install paperlib from a checkout)"
+        )
     _prepare_toolchain()
     kwargs: dict = dict(
         name=name,

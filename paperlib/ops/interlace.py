@@ -80,7 +80,8 @@ def _check_args(x: Tensor, offset: Tensor, weight: Tensor, shift_channels: int |
     g = offset.shape[1]
     if offset.shape[0] != n or weight.shape[0] != n:
         raise ValueError(
-            f"interlace_shift: N mismatch: x {tuple(x.shape)}, offset {tuple(offset.shape)}, weight {tuple(weight.shape)}"
+            f"interlace_shift: N mismatch: x {tuple(x.shape)}, offset {tuple(offset.shape)}, "
+            f"weight {tuple(weight.shape)}"
         )
     if weight.shape[1] != t:
         raise ValueError(f"interlace_shift: weight has T={weight.shape[1]}, x has T={t}")
@@ -93,11 +94,13 @@ def _check_args(x: Tensor, offset: Tensor, weight: Tensor, shift_channels: int |
         raise ValueError(f"interlace_shift: {cs} shifted channels are not divisible by the number of groups G={g}")
     if not x.is_floating_point() or offset.dtype != x.dtype or weight.dtype != x.dtype:
         raise ValueError(
-            f"interlace_shift: x, offset and weight must share one floating dtype, got {x.dtype}, {offset.dtype}, {weight.dtype}"
+            "interlace_shift: x, offset and weight must share one floating dtype, "
+            f"got {x.dtype}, {offset.dtype}, {weight.dtype}"
         )
     if offset.device != x.device or weight.device != x.device:
         raise ValueError(
-            f"interlace_shift: x, offset and weight must be on one device, got {x.device}, {offset.device}, {weight.device}"
+            "interlace_shift: x, offset and weight must be on one device, "
+            f"got {x.device}, {offset.device}, {weight.device}"
         )
     return cs
 

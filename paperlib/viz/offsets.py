@@ -13,14 +13,23 @@ def offset_summary(records: dict[str, dict[str, np.ndarray]]) -> dict:
     """Measured trends: mean |offset| per layer (and its rank correlation with depth), mean weight per frame."""
     layers = list(records)
     magnitude = np.array([np.abs(records[k]["offset"]).mean() for k in layers])
-    depth_corr = float(np.corrcoef(np.arange(len(layers)), np.argsort(np.argsort(magnitude)))[0, 1]) if len(layers) > 2 else float("nan")
+    depth_corr = (
+        float(np.corrcoef(np.arange(len(layers)), np.argsort(np.argsort(magnitude)))[0, 1])
+        if len(layers) > 2
+        else float("nan")
+    )
     weights = np.stack([records[k]["weight"].mean(axis=(0, 2)) for k in layers])  # [L, T]
     t = weights.shape[1]
     ends = weights[:, [0, t - 1]].mean()
     middle = weights[:, 1 : t - 1].mean() if t > 2 else float("nan")
-    return {"layers": layers, "mean_abs_offset": magnitude.tolist(), "offset_depth_rank_corr": depth_corr,
-            "mean_weight_per_frame": weights.mean(axis=0).tolist(), "end_frame_weight": float(ends),
-            "middle_frame_weight": float(middle)}  # fmt: skip
+    return {
+        "layers": layers,
+        "mean_abs_offset": magnitude.tolist(),
+        "offset_depth_rank_corr": depth_corr,
+        "mean_weight_per_frame": weights.mean(axis=0).tolist(),
+        "end_frame_weight": float(ends),
+        "middle_frame_weight": float(middle),
+    }
 
 
 def offsets_figure(records: dict[str, dict[str, np.ndarray]], video_ids: list[str]):
@@ -30,8 +39,9 @@ def offsets_figure(records: dict[str, dict[str, np.ndarray]], video_ids: list[st
     from plotly.subplots import make_subplots
 
     layers = list(records)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("offsets by depth (every video)", "per-frame weights"),
-                        horizontal_spacing=0.12)  # fmt: skip
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("offsets by depth (every video)", "per-frame weights"), horizontal_spacing=0.12
+    )
     for j, name in enumerate(("b0", "b1")):
         xs, ys, text = [], [], []
         for i, layer in enumerate(layers):
@@ -39,8 +49,19 @@ def offsets_figure(records: dict[str, dict[str, np.ndarray]], video_ids: list[st
             xs += [i + (j - 0.5) * 0.15] * len(values)
             ys += values.tolist()
             text += [f"{layer}<br>{vid}<br>{name} = {v:+.3f}" for vid, v in zip(video_ids, values)]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name=f"offset {name}", text=text, hoverinfo="text",
-                                 marker=dict(size=5, opacity=0.6)), row=1, col=1)  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="markers",
+                name=f"offset {name}",
+                text=text,
+                hoverinfo="text",
+                marker=dict(size=5, opacity=0.6),
+            ),
+            row=1,
+            col=1,
+        )
     always = len(fig.data)
     per_layer = []
     for i, layer in enumerate(layers):
@@ -48,13 +69,33 @@ def offsets_figure(records: dict[str, dict[str, np.ndarray]], video_ids: list[st
         frames = list(range(w.shape[1]))
         start = len(fig.data)
         for v in range(w.shape[0]):
-            fig.add_trace(go.Scatter(x=frames, y=w[v, :, 0].tolist(), mode="lines", line=dict(width=0.5, color="#bbb"),
-                                     hovertemplate=f"{video_ids[v]}<br>frame %{{x}}: w0 = %{{y:.3f}}<extra></extra>",
-                                     showlegend=False, visible=i == 0), row=1, col=2)  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=frames,
+                    y=w[v, :, 0].tolist(),
+                    mode="lines",
+                    line=dict(width=0.5, color="#bbb"),
+                    hovertemplate=f"{video_ids[v]}<br>frame %{{x}}: w0 = %{{y:.3f}}<extra></extra>",
+                    showlegend=False,
+                    visible=i == 0,
+                ),
+                row=1,
+                col=2,
+            )
         for j, colour in ((0, "#1f77b4"), (1, "#d62728")):
-            fig.add_trace(go.Scatter(x=frames, y=w[:, :, j].mean(axis=0).tolist(), mode="lines+markers",
-                                     name=f"mean w{j}", line=dict(color=colour, width=3), visible=i == 0,
-                                     showlegend=i == 0), row=1, col=2)  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=frames,
+                    y=w[:, :, j].mean(axis=0).tolist(),
+                    mode="lines+markers",
+                    name=f"mean w{j}",
+                    line=dict(color=colour, width=3),
+                    visible=i == 0,
+                    showlegend=i == 0,
+                ),
+                row=1,
+                col=2,
+            )
         per_layer.append(range(start, len(fig.data)))
     buttons = []
     for i, layer in enumerate(layers):
@@ -62,8 +103,12 @@ def offsets_figure(records: dict[str, dict[str, np.ndarray]], video_ids: list[st
         for k in per_layer[i]:
             visible[k] = True
         buttons.append(dict(label=layer, method="update", args=[{"visible": visible}]))
-    fig.update_layout(updatemenus=[dict(buttons=buttons, x=1.0, y=1.18, xanchor="right", showactive=True)],
-                      height=460, margin=dict(l=40, r=20, t=80, b=40), legend=dict(orientation="h", y=-0.15))  # fmt: skip
+    fig.update_layout(
+        updatemenus=[dict(buttons=buttons, x=1.0, y=1.18, xanchor="right", showactive=True)],
+        height=460,
+        margin=dict(l=40, r=20, t=80, b=40),
+        legend=dict(orientation="h", y=-0.15),
+    )
     fig.update_xaxes(tickvals=list(range(len(layers))), ticktext=layers, row=1, col=1)
     fig.update_xaxes(title_text="frame t", row=1, col=2)
     fig.update_yaxes(title_text="offset (frames)", row=1, col=1)

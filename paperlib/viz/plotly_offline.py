@@ -15,7 +15,11 @@ def show(fig) -> None:
     global _plotlyjs_sent
     from IPython.display import HTML, display
 
-    html = fig.to_html(full_html=False, include_plotlyjs=not _plotlyjs_sent, include_mathjax=False,
-                       config={"responsive": True, "displaylogo": False})  # fmt: skip
+    html = fig.to_html(
+        full_html=False,
+        include_plotlyjs=not _plotlyjs_sent,
+        include_mathjax=False,
+        config={"responsive": True, "displaylogo": False},
+    )
     display(HTML(html))
     _plotlyjs_sent = True

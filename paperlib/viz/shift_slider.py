@@ -19,21 +19,35 @@ def shift_slider_figure(signal: torch.Tensor, offsets: list[float], weight: floa
     x = signal.reshape(1, t, 1, 1, 1).double()
     frames = list(range(t))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=frames, y=signal.tolist(), mode="lines+markers", name="input x[t]",
-                             line=dict(color="#888", dash="dot")))  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=frames, y=signal.tolist(), mode="lines+markers", name="input x[t]", line=dict(color="#888", dash="dot")
+        )
+    )
     for i, b in enumerate(offsets):
         offset = torch.tensor([[b]], dtype=torch.float64)
         w = torch.full((1, t, 1), weight, dtype=torch.float64)
         y = interlace_shift(x, offset, w, backend=backend).flatten()
-        fig.add_trace(go.Scatter(x=frames, y=y.tolist(), mode="lines+markers", name=f"y[t], offset {b:+.2f}",
-                                 visible=(i == len(offsets) // 2), line=dict(color="#d62728")))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=frames,
+                y=y.tolist(),
+                mode="lines+markers",
+                name=f"y[t], offset {b:+.2f}",
+                visible=(i == len(offsets) // 2),
+                line=dict(color="#d62728"),
+            )
+        )
     steps = []
     for i, b in enumerate(offsets):
         visible = [True] + [j == i for j in range(len(offsets))]
         steps.append(dict(method="update", label=f"{b:+.2f}", args=[{"visible": visible}]))
     fig.update_layout(
         sliders=[dict(active=len(offsets) // 2, currentvalue=dict(prefix="offset b = "), steps=steps, pad=dict(t=40))],
-        xaxis_title="frame t", yaxis_title="feature value", height=420, margin=dict(l=40, r=20, t=30, b=40),
+        xaxis_title="frame t",
+        yaxis_title="feature value",
+        height=420,
+        margin=dict(l=40, r=20, t=30, b=40),
         legend=dict(orientation="h", y=1.12),
-    )  # fmt: skip
+    )
     return fig

@@ -22,8 +22,10 @@ pytestmark = pytest.mark.browser
 
 # The visible traces of the first interactive offsets figure, and a fingerprint of what its SVG draws.
 VISIBLE = "() => document.querySelector('.js-plotly-plot').data.map(t => t.visible !== false)"
-DRAWN = ("() => Array.from(document.querySelector('.js-plotly-plot').querySelectorAll('.scatterlayer path'))"
-         ".map(p => p.getAttribute('d') || '').join('|')")  # fmt: skip
+DRAWN = (
+    "() => Array.from(document.querySelector('.js-plotly-plot').querySelectorAll('.scatterlayer path'))"
+    ".map(p => p.getAttribute('d') || '').join('|')"
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +75,9 @@ def test_choosing_another_layer_changes_the_figure(browser_page):
     options.first.wait_for(timeout=10_000)
     assert options.count() >= 2, "the layer menu offers fewer than two layers"
     options.nth(1).click()
-    page.wait_for_function(f"(before) => JSON.stringify(({VISIBLE})()) !== JSON.stringify(before)",
-                           arg=before_visible, timeout=10_000)  # fmt: skip
+    page.wait_for_function(
+        f"(before) => JSON.stringify(({VISIBLE})()) !== JSON.stringify(before)", arg=before_visible, timeout=10_000
+    )
     after_visible, after_drawn = page.evaluate(VISIBLE), page.evaluate(DRAWN)
     assert after_visible != before_visible, "choosing another layer did not change which traces are shown"
     assert after_drawn != before_drawn, "choosing another layer did not change what is drawn"

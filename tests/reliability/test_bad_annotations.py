@@ -23,11 +23,14 @@ def _sthv1(root, labels="Pushing something\n", train="7;Pushing something\n", va
     (root / "something-something-v1-validation.csv").write_text(val)
 
 
-@pytest.mark.parametrize("files, match", [
-    (dict(labels=""), "labels.csv"),
-    (dict(train="7 Pushing something\n"), r"train.csv:1"),
-    (dict(val="3;Pushing something\nnot-an-id;Pushing something\n"), r"validation.csv:2"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "files, match",
+    [
+        (dict(labels=""), "labels.csv"),
+        (dict(train="7 Pushing something\n"), r"train.csv:1"),
+        (dict(val="3;Pushing something\nnot-an-id;Pushing something\n"), r"validation.csv:2"),
+    ],
+)
 def test_something_v1_csvs(tmp_path, files, match):
     _sthv1(tmp_path, **files)
     with pytest.raises((ListFormatError, FrameReadError), match=match):
@@ -35,11 +38,14 @@ def test_something_v1_csvs(tmp_path, files, match):
     assert not (tmp_path / "category.txt").exists() and not (tmp_path / "train.txt").exists()  # nothing half-written
 
 
-@pytest.mark.parametrize("labels, train, match", [
-    ("{not json", "[]", "labels.json"),
-    (json.dumps({"Pushing something": "0"}), json.dumps({"id": "1"}), "train.json"),
-    (json.dumps({"Pushing something": "0"}), json.dumps([{"label": "x"}]), r"train.json.*(entry|item) 0"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "labels, train, match",
+    [
+        ("{not json", "[]", "labels.json"),
+        (json.dumps({"Pushing something": "0"}), json.dumps({"id": "1"}), "train.json"),
+        (json.dumps({"Pushing something": "0"}), json.dumps([{"label": "x"}]), r"train.json.*(entry|item) 0"),
+    ],
+)
 def test_something_v2_json(tmp_path, labels, train, match):
     (tmp_path / "something-something-v2-labels.json").write_text(labels)
     (tmp_path / "something-something-v2-train.json").write_text(train)
@@ -49,11 +55,14 @@ def test_something_v2_json(tmp_path, labels, train, match):
     assert not (tmp_path / "category.txt").exists()
 
 
-@pytest.mark.parametrize("content, match", [
-    ("", r"train.csv"),
-    ("label,youtube_id\nabseiling,abc\n", r"train.csv"),
-    ("label,youtube_id,time_start,time_end,split\nabseiling,abc,zero,10,train\n", r"train.csv:2"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("", r"train.csv"),
+        ("label,youtube_id\nabseiling,abc\n", r"train.csv"),
+        ("label,youtube_id,time_start,time_end,split\nabseiling,abc,zero,10,train\n", r"train.csv:2"),
+    ],
+)
 def test_kinetics_csvs(tmp_path, content, match):
     (tmp_path / "annotations").mkdir()
     (tmp_path / "annotations" / "train.csv").write_text(content)
@@ -63,11 +72,14 @@ def test_kinetics_csvs(tmp_path, content, match):
     assert not (tmp_path / "category.txt").exists()
 
 
-@pytest.mark.parametrize("categories, train, match", [
-    ("", "a/x.mp4,0\n", "moments_categories.txt"),
-    ("singing,zero\n", "a/x.mp4,0\n", r"moments_categories.txt:1"),
-    ("singing,0\n", "a/x.mp4\n", r"trainingSet.txt:1"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "categories, train, match",
+    [
+        ("", "a/x.mp4,0\n", "moments_categories.txt"),
+        ("singing,zero\n", "a/x.mp4,0\n", r"moments_categories.txt:1"),
+        ("singing,0\n", "a/x.mp4\n", r"trainingSet.txt:1"),
+    ],
+)
 def test_mmit_annotations(tmp_path, categories, train, match):
     (tmp_path / "annotations").mkdir()
     (tmp_path / "annotations" / "moments_categories.txt").write_text(categories)
@@ -89,25 +101,84 @@ def _write(root, files):
         (root / name).write_text(text)
 
 
-_UCF = {"ucfTrainTestlist/classInd.txt": "1 Archery\n", "ucfTrainTestlist/trainlist01.txt": "Archery/v_Archery_g01_c01.avi 1\n",
-        "ucfTrainTestlist/testlist01.txt": "Archery/v_Archery_g01_c01.avi\n"}  # fmt: skip
-_MIT = {"moments_categories.txt": "bouncing,0\n", "trainingSet.csv": "bouncing/x.mp4,bouncing,3,0\n",
-        "validationSet.csv": "bouncing/x.mp4,bouncing,3,0\n"}  # fmt: skip
+_UCF = {
+    "ucfTrainTestlist/classInd.txt": "1 Archery\n",
+    "ucfTrainTestlist/trainlist01.txt": "Archery/v_Archery_g01_c01.avi 1\n",
+    "ucfTrainTestlist/testlist01.txt": "Archery/v_Archery_g01_c01.avi\n",
+}
+_MIT = {
+    "moments_categories.txt": "bouncing,0\n",
+    "trainingSet.csv": "bouncing/x.mp4,bouncing,3,0\n",
+    "validationSet.csv": "bouncing/x.mp4,bouncing,3,0\n",
+}
 
 
-@pytest.mark.parametrize("recipe, media, files, match", [
-    ("ucf101", "UCF-101/Archery/v_Archery_g01_c01/img_00001.jpg", {**_UCF, "ucfTrainTestlist/classInd.txt": ""}, "classInd.txt"),
-    ("ucf101", "UCF-101/Archery/v_Archery_g01_c01/img_00001.jpg", {**_UCF, "ucfTrainTestlist/classInd.txt": "first Archery\n"}, r"classInd.txt:1"),
-    ("ucf101", "UCF-101/Archery/v_Archery_g01_c01/img_00001.jpg", {**_UCF, "ucfTrainTestlist/trainlist01.txt": "Archery/v_Archery_g01_c01.avi\n"}, r"trainlist01.txt:1"),
-    ("ucf101", "UCF-101/Archery/v_Archery_g01_c01/img_00001.jpg", {**_UCF, "ucfTrainTestlist/testlist01.txt": "v_Archery_g01_c01.avi\n"}, r"testlist01.txt:1"),
-    ("hmdb51", "hmdb51/golf/swing/img_00001.jpg", {"testTrainMulti_7030_splits/golf_test_split1.txt": "swing.avi one\n"}, r"golf_test_split1.txt:1"),
-    ("hmdb51", "hmdb51/golf/swing/img_00001.jpg", {"testTrainMulti_7030_splits/golf_test_split2.txt": "swing.avi 1\n"}, r"_test_split1.txt"),
-    ("jester", "20bn-jester-v1/7/00001.jpg", {"jester-v1-labels.csv": "", "jester-v1-train.csv": "7;Thumb Up\n"}, "jester-v1-labels.csv"),
-    ("jester", "20bn-jester-v1/7/00001.jpg", {"jester-v1-labels.csv": "Thumb Up\n", "jester-v1-train.csv": "7,Thumb Up\n"}, r"jester-v1-train.csv:1"),
-    ("mit", "training/bouncing/x/img_00001.jpg", {**_MIT, "moments_categories.txt": ""}, "moments_categories.txt"),
-    ("mit", "training/bouncing/x/img_00001.jpg", {**_MIT, "trainingSet.csv": "bouncing/x.mp4\n"}, r"trainingSet.csv:1"),
-    ("mit", "training/bouncing/x/img_00001.jpg", {**_MIT, "trainingSet.csv": "bouncing/x.mp4,flying,3,0\n"}, r"trainingSet.csv:1"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "recipe, media, files, match",
+    [
+        (
+            "ucf101",
+            "UCF-101/Archery/v_Archery_g01_c01/img_00001.jpg",
+            {**_UCF, "ucfTrainTestlist/classInd.txt": ""},
+            "classInd.txt",
+        ),
+        (
+            "ucf101",
+            "UCF-101/Archery/v_Archery_g01_c01/img_00001.jpg",
+            {**_UCF, "ucfTrainTestlist/classInd.txt": "first Archery\n"},
+            r"classInd.txt:1",
+        ),
+        (
+            "ucf101",
+            "UCF-101/Archery/v_Archery_g01_c01/img_00001.jpg",
+            {**_UCF, "ucfTrainTestlist/trainlist01.txt": "Archery/v_Archery_g01_c01.avi\n"},
+            r"trainlist01.txt:1",
+        ),
+        (
+            "ucf101",
+            "UCF-101/Archery/v_Archery_g01_c01/img_00001.jpg",
+            {**_UCF, "ucfTrainTestlist/testlist01.txt": "v_Archery_g01_c01.avi\n"},
+            r"testlist01.txt:1",
+        ),
+        (
+            "hmdb51",
+            "hmdb51/golf/swing/img_00001.jpg",
+            {"testTrainMulti_7030_splits/golf_test_split1.txt": "swing.avi one\n"},
+            r"golf_test_split1.txt:1",
+        ),
+        (
+            "hmdb51",
+            "hmdb51/golf/swing/img_00001.jpg",
+            {"testTrainMulti_7030_splits/golf_test_split2.txt": "swing.avi 1\n"},
+            r"_test_split1.txt",
+        ),
+        (
+            "jester",
+            "20bn-jester-v1/7/00001.jpg",
+            {"jester-v1-labels.csv": "", "jester-v1-train.csv": "7;Thumb Up\n"},
+            "jester-v1-labels.csv",
+        ),
+        (
+            "jester",
+            "20bn-jester-v1/7/00001.jpg",
+            {"jester-v1-labels.csv": "Thumb Up\n", "jester-v1-train.csv": "7,Thumb Up\n"},
+            r"jester-v1-train.csv:1",
+        ),
+        ("mit", "training/bouncing/x/img_00001.jpg", {**_MIT, "moments_categories.txt": ""}, "moments_categories.txt"),
+        (
+            "mit",
+            "training/bouncing/x/img_00001.jpg",
+            {**_MIT, "trainingSet.csv": "bouncing/x.mp4\n"},
+            r"trainingSet.csv:1",
+        ),
+        (
+            "mit",
+            "training/bouncing/x/img_00001.jpg",
+            {**_MIT, "trainingSet.csv": "bouncing/x.mp4,flying,3,0\n"},
+            r"trainingSet.csv:1",
+        ),
+    ],
+)
 def test_ucf101_hmdb51_jester_mit_annotations(tmp_path, recipe, media, files, match):
     _one_frame(tmp_path / media)  # the first line's video exists, so only the annotation files can be wrong
     _write(tmp_path, files)

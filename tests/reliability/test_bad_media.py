@@ -65,9 +65,17 @@ def test_skip_drops_and_reports_broken_videos_instead_of_substituting(tmp_path):
     bad.write_bytes(b"")
     records = [VideoRecord(p.name, 16, (i,), i + 1) for i, p in enumerate([*good, bad])]
     write_list(tmp_path / "val.txt", records)
+
     def dataset(on_error):
-        return VideoDataset(records, tmp_path, VideoFile(), ClipSampler("tsn", 4), TestTransform(32, 32),
-                            num_classes=4, on_error=on_error)  # fmt: skip
+        return VideoDataset(
+            records,
+            tmp_path,
+            VideoFile(),
+            ClipSampler("tsn", 4),
+            TestTransform(32, 32),
+            num_classes=4,
+            on_error=on_error,
+        )
 
     with pytest.raises(FrameReadError, match="bad.mp4"):
         dataset("raise")[3]

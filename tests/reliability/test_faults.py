@@ -38,8 +38,9 @@ class _GoesNaN(torch.nn.Module):
 @pytest.mark.slow
 def test_a_nan_loss_stops_training_naming_the_step_and_the_videos(tmp_path, monkeypatch):
     monkeypatch.setattr(trainer, "create", lambda *args, **kwargs: _GoesNaN(create(*args, **kwargs)))
-    config = load_config(SMOKE, [f"output_dir={tmp_path / 'run'}", f"data.cache_dir={tmp_path / 'data'}",
-                                 "model.name=tsn_r50"])  # fmt: skip
+    config = load_config(
+        SMOKE, [f"output_dir={tmp_path / 'run'}", f"data.cache_dir={tmp_path / 'data'}", "model.name=tsn_r50"]
+    )
     with pytest.raises(FloatingPointError, match=r"loss is nan at epoch 0, step 2 .*videos in the batch: \[.+\]"):
         trainer.train(config)
 
@@ -68,8 +69,11 @@ def test_killed_while_saving_a_checkpoint_leaves_the_previous_one_whole(tmp_path
         child.kill()
     saved = read_checkpoint(path)  # loads: never half-written
     step = saved["step"]
-    assert all((v == step).all() for k, v in saved["state_dict"].items() if v.is_floating_point() and "running" not in k
-               and "num_batches" not in k)  # fmt: skip
+    assert all(
+        (v == step).all()
+        for k, v in saved["state_dict"].items()
+        if v.is_floating_point() and "running" not in k and "num_batches" not in k
+    )
 
 
 @pytest.mark.slow
@@ -77,7 +81,8 @@ def test_a_ddp_worker_that_dies_makes_torchrun_fail_fast(tmp_path):
     """Rank 1 exits abruptly at its third training step; rank 0 is left waiting in a collective. torchrun
     must notice, stop the survivor and exit non-zero within seconds, not hang."""
     script = tmp_path / "dying_worker.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import os, sys
         import paperlib.engine.trainer as trainer
         from paperlib.models import create
@@ -97,12 +102,17 @@ def test_a_ddp_worker_that_dies_makes_torchrun_fail_fast(tmp_path):
 
         trainer.create = dying_create
         from paperlib.train import main
-        sys.exit(main(["--config", {str(SMOKE)!r}, "output_dir={tmp_path / 'run'}",
-                       "data.cache_dir={tmp_path / 'data'}", "optim.batch_size=2", "optim.epochs=3"]))
-    """))
+        sys.exit(main(["--config", {str(SMOKE)!r}, "output_dir={tmp_path / "run"}",
+                       "data.cache_dir={tmp_path / "data"}", "optim.batch_size=2", "optim.epochs=3"]))
+    """)
+    )
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
-                           str(script)], capture_output=True, text=True, timeout=240)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     elapsed = time.perf_counter() - started
     assert done.returncode != 0
     assert re.search(r"exitcode\s*:\s*7\b", done.stderr), done.stderr[-2000:]  # the dying rank, reported

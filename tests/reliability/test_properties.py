@@ -16,8 +16,12 @@ from paperlib.data.sampling import ClipSampler
 # the last two fields are split off from the right); no line breaks or other whitespace.
 _path_chars = st.characters(whitelist_categories=("L", "N", "P", "S"), whitelist_characters=" ")
 paths = st.text(_path_chars, min_size=1, max_size=40).map(str.strip).filter(bool)
-records = st.builds(VideoRecord, path=paths, num_frames=st.integers(0, 10**6),
-                    labels=st.lists(st.integers(0, 10**4), min_size=1, max_size=5).map(tuple))  # fmt: skip
+records = st.builds(
+    VideoRecord,
+    path=paths,
+    num_frames=st.integers(0, 10**6),
+    labels=st.lists(st.integers(0, 10**4), min_size=1, max_size=5).map(tuple),
+)
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -32,10 +36,14 @@ def test_list_files_round_trip(tmp_path, written):
 
 malformed = st.one_of(
     st.text(_path_chars, min_size=1, max_size=20).filter(lambda s: len(s.split()) in (1, 2)),  # too few fields
-    st.tuples(paths, st.text("abc-x.", min_size=1, max_size=4), st.integers(0, 9)).map(lambda p: f"{p[0]} {p[1]} {p[2]}"),
-    st.tuples(paths, st.integers(0, 99), st.text("ab,;", min_size=1, max_size=4)).map(lambda p: f"{p[0]} {p[1]} {p[2]}"),
+    st.tuples(paths, st.text("abc-x.", min_size=1, max_size=4), st.integers(0, 9)).map(
+        lambda p: f"{p[0]} {p[1]} {p[2]}"
+    ),
+    st.tuples(paths, st.integers(0, 99), st.text("ab,;", min_size=1, max_size=4)).map(
+        lambda p: f"{p[0]} {p[1]} {p[2]}"
+    ),
     st.tuples(paths, st.integers(-99, -1), st.integers(0, 9)).map(lambda p: f"{p[0]} {p[1]} {p[2]}"),
-)  # fmt: skip
+)
 
 
 @FAST
@@ -48,8 +56,13 @@ def test_a_malformed_line_is_reported_with_file_and_line(tmp_path, before, bad, 
         read_list(path)
 
 
-samplers = st.builds(ClipSampler, mode=st.sampled_from(["tsn", "dense"]), t=st.integers(1, 64),
-                     rate=st.integers(1, 8), clips=st.integers(1, 10))  # fmt: skip
+samplers = st.builds(
+    ClipSampler,
+    mode=st.sampled_from(["tsn", "dense"]),
+    t=st.integers(1, 64),
+    rate=st.integers(1, 8),
+    clips=st.integers(1, 10),
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -29,5 +29,14 @@ RECIPES = {
     "mmit": prepare_mmit,
 }
 
-__all__ = ["RECIPES", "prepare_hmdb51", "prepare_jester", "prepare_kinetics", "prepare_mit", "prepare_mmit",
-           "prepare_sthv1", "prepare_sthv2", "prepare_ucf101"]  # fmt: skip
+__all__ = [
+    "RECIPES",
+    "prepare_hmdb51",
+    "prepare_jester",
+    "prepare_kinetics",
+    "prepare_mit",
+    "prepare_mmit",
+    "prepare_sthv1",
+    "prepare_sthv2",
+    "prepare_ucf101",
+]

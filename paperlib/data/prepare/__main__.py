@@ -30,9 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dataset", choices=sorted(RECIPES))
     parser.add_argument("--root", required=True, help="the dataset as downloaded")
     parser.add_argument("--out", default=None, help="where the lists go (default: --root)")
-    parser.add_argument("--split", type=int, choices=(1, 2, 3), default=None,
-                        help="ucf101, hmdb51: which of the three official splits (default 1)")  # fmt: skip
-    parser.add_argument("--template", default=None, help="frame file name template of frame folders, e.g. img_{:05d}.jpg")
+    parser.add_argument(
+        "--split",
+        type=int,
+        choices=(1, 2, 3),
+        default=None,
+        help="ucf101, hmdb51: which of the three official splits (default 1)",
+    )
+    parser.add_argument(
+        "--template", default=None, help="frame file name template of frame folders, e.g. img_{:05d}.jpg"
+    )
     args = parser.parse_args(argv)
     recipe = RECIPES[args.dataset]
     try:

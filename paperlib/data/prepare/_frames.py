@@ -21,8 +21,9 @@ def count_frames(source: FrameFolder | VideoFile, path: Path, where: str) -> int
         raise FrameReadError(f"{where}: {exc}") from None
 
 
-def find_media(base: Path, frames: FrameFolder, video: VideoFile,
-               preferred: str = "") -> tuple[Path, FrameFolder | VideoFile] | None:  # fmt: skip
+def find_media(
+    base: Path, frames: FrameFolder, video: VideoFile, preferred: str = ""
+) -> tuple[Path, FrameFolder | VideoFile] | None:
     """The video ``base<suffix>`` (``preferred`` first, then :data:`VIDEO_SUFFIXES`) or else the frame folder
     ``base``, with the source that reads it; ``None`` if there is neither."""
     for suffix in dict.fromkeys((preferred, *VIDEO_SUFFIXES) if preferred else VIDEO_SUFFIXES):
@@ -32,8 +33,9 @@ def find_media(base: Path, frames: FrameFolder, video: VideoFile,
     return (base, frames) if base.is_dir() else None
 
 
-def media_record(root: Path, under: Path, rel: str, labels: tuple[int, ...], frames: FrameFolder, video: VideoFile,
-                 where: str) -> VideoRecord:  # fmt: skip
+def media_record(
+    root: Path, under: Path, rel: str, labels: tuple[int, ...], frames: FrameFolder, video: VideoFile, where: str
+) -> VideoRecord:
     """The list record of the annotation path ``rel`` (``<class>/<video>.<ext>``) found under ``under``: the
     video (``rel``'s own suffix first) or the frame folder of the same name, its path relative to ``root``
     and its frame count; a :class:`FrameReadError` naming ``where`` if there is neither."""

@@ -14,9 +14,16 @@ from ._frames import count_frames, write_outputs
 SPLITS = {"train": "train", "val": "validation"}
 
 
-def prepare_twentybn(root: str | os.PathLike, out: str | os.PathLike | None, prefix: str, frames_dir: str,
-                     template: str = "{:05d}.jpg", sort_labels: bool = True) -> dict[str, Path]:  # fmt: skip
-    """Write ``category.txt``, ``train.txt`` and ``val.txt`` (paths ``<frames_dir>/<id>``) into ``out`` (default: ``root``).
+def prepare_twentybn(
+    root: str | os.PathLike,
+    out: str | os.PathLike | None,
+    prefix: str,
+    frames_dir: str,
+    template: str = "{:05d}.jpg",
+    sort_labels: bool = True,
+) -> dict[str, Path]:
+    """Write ``category.txt``, ``train.txt`` and ``val.txt`` (paths ``<frames_dir>/<id>``) into ``out``
+    (default: ``root``).
 
     Labels are numbered in alphabetical order of the class names (``sort_labels``, as TSM/TIN's
     ``gen_label_sthv1.py`` does for both datasets), or in the labels file's order.

@@ -28,29 +28,44 @@ _UCF_SPLITS = (
 
 EXPECTED: dict[str, Expected] = {
     "ucf101": Expected(
-        "UCF101", 101,
-        {"train_split1": 9537, "val_split1": 3783, "train_split2": 9586, "val_split2": 3734,
-         "train_split3": 9624, "val_split3": 3696},
+        "UCF101",
+        101,
+        {
+            "train_split1": 9537,
+            "val_split1": 3783,
+            "train_split2": 9586,
+            "val_split2": 3734,
+            "train_split3": 9624,
+            "val_split3": 3696,
+        },
         _UCF_SPLITS,
     ),
     "hmdb51": Expected(
-        "HMDB51", 51,
+        "HMDB51",
+        51,
         {f"{subset}_split{n}": count for n in (1, 2, 3) for subset, count in (("train", 3570), ("val", 1530))},
         "Kuehne et al., HMDB, ICCV 2011 (51 classes). The official split_readme.txt of testTrainMulti_7030_splits: "
-        "in each split, 70 training (id 1) and 30 test (id 2) videos per class, so 51 x 70 = 3,570 and 51 x 30 = 1,530.",
+        "in each split, 70 training (id 1) and 30 test (id 2) videos per class, "
+        "so 51 x 70 = 3,570 and 51 x 30 = 1,530.",
     ),
     "jester": Expected(
-        "Jester v1", 27, {"train": 118562, "val": 14787},
+        "Jester v1",
+        27,
+        {"train": 118562, "val": 14787},
         "Materzynska et al., The Jester Dataset, ICCV Workshops 2019: 148,092 videos, 118,562 training / "
         "14,787 validation / 14,743 test (unlabelled), 27 classes.",
     ),
     "sthv1": Expected(
-        "Something-Something v1", 174, {"train": 86017, "val": 11522},
-        "Goyal et al., The \"something something\" video database, ICCV 2017: 86,017 training / 11,522 validation "
+        "Something-Something v1",
+        174,
+        {"train": 86017, "val": 11522},
+        'Goyal et al., The "something something" video database, ICCV 2017: 86,017 training / 11,522 validation '
         "videos, 174 classes (as in book/real_data.md).",
     ),
     "kinetics400": Expected(
-        "Kinetics-400", 400, {"train": 246534, "val": 19906},
+        "Kinetics-400",
+        400,
+        {"train": 246534, "val": 19906},
         "Kay et al., arXiv:1705.06950 (400 classes). Videos: the rows of the CVDF annotation files "
         "s3.amazonaws.com/kinetics/400/annotations/{train,val}.csv, as counted in cvdfoundation/kinetics-dataset "
         "(arrange_by_classes.py; issue #51).",
@@ -59,26 +74,34 @@ EXPECTED: dict[str, Expected] = {
         always_incomplete=True,
     ),
     "kinetics600": Expected(
-        "Kinetics-600", 600, {"train": None, "val": None},
+        "Kinetics-600",
+        600,
+        {"train": None, "val": None},
         "Carreira et al., A Short Note about Kinetics-600, arXiv:1808.01340 (600 classes).",
         note="Per-split counts left out: not traced to an exact published number here (about 392k training and "
         "30k validation clips are reported informally).",
         always_incomplete=True,
     ),
     "kinetics700": Expected(
-        "Kinetics-700 / 700-2020", 700, {"train": None, "val": None},
+        "Kinetics-700 / 700-2020",
+        700,
+        {"train": None, "val": None},
         "Carreira et al., A Short Note on the Kinetics-700 Human Action Dataset, arXiv:1907.06987, and Smaira et "
         "al., Kinetics-700-2020, arXiv:2010.10864 (700 classes in both).",
         note="Per-split counts left out: the two editions differ and neither count was traced to its table here.",
         always_incomplete=True,
     ),
     "mit": Expected(
-        "Moments in Time v1", 339, {"train": 802264, "val": 33900},
+        "Moments in Time v1",
+        339,
+        {"train": 802264, "val": 33900},
         "Monfort et al., Moments in Time Dataset, TPAMI 2019 / arXiv:1801.03150: a training set of 802,264 videos "
         "and a validation set of 33,900 (100 per class), 339 classes.",
     ),
     "mit_v2": Expected(
-        "Moments in Time v2", 305, {"train": None, "val": None},
+        "Moments in Time v2",
+        305,
+        {"train": None, "val": None},
         "The authors' models README (github.com/zhoubolei/moments_models): 305 classes in MiT-V2.",
         note="Per-split counts left out: no official statement found (third-party code quotes 727,305 / 30,500).",
     ),
@@ -111,15 +134,20 @@ def completeness(dataset: str, split: str, videos: int, classes: int) -> Report:
     else:
         parts = [f"{videos:,} of {expected:,} videos"]
     wrong_classes = classes != exp.classes
-    parts.append(f"{classes:,} of {exp.classes:,} classes" if not wrong_classes
-                 else f"{classes:,} class{'es' * (classes != 1)} where {exp.title} has {exp.classes:,}")  # fmt: skip
+    parts.append(
+        f"{classes:,} of {exp.classes:,} classes"
+        if not wrong_classes
+        else f"{classes:,} class{'es' * (classes != 1)} where {exp.title} has {exp.classes:,}"
+    )
     warning = (short or extra) and exp.always_incomplete
     problem = wrong_classes or ((short or extra) and not exp.always_incomplete)
     if problem:
         verdict = "incomplete" if short and not wrong_classes else "not the published dataset or split"
     elif warning and short:
-        verdict = (f"warning only: {exp.title} copies always miss videos taken down from YouTube; "
-                   "report results with the number of videos you had")  # fmt: skip
+        verdict = (
+            f"warning only: {exp.title} copies always miss videos taken down from YouTube; "
+            "report results with the number of videos you had"
+        )
     elif warning:
         verdict = "warning only: more rows than the published annotation files (another release of them?)"
     else:

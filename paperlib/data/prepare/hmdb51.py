@@ -25,10 +25,16 @@ SPLIT_FILE = re.compile(r"(?P<name>.+)_test_split(?P<split>[123])\.txt$")
 SET_OF_ID = {"1": "train", "2": "val", "0": None}
 
 
-def prepare_hmdb51(root: str | os.PathLike, out: str | os.PathLike | None = None, split: int = 1,
-                   videos_dir: str = "hmdb51", splits_dir: str = "testTrainMulti_7030_splits",
-                   template: str = "{:05d}.jpg") -> dict[str, Path]:  # fmt: skip
-    """Write ``category.txt``, ``train_split<split>.txt`` and ``val_split<split>.txt`` (paths ``<videos_dir>/<class>/<video>``)."""
+def prepare_hmdb51(
+    root: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    split: int = 1,
+    videos_dir: str = "hmdb51",
+    splits_dir: str = "testTrainMulti_7030_splits",
+    template: str = "{:05d}.jpg",
+) -> dict[str, Path]:
+    """Write ``category.txt``, ``train_split<split>.txt`` and ``val_split<split>.txt``
+    (paths ``<videos_dir>/<class>/<video>``)."""
     if split not in (1, 2, 3):
         raise ValueError(f"HMDB51 has splits 1, 2 and 3, not {split!r}")
     root = Path(root)
@@ -36,8 +42,11 @@ def prepare_hmdb51(root: str | os.PathLike, out: str | os.PathLike | None = None
     folder = root / splits_dir
     if not folder.is_dir():
         raise FileNotFoundError(f"split folder not found: {folder}")
-    files = {m["name"]: folder / m.group(0) for f in os.listdir(folder)
-             if (m := SPLIT_FILE.match(f)) and int(m["split"]) == split}  # fmt: skip
+    files = {
+        m["name"]: folder / m.group(0)
+        for f in os.listdir(folder)
+        if (m := SPLIT_FILE.match(f)) and int(m["split"]) == split
+    }
     if not files:
         raise FileNotFoundError(f"no split files {folder}/<class>_test_split{split}.txt")
     names = sorted(files)

@@ -15,7 +15,13 @@ from pathlib import Path
 from ._twentybn import prepare_twentybn
 
 
-def prepare_jester(root: str | os.PathLike, out: str | os.PathLike | None = None, frames_dir: str = "20bn-jester-v1",
-                   template: str = "{:05d}.jpg", sort_labels: bool = True) -> dict[str, Path]:  # fmt: skip
-    """Write ``category.txt``, ``train.txt`` and ``val.txt`` (paths ``<frames_dir>/<id>``) into ``out`` (default: ``root``)."""
+def prepare_jester(
+    root: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    frames_dir: str = "20bn-jester-v1",
+    template: str = "{:05d}.jpg",
+    sort_labels: bool = True,
+) -> dict[str, Path]:
+    """Write ``category.txt``, ``train.txt`` and ``val.txt`` (paths ``<frames_dir>/<id>``) into ``out``
+    (default: ``root``)."""
     return prepare_twentybn(root, out, "jester-v1", frames_dir, template, sort_labels)

@@ -55,9 +55,12 @@ def _rows(path: Path) -> list[tuple[int, dict]]:
         return [(number, row) for number, row in enumerate(reader, start=2)]
 
 
-def prepare_kinetics(root: str | os.PathLike, out: str | os.PathLike | None = None,
-                     splits: dict[str, tuple[str | tuple[str, ...], str]] | None = None,
-                     template: str = "img_{:05d}.jpg") -> dict:  # fmt: skip
+def prepare_kinetics(
+    root: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    splits: dict[str, tuple[str | tuple[str, ...], str]] | None = None,
+    template: str = "img_{:05d}.jpg",
+) -> dict:
     """Write ``category.txt`` and one list per split.
 
     Args:
@@ -96,4 +99,3 @@ def prepare_kinetics(root: str | os.PathLike, out: str | os.PathLike | None = No
             records.append(VideoRecord(path.relative_to(root).as_posix(), count, (label_of[name],)))
         lists[split], missing_per_split[split] = records, missing
     return {**write_outputs(out, names, lists), "missing": missing_per_split}
-

@@ -27,8 +27,9 @@ from .mmit import read_categories
 SPLITS = {"train": ("trainingSet.csv", "training"), "val": ("validationSet.csv", "validation")}
 
 
-def prepare_mit(root: str | os.PathLike, out: str | os.PathLike | None = None,
-                template: str = "{:05d}.jpg") -> dict[str, Path]:  # fmt: skip
+def prepare_mit(
+    root: str | os.PathLike, out: str | os.PathLike | None = None, template: str = "{:05d}.jpg"
+) -> dict[str, Path]:
     """Write ``category.txt``, ``train.txt`` and ``val.txt`` (paths ``training/<class>/<video>.mp4`` ...)."""
     root = Path(root)
     out = Path(out) if out is not None else root

@@ -32,8 +32,12 @@ def read_categories(path: Path) -> list[str]:
     return [by_id[i] for i in range(len(by_id))]
 
 
-def prepare_mmit(root: str | os.PathLike, out: str | os.PathLike | None = None, videos_dir: str = "videos",
-                 annotations_dir: str = "annotations") -> dict[str, Path]:  # fmt: skip
+def prepare_mmit(
+    root: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    videos_dir: str = "videos",
+    annotations_dir: str = "annotations",
+) -> dict[str, Path]:
     """Write ``category.txt`` and ``train.txt``, ``val.txt`` (and ``test.txt`` if a testing set exists)."""
     root = Path(root)
     out = Path(out) if out is not None else root
@@ -51,7 +55,9 @@ def prepare_mmit(root: str | os.PathLike, out: str | os.PathLike | None = None, 
         for number, text in decoded_lines(found[0]):
             rel, *ids = [part.strip() for part in text.split(",")]
             if not ids or not all(x.isdigit() and int(x) < len(names) for x in ids):
-                raise ListFormatError(f"{found[0]}:{number}: expected 'path,id[,id...]' with ids < {len(names)}, got {text!r}")
+                raise ListFormatError(
+                    f"{found[0]}:{number}: expected 'path,id[,id...]' with ids < {len(names)}, got {text!r}"
+                )
             path = f"{videos_dir}/{rel}"
             count = count_frames(video, root / path, f"{found[0]}:{number}")
             records.append(VideoRecord(path, count, tuple(sorted({int(x) for x in ids}))))

@@ -13,7 +13,12 @@ from pathlib import Path
 from ._twentybn import prepare_twentybn
 
 
-def prepare_sthv1(root: str | os.PathLike, out: str | os.PathLike | None = None,
-                  frames_dir: str = "20bn-something-something-v1", template: str = "{:05d}.jpg") -> dict[str, Path]:  # fmt: skip
-    """Write ``category.txt``, ``train.txt`` and ``val.txt`` (paths ``<frames_dir>/<id>``) into ``out`` (default: ``root``)."""
+def prepare_sthv1(
+    root: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    frames_dir: str = "20bn-something-something-v1",
+    template: str = "{:05d}.jpg",
+) -> dict[str, Path]:
+    """Write ``category.txt``, ``train.txt`` and ``val.txt`` (paths ``<frames_dir>/<id>``) into ``out``
+    (default: ``root``)."""
     return prepare_twentybn(root, out, "something-something-v1", frames_dir, template)

@@ -27,8 +27,9 @@ def _load_json(path: Path):
         raise ListFormatError(f"{path}: not valid JSON: {exc}") from None
 
 
-def prepare_sthv2(root: str | os.PathLike, out: str | os.PathLike | None = None,
-                  videos_dir: str = "20bn-something-something-v2") -> dict[str, Path]:  # fmt: skip
+def prepare_sthv2(
+    root: str | os.PathLike, out: str | os.PathLike | None = None, videos_dir: str = "20bn-something-something-v2"
+) -> dict[str, Path]:
     """Write ``category.txt``, ``train.txt`` and ``val.txt`` (paths ``<videos_dir>/<id>.webm``)."""
     root = Path(root)
     out = Path(out) if out is not None else root

@@ -4,7 +4,8 @@ Layout (as downloaded and unpacked)::
 
     ucfTrainTestlist/classInd.txt        "1 ApplyEyeMakeup" ... "101 YoYo" (1-based)
     ucfTrainTestlist/trainlist0{1,2,3}.txt  "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1"
-    ucfTrainTestlist/testlist0{1,2,3}.txt   "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi" (a label, if a copy has one, is checked)
+    ucfTrainTestlist/testlist0{1,2,3}.txt   "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi"
+                                            (a label, if a copy has one, is checked)
     UCF-101/<Class>/v_<Class>_gXX_cYY.avi   or frame folders UCF-101/<Class>/v_<Class>_gXX_cYY/00001.jpg
 
 Labels are 0-based in ``classInd.txt`` order; a video's class is its folder (``HandstandPushups/`` holds
@@ -38,10 +39,16 @@ def read_class_index(path: Path) -> list[str]:
     return [by_id[i] for i in range(1, len(by_id) + 1)]
 
 
-def prepare_ucf101(root: str | os.PathLike, out: str | os.PathLike | None = None, split: int = 1,
-                   videos_dir: str = "UCF-101", annotations_dir: str = "ucfTrainTestlist",
-                   template: str = "{:05d}.jpg") -> dict[str, Path]:  # fmt: skip
-    """Write ``category.txt``, ``train_split<split>.txt`` and ``val_split<split>.txt`` (paths ``<videos_dir>/<Class>/<video>``)."""
+def prepare_ucf101(
+    root: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    split: int = 1,
+    videos_dir: str = "UCF-101",
+    annotations_dir: str = "ucfTrainTestlist",
+    template: str = "{:05d}.jpg",
+) -> dict[str, Path]:
+    """Write ``category.txt``, ``train_split<split>.txt`` and ``val_split<split>.txt``
+    (paths ``<videos_dir>/<Class>/<video>``)."""
     if split not in (1, 2, 3):
         raise ValueError(f"UCF101 has splits 1, 2 and 3, not {split!r}")
     root = Path(root)
@@ -59,14 +66,22 @@ def prepare_ucf101(root: str | os.PathLike, out: str | os.PathLike | None = None
             parts = text.split()
             rel, label = parts[0], (parts[1] if len(parts) == 2 else None)
             class_name, sep, file_name = rel.partition("/")
-            if len(parts) > 2 or (kind == "trainlist" and label is None) or not sep or not file_name or "/" in file_name:
+            if (
+                len(parts) > 2
+                or (kind == "trainlist" and label is None)
+                or not sep
+                or not file_name
+                or "/" in file_name
+            ):
                 form = "<Class>/<video>.avi <label>" if kind == "trainlist" else "<Class>/<video>.avi"
                 raise ListFormatError(f"{where}: expected '{form}', got {text!r}")
             if class_name not in label_of:
                 raise ListFormatError(f"{where}: class folder {class_name!r} is not in classInd.txt")
             if label is not None and (not label.isdigit() or int(label) - 1 != label_of[class_name]):
-                raise ListFormatError(f"{where}: label {label!r} is not the classInd.txt id of {class_name!r} "
-                                      f"({label_of[class_name] + 1})")  # fmt: skip
+                raise ListFormatError(
+                    f"{where}: label {label!r} is not the classInd.txt id of {class_name!r} "
+                    f"({label_of[class_name] + 1})"
+                )
             records.append(media_record(root, root / videos_dir, rel, (label_of[class_name],), frames, video, where))
         lists[split_name] = records
     return write_outputs(out, names, lists)

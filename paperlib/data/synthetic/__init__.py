@@ -9,5 +9,12 @@ from ._common import GENERATOR_VERSION, GeneratedDataset, fingerprint
 from .mmit import MMITProfile, make_mmit
 from .something import SomethingProfile, make_something
 
-__all__ = ["GENERATOR_VERSION", "GeneratedDataset", "MMITProfile", "SomethingProfile", "fingerprint", "make_mmit",
-           "make_something"]  # fmt: skip
+__all__ = [
+    "GENERATOR_VERSION",
+    "GeneratedDataset",
+    "MMITProfile",
+    "SomethingProfile",
+    "fingerprint",
+    "make_mmit",
+    "make_something",
+]

@@ -85,8 +85,16 @@ def _valid(folder: Path, expected: dict, label_map: str) -> dict | None:
     return found
 
 
-def build_cached(root: str | os.PathLike, *, generator: str, profile: str, params: dict, seed: int,
-                 label_map: str, write: Callable[[Path], tuple[dict[str, int], int]]) -> tuple[Path, dict]:  # fmt: skip
+def build_cached(
+    root: str | os.PathLike,
+    *,
+    generator: str,
+    profile: str,
+    params: dict,
+    seed: int,
+    label_map: str,
+    write: Callable[[Path], tuple[dict[str, int], int]],
+) -> tuple[Path, dict]:
     """Return ``(folder, fingerprint)`` of a complete dataset under ``root``, generating it if needed.
 
     ``write(tmp)`` fills a fresh temporary folder and returns ``(clips per split, number of classes)``.
@@ -96,8 +104,14 @@ def build_cached(root: str | os.PathLike, *, generator: str, profile: str, param
     root = Path(root)
     key = param_hash(generator, params, seed)
     folder = root / f"{generator}-{profile}-s{seed}-{key}"
-    expected = {"generator": generator, "generator_version": GENERATOR_VERSION, "profile": profile,
-                "params": params, "seed": seed, "param_hash": key}  # fmt: skip
+    expected = {
+        "generator": generator,
+        "generator_version": GENERATOR_VERSION,
+        "profile": profile,
+        "params": params,
+        "seed": seed,
+        "param_hash": key,
+    }
     if (found := _valid(folder, expected, label_map)) is not None:
         return folder, found
     root.mkdir(parents=True, exist_ok=True)
@@ -105,8 +119,12 @@ def build_cached(root: str | os.PathLike, *, generator: str, profile: str, param
     tmp.chmod(0o755)  # mkdtemp makes it private; the dataset is readable like any other folder
     try:
         counts, num_classes = write(tmp)
-        fp = {**expected, "counts": counts, "num_classes": num_classes,
-              "label_map_sha256": sha256_file(tmp / label_map)}  # fmt: skip
+        fp = {
+            **expected,
+            "counts": counts,
+            "num_classes": num_classes,
+            "label_map_sha256": sha256_file(tmp / label_map),
+        }
         atomic_write_text(tmp / FINGERPRINT, json.dumps(fp, indent=2, sort_keys=True) + "\n")
         (tmp / FINGERPRINT).chmod(0o644)  # atomic_write_text goes through a private mkstemp file
         try:

@@ -21,16 +21,38 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ._common import (GeneratedDataset, build_cached, draw_shape, random_colour, resolve_profile, textured_background,
-                      to_uint8)  # fmt: skip
+from ._common import (
+    GeneratedDataset,
+    build_cached,
+    draw_shape,
+    random_colour,
+    resolve_profile,
+    textured_background,
+    to_uint8,
+)
 
 GENERATOR = "mmit"
 CATEGORIES = "annotations/moments_categories.txt"
-SPLIT_FILES = {"train": "annotations/trainingSet.txt", "validation": "annotations/validationSet.txt",
-               "test": "annotations/testingSet.txt"}  # fmt: skip
+SPLIT_FILES = {
+    "train": "annotations/trainingSet.txt",
+    "validation": "annotations/validationSet.txt",
+    "test": "annotations/testingSet.txt",
+}
 VIDEOS_DIR = "videos"
-ACTIONS = ("blinking", "bouncing", "falling", "growing", "orbiting", "pulsing", "rising", "shaking", "shrinking",
-           "sliding", "spinning", "swinging")  # fmt: skip
+ACTIONS = (
+    "blinking",
+    "bouncing",
+    "falling",
+    "growing",
+    "orbiting",
+    "pulsing",
+    "rising",
+    "shaking",
+    "shrinking",
+    "sliding",
+    "spinning",
+    "swinging",
+)
 
 
 @dataclass(frozen=True)
@@ -182,8 +204,20 @@ def make_mmit(root: str | os.PathLike, profile: str | MMITProfile = "embedded", 
     name, params = resolve_profile(profile, PROFILES)
     if params.size % 2:
         raise ValueError(f"yuv420p needs an even frame size, got {params.size}")
-    folder, fp = build_cached(root, generator=GENERATOR, profile=name, params=asdict(params), seed=seed,
-                              label_map=CATEGORIES, write=lambda tmp: _write(tmp, params, seed))  # fmt: skip
-    return GeneratedDataset(root=folder, fingerprint=fp, label_map=folder / CATEGORIES,
-                            splits={s: folder / f for s, f in SPLIT_FILES.items()}, data_dir=folder / VIDEOS_DIR,
-                            classes=ACTIONS)  # fmt: skip
+    folder, fp = build_cached(
+        root,
+        generator=GENERATOR,
+        profile=name,
+        params=asdict(params),
+        seed=seed,
+        label_map=CATEGORIES,
+        write=lambda tmp: _write(tmp, params, seed),
+    )
+    return GeneratedDataset(
+        root=folder,
+        fingerprint=fp,
+        label_map=folder / CATEGORIES,
+        splits={s: folder / f for s, f in SPLIT_FILES.items()},
+        data_dir=folder / VIDEOS_DIR,
+        classes=ACTIONS,
+    )

@@ -24,8 +24,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ._common import (GeneratedDataset, build_cached, draw_shape, random_colour, resolve_profile, smooth_walk,
-                      textured_background, to_uint8)  # fmt: skip
+from ._common import (
+    GeneratedDataset,
+    build_cached,
+    draw_shape,
+    random_colour,
+    resolve_profile,
+    smooth_walk,
+    textured_background,
+    to_uint8,
+)
 
 GENERATOR = "something-v1"
 LABELS_CSV = "something-something-v1-labels.csv"
@@ -60,8 +68,18 @@ PROFILES = {
     # Calibrated so that small TSM/TIN variants learn the reversal pairs in ~400 steps on 2 CPU cores
     # (reproduce/configs/embedded_sthv1.yaml): moving distractors, occluders, camera shake and strong
     # texture each lengthen the plateau before motion is learned, distractors the most.
-    "embedded": SomethingProfile(size=40, num_train=1000, num_val=400, min_frames=24, max_frames=40,
-                                 max_distractors=0, texture=10.0, noise=2.0, occluder=0.0, shake=0),
+    "embedded": SomethingProfile(
+        size=40,
+        num_train=1000,
+        num_val=400,
+        min_frames=24,
+        max_frames=40,
+        max_distractors=0,
+        texture=10.0,
+        noise=2.0,
+        occluder=0.0,
+        shake=0,
+    ),
 }
 
 # (forward class, its time reversal, motion). "up"/"towards"/"clockwise"/"appear" are the forward motions
@@ -180,8 +198,9 @@ def _write(folder: Path, profile: SomethingProfile, seed: int) -> tuple[dict[str
     return {split: len(c) for split, c in clips.items()}, len(CLASSES)
 
 
-def make_something(root: str | os.PathLike, profile: str | SomethingProfile = "embedded",
-                   seed: int = 0) -> GeneratedDataset:  # fmt: skip
+def make_something(
+    root: str | os.PathLike, profile: str | SomethingProfile = "embedded", seed: int = 0
+) -> GeneratedDataset:
     """Generate (or find cached) a Something-Something v1-format dataset in a folder under ``root``.
 
     Args:
@@ -190,8 +209,20 @@ def make_something(root: str | os.PathLike, profile: str | SomethingProfile = "e
         seed: everything written is a function of (profile, seed).
     """
     name, params = resolve_profile(profile, PROFILES)
-    folder, fp = build_cached(root, generator=GENERATOR, profile=name, params=asdict(params), seed=seed,
-                              label_map=LABELS_CSV, write=lambda tmp: _write(tmp, params, seed))  # fmt: skip
-    return GeneratedDataset(root=folder, fingerprint=fp, label_map=folder / LABELS_CSV,
-                            splits={s: folder / f for s, f in SPLIT_CSVS.items()}, data_dir=folder / FRAMES_DIR,
-                            classes=CLASSES)  # fmt: skip
+    folder, fp = build_cached(
+        root,
+        generator=GENERATOR,
+        profile=name,
+        params=asdict(params),
+        seed=seed,
+        label_map=LABELS_CSV,
+        write=lambda tmp: _write(tmp, params, seed),
+    )
+    return GeneratedDataset(
+        root=folder,
+        fingerprint=fp,
+        label_map=folder / LABELS_CSV,
+        splits={s: folder / f for s, f in SPLIT_CSVS.items()},
+        data_dir=folder / FRAMES_DIR,
+        classes=CLASSES,
+    )

@@ -43,7 +43,8 @@ class OffsetNet(nn.Module):
 
 
 class WeightNet(nn.Module):
-    """Descriptor ``(N, C, T)`` -> per-frame weights ``(N, T, 2)`` in (0, 2): ``Conv1d(C -> 2, k=3)``, ``2 * sigmoid``."""
+    """Descriptor ``(N, C, T)`` -> per-frame weights ``(N, T, 2)`` in (0, 2): ``Conv1d(C -> 2, k=3)``,
+    ``2 * sigmoid``."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
@@ -68,9 +69,15 @@ class TemporalInterlace(nn.Module):
 
     groups = 4
 
-    def __init__(self, channels: int, num_segments: int, shift_div: int = 4,
-                 fixed_offset: tuple[float, float] | None = None, fixed_weight: float | None = None,
-                 backend: str = "auto") -> None:  # fmt: skip
+    def __init__(
+        self,
+        channels: int,
+        num_segments: int,
+        shift_div: int = 4,
+        fixed_offset: tuple[float, float] | None = None,
+        fixed_weight: float | None = None,
+        backend: str = "auto",
+    ) -> None:
         super().__init__()
         self.channels, self.num_segments, self.shift_div = channels, num_segments, shift_div
         self.fold = channels // shift_div
