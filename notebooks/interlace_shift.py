@@ -26,7 +26,7 @@
 # measures its speed on this machine. Every number below is computed when the book is built.
 
 # %% tags=["parameters"]
-profile = None  # smoke | embedded | full (default: $PAPERLIB_PROFILE, else embedded)
+scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
 data_root = None  # unused here: this chapter needs no data
 checkpoints = None  # unused here
 device = "cpu"  # where the parity check and the speed measurement run ("cpu" or "cuda")
@@ -39,13 +39,13 @@ import pandas as pd
 import torch
 
 from paperlib.bench import shift as shift_bench
-from paperlib.engine.trainer import pick_device
-from paperlib.experiments import check_parameters, default_profile, write_results
+from paperlib.engine.device import pick_device
+from paperlib.experiments import check_parameters, default_scale, write_results
 from paperlib.ops import available_backends, interlace_shift
 from paperlib.viz import shift_slider_figure, show
 
-profile = profile or default_profile()
-check_parameters(profile=profile, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
+scale = scale or default_scale()
+check_parameters(scale=scale, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
 device = pick_device(device).type
 torch.manual_seed(seeds[0])
 print("backends here:", available_backends(device))
@@ -129,7 +129,7 @@ write_results(
         "parity_max_abs_difference": {r["backend"]: max(v for k, v in r.items() if k != "backend") for r in rows},
         "benchmark": [r.to_json() for r in records],
     },
-    {"profile": profile, "device": device, "bench_budget_s": bench_budget_s},
+    {"scale": scale, "device": device, "bench_budget_s": bench_budget_s},
 )
 table.pivot_table(index="backend", columns="pass", values=["ms", "frac_copy"], sort=False).round(2)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from .engine.config import ConfigError, RunConfig, config_from_dict, config_to_dict, load_config
 from .engine.data import build_datasets, resolve_data
+from .engine.device import AMP_DTYPES, pick_device
 from .engine.distributed import setup, teardown
-from .engine.evaluator import evaluate
+from .engine.evaluator import evaluate, write_evaluation
 from .engine.provenance import device_description, git_commit, sha256_file
-from .engine.trainer import AMP_DTYPES, pick_device, write_evaluation
 from .models import from_checkpoint
 from .models.checkpoint import read_checkpoint
 

@@ -15,7 +15,7 @@ import torch
 
 from .data import ClipSampler, FrameFolder, FrameReadError, TestTransform, VideoFile, read_class_names
 from .engine.config import ConfigError, config_from_dict
-from .engine.trainer import pick_device
+from .engine.device import pick_device
 from .models import from_checkpoint
 from .models.checkpoint import CheckpointError, read_checkpoint
 

@@ -1,6 +1,10 @@
-"""Multi-view evaluation over a whole dataset, exactly once per video under DDP."""
+"""Multi-view evaluation over a whole dataset, exactly once per video under DDP, and its outputs on disk."""
 
 from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -8,6 +12,8 @@ from torch import nn
 from tqdm import tqdm
 
 from ..data import VideoDataset, make_loader
+from ..utils import atomic_write_bytes, atomic_write_text
+from .device import autocast
 from .distributed import DistInfo, all_gather_objects
 from .metrics import compute_metrics
 
@@ -39,7 +45,7 @@ def predict_scores(
             continue
         video = batch["video"].to(device, non_blocking=True)  # [B, V, 3, T, H, W]
         b, v = video.shape[:2]
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+        with autocast(device, amp_dtype):
             logits = model(video.flatten(0, 1)).float()  # [B*V, K]
         probs = torch.sigmoid(logits) if dataset.multi_label else torch.softmax(logits, dim=1)
         scores.append(probs.view(b, v, -1).mean(dim=1).cpu().numpy())
@@ -98,3 +104,11 @@ def evaluate(
         "scores": scores,
         "skipped": skipped,
     }
+
+
+def write_evaluation(out: Path, result: dict, provenance: dict) -> None:
+    """``metrics.json`` (with provenance) and ``scores.npz`` (ids, labels, scores) for the ensemble notebook."""
+    buffer = io.BytesIO()
+    np.savez(buffer, ids=np.array(result["ids"]), labels=result["labels"], scores=result["scores"])
+    atomic_write_bytes(out / "scores.npz", buffer.getvalue())
+    atomic_write_text(out / "metrics.json", json.dumps({"metrics": result["metrics"], **provenance}, indent=1) + "\n")

@@ -3,7 +3,6 @@ BN, fc ×5/×10), single process or torchrun DDP, AMP, atomic checkpoints and ex
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import random
@@ -18,22 +17,13 @@ from tqdm import tqdm
 from ..data import make_loader
 from ..models import create, load_checkpoint, save_checkpoint, tin_param_groups
 from ..models.checkpoint import read_checkpoint
-from ..utils import atomic_write_bytes, atomic_write_text
+from ..utils import atomic_write_text
 from .config import RunConfig, config_to_dict, dump_config
 from .data import build_datasets, resolve_data
+from .device import AMP_DTYPES, autocast, pick_device
 from .distributed import DistInfo, barrier, setup, teardown
-from .evaluator import evaluate
+from .evaluator import evaluate, write_evaluation
 from .provenance import device_description, git_commit
-
-AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' requested but no CUDA device is available")
-    return torch.device(name)
 
 
 def lr_factor(step: int, total_steps: int, warmup_steps: int, schedule: str) -> float:
@@ -97,14 +87,6 @@ class Logger:
         if self.path is not None:
             with open(self.path, "a") as f:
                 f.write(json.dumps(record) + "\n")
-
-
-def write_evaluation(out: Path, result: dict, provenance: dict) -> None:
-    """``metrics.json`` (with provenance) and ``scores.npz`` (ids, labels, scores) for the ensemble notebook."""
-    buffer = io.BytesIO()
-    np.savez(buffer, ids=np.array(result["ids"]), labels=result["labels"], scores=result["scores"])
-    atomic_write_bytes(out / "scores.npz", buffer.getvalue())
-    atomic_write_text(out / "metrics.json", json.dumps({"metrics": result["metrics"], **provenance}, indent=1) + "\n")
 
 
 def train(config: RunConfig, resume: bool = False) -> dict:
@@ -218,7 +200,7 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
             if config.channels_last and video.dim() == 4:
                 video = video.contiguous(memory_format=torch.channels_last)
             target = batch["label"].to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            with autocast(device, amp_dtype):
                 loss = criterion(net(video).float(), target)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
