@@ -8,7 +8,7 @@ import torchvision
 import paperlib.models.resnet3d  # noqa: F401  (registers the models)
 import paperlib.models.slowfast  # noqa: F401
 import paperlib.models.video_resnet  # noqa: F401
-from paperlib.models import create, profile, reported
+from paperlib.models import complexity, create, reported
 
 MODELS_3D = ["slow_r50", "fast_r50", "i3d_r50", "slowfast_r50", "r3d_18", "r2plus1d_18", "r2plus1d_34"]
 SMALL = dict(width=8, depths=(1, 1, 1, 1))
@@ -63,7 +63,7 @@ def test_parameter_counts_match_pytorchvideo(name, options, published):
     ],
 )
 def test_gflops_within_two_percent_of_published(name, options, view, published):
-    gflops = profile(create_on_meta(name, **options), (1, *view))["gflops"]
+    gflops = complexity(create_on_meta(name, **options), (1, *view))["gflops"]
     print(f"{name} {options} {view}: {gflops:.3f} GFLOPs (published {published})")
     assert gflops == pytest.approx(published, rel=0.02)
 
@@ -71,7 +71,7 @@ def test_gflops_within_two_percent_of_published(name, options, view, published):
 @pytest.mark.parametrize("name", ["slowfast_r50", "slow_r50", "i3d_r50", "r2plus1d_18", "r3d_18"])
 def test_reported_entries_agree_with_the_model(name):
     entry = reported(name)
-    measured = profile(create_on_meta(name, entry.num_classes), (1, *entry.input_shape))
+    measured = complexity(create_on_meta(name, entry.num_classes), (1, *entry.input_shape))
     assert measured["params"] == pytest.approx(entry.params, abs=0.005e6)
     assert measured["gflops"] == pytest.approx(entry.gflops, rel=0.02)
 
@@ -115,12 +115,72 @@ def test_unknown_option_raises_type_error(name):
         create(name, 10, **SMALL, not_an_option=1)
 
 
-@pytest.mark.parametrize("config,alpha,fusion_kernel", [("4x16", 8, 5), ("8x8", 4, 7)])
-def test_slowfast_lateral_connections(config, alpha, fusion_kernel):
-    model = create_on_meta("slowfast_r50", config=config)
+@pytest.mark.parametrize("variant,alpha,fusion_kernel", [("4x16", 8, 5), ("8x8", 4, 7), ("xtemporal", 4, 5)])
+def test_slowfast_lateral_connections(variant, alpha, fusion_kernel):
+    model = create_on_meta("slowfast_r50", variant=variant)
     assert [f.conv.kernel_size[0] for f in model.fusions] == [fusion_kernel] * 4
     assert [f.conv.stride[0] for f in model.fusions] == [alpha] * 4
     assert [stage[0].conv_a.in_channels for stage in model.slow_layers] == [64 + 16, 256 + 64, 512 + 128, 1024 + 256]
     assert model.fc.in_features == 2048 + 256
     with pytest.raises(ValueError, match="config"):
         create("slowfast_r50", 10, config="16x8")
+    with pytest.raises(ValueError, match="variant"):
+        create("slowfast_r50", 10, variant="16x8")
+
+
+def test_slowfast_old_config_keyword_is_the_variant():
+    """Checkpoints written before the rename store ``config``; it still selects the layout."""
+    old = create_on_meta("slowfast_r50", config="8x8")
+    assert [f.conv.kernel_size[0] for f in old.fusions] == [7] * 4
+    with pytest.raises(ValueError, match="disagree"):
+        create("slowfast_r50", 10, variant="4x16", config="8x8")
+
+
+def _conv(c_in: int, c_out: int, kt: int = 1, k: int = 1) -> int:
+    return c_in * c_out * kt * k * k  # every conv of sfresnet50 has bias=False
+
+
+def _bn(c: int) -> int:
+    return 2 * c
+
+
+def _bottleneck(c_in: int, planes: int, kt: int, downsample: bool) -> int:
+    """X-Temporal ``Bottleneck``: conv1 (kt,1,1) + bn1, conv2 (1,3,3) + bn2, conv3 1x1 to 4·planes + bn3,
+    ``downsample`` = 1x1 conv + BN."""
+    own = _conv(c_in, planes, kt) + _bn(planes) + _conv(planes, planes, 1, 3) + _bn(planes)
+    own += _conv(planes, 4 * planes) + _bn(4 * planes)
+    return own + (_conv(c_in, 4 * planes) + _bn(4 * planes) if downsample else 0)
+
+
+def _layer(c_in: int, planes: int, blocks: int, kt: int) -> int:
+    """``_make_layer_*``: the first block has the downsample branch (stride or width change), the rest not."""
+    return _bottleneck(c_in, planes, kt, True) + (blocks - 1) * _bottleneck(4 * planes, planes, kt, False)
+
+
+def test_slowfast_xtemporal_parameter_count_derived_from_the_source():
+    """Sense-X/X-Temporal x_temporal/models/slowfast.py, ``sfresnet50(num_classes=313)`` layer by layer."""
+    fast = _conv(3, 8, 5, 7) + _bn(8)  # fast_conv1 (5, 7, 7), fast_bn1
+    fast += _layer(8, 8, 3, 3) + _layer(32, 16, 4, 3) + _layer(64, 32, 6, 3) + _layer(128, 64, 3, 3)  # head_conv=3
+    laterals = _conv(8, 16, 5) + _conv(32, 64, 5) + _conv(64, 128, 5) + _conv(128, 256, 5)  # (5,1,1), no BN
+    slow = _conv(3, 64, 1, 7) + _bn(64)  # slow_conv1 (1, 7, 7), slow_bn1
+    # slow_inplanes: 64 + 64//8*2 = 80, then planes*4 + planes*4//8*2 = 320, 640, 1280; head_conv 1, 1, 3, 3
+    slow += _layer(80, 64, 3, 1) + _layer(320, 128, 4, 1) + _layer(640, 256, 6, 3) + _layer(1280, 512, 3, 3)
+    fc = (256 + 2048) * 313  # nn.Linear(self.fast_inplanes + 2048, num_classes, bias=False)
+    expected = fast + laterals + slow + fc
+    assert expected == 34_278_440
+    assert num_params(create_on_meta("slowfast_r50", 313, variant="xtemporal")) == expected
+    assert num_params(create_on_meta("slowfast_r50", 313, variant="4x16")) != expected
+
+
+def test_slowfast_xtemporal_shapes_and_slow_frames():
+    torch.manual_seed(0)
+    model = create("slowfast_r50", 313, 32, variant="xtemporal").eval()
+    assert model.fc.bias is None and model.dropout.p == 0.5
+    assert all(isinstance(f.bn, torch.nn.Identity) and isinstance(f.relu, torch.nn.Identity) for f in model.fusions)
+    seen = {}
+    model.slow_stem.conv.register_forward_pre_hook(lambda m, args: seen.update(slow=args[0].clone()))
+    x = torch.randn(1, 3, 32, 48, 64)
+    with torch.no_grad():
+        logits, features = model(x), model.forward_features(x)
+    assert logits.shape == (1, 313) and features.shape == (1, 2048 + 256)
+    assert torch.equal(seen["slow"], x[:, :, ::4])  # input[:, :, ::4, :, :]

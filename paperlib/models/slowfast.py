@@ -4,8 +4,20 @@ Two 3D ResNets built from :mod:`.resnet3d`'s stem and stages: a slow pathway on 
 (the slow-only ResNet-50) and a fast pathway on all frames with ``1/beta_inv`` of the channels and temporal
 kernels everywhere. After the stems and after res2, res3 and res4 a lateral connection carries fast features
 to the slow pathway (a strided time conv, concatenated to the slow channels). The head pools each pathway,
-concatenates them, applies dropout and a linear classifier. Layout as in PySlowFast, PyTorchVideo
-(``create_slowfast``) and X-Temporal (``sfresnet50``).
+concatenates them, applies dropout and a linear classifier.
+
+Three published layouts (``variant``), each from its source:
+
+- ``"4x16"``, ``"8x8"``: PySlowFast (facebookresearch/SlowFast ``slowfast/models/video_model_builder.py``,
+  ``configs/Kinetics/c2/SLOWFAST_4x16_R50.yaml`` / ``SLOWFAST_8x8_R50.yaml``) and PyTorchVideo
+  ``create_slowfast``: laterals conv + BN + ReLU with kernel 5 (4x16) or 7 (8x8) and time stride ``alpha``
+  8 or 4, classifier with bias, PyTorchVideo's init (last BN of each block 0).
+- ``"xtemporal"``: X-Temporal's ``sfresnet50`` (Sense-X/X-Temporal ``x_temporal/models/slowfast.py``, the model
+  of the MMIT recipe ``experiments/slowfast/default.yaml``): slow clip ``x[:, :, ::4]``, fast stem 5×7×7 with 8
+  channels, laterals a bare ``Conv3d(C, 2C, (5, 1, 1), stride=(4, 1, 1), padding=(2, 0, 0), bias=False)`` (no BN,
+  no ReLU), slow res2/res3 without temporal kernels (res4/res5 3×1×1), fast 3×1×1 in every block, dropout on the
+  concatenated ``[slow, fast]`` features and ``Linear(2048 + 256, K, bias=False)``; no init code (PyTorch's
+  default init of each layer).
 """
 
 from __future__ import annotations
@@ -19,16 +31,24 @@ from ._head import FeaturesThenHead
 from ._registry import Reported, register_model
 from .resnet3d import R50_DEPTHS, Stem3d, init_weights, make_stage
 
-_CONFIGS = {"4x16": dict(alpha=8, fusion_kernel=5), "8x8": dict(alpha=4, fusion_kernel=7)}  # PySlowFast yamls
+# variant -> SlowFast arguments. PySlowFast configs/Kinetics/c2/SLOWFAST_{4x16,8x8}_R50.yaml (ALPHA, FUSION_KERNEL_SZ);
+# X-Temporal x_temporal/models/slowfast.py (input[:, :, ::4]; lateral_* kernel (5, 1, 1), stride 4, bias=False, no BN;
+# self.fc = nn.Linear(self.fast_inplanes + 2048, num_classes, bias=False); no weight init).
+VARIANTS: dict[str, dict] = {
+    "4x16": dict(alpha=8, fusion_kernel=5),
+    "8x8": dict(alpha=4, fusion_kernel=7),
+    "xtemporal": dict(alpha=4, fusion_kernel=5, fusion_norm=False, fc_bias=False, init="pytorch"),
+}
 
 
 class FastToSlowFusion(nn.Module):
     """Lateral connection: fast features are brought to the slow frame rate and concatenated to the slow ones.
 
-    Conv3d ``dim_fast -> 2·dim_fast`` with kernel ``(fusion_kernel, 1, 1)`` and time stride ``alpha``, BN, ReLU.
+    Conv3d ``dim_fast -> 2·dim_fast`` with kernel ``(fusion_kernel, 1, 1)`` and time stride ``alpha``, then BN and
+    ReLU (PySlowFast ``FuseFastToSlow``) or nothing (``norm=False``: X-Temporal's bare ``lateral_*`` convs).
     """
 
-    def __init__(self, dim_fast: int, alpha: int, fusion_kernel: int) -> None:
+    def __init__(self, dim_fast: int, alpha: int, fusion_kernel: int, norm: bool = True) -> None:
         super().__init__()
         self.conv = nn.Conv3d(
             dim_fast,
@@ -38,8 +58,8 @@ class FastToSlowFusion(nn.Module):
             padding=(fusion_kernel // 2, 0, 0),
             bias=False,
         )
-        self.bn = nn.BatchNorm3d(2 * dim_fast)
-        self.relu = nn.ReLU(inplace=True)
+        self.bn = nn.BatchNorm3d(2 * dim_fast) if norm else nn.Identity()
+        self.relu = nn.ReLU(inplace=True) if norm else nn.Identity()
 
     def forward(self, slow: Tensor, fast: Tensor) -> Tensor:
         """``slow: Tensor[N, C_s, T/alpha, H, W]``, ``fast: Tensor[N, C_f, T, H, W]`` ->
@@ -50,6 +70,7 @@ class FastToSlowFusion(nn.Module):
 class SlowFast(FeaturesThenHead, nn.Module):
     """SlowFast ResNet on the fast clip ``Tensor[N, 3, T, H, W]``; the slow clip is ``x[:, :, ::alpha]`` (as in
     X-Temporal; PyTorchVideo's ``PackPathway`` transform picks ``T/alpha`` frames with ``linspace`` instead).
+    Returns logits ``Tensor[N, num_classes]``.
 
     Args:
         num_classes: classifier outputs.
@@ -59,6 +80,10 @@ class SlowFast(FeaturesThenHead, nn.Module):
         width: slow stem width (64); the fast pathway has ``width // beta_inv``.
         depths: blocks per stage, ``(3, 4, 6, 3)`` for ResNet-50.
         dropout: dropout before the classifier.
+        fusion_norm: BN + ReLU after each lateral conv (PySlowFast) or a bare conv (X-Temporal).
+        fc_bias: a bias in the classifier (X-Temporal has none).
+        init: ``"pytorchvideo"`` (:func:`~.resnet3d.init_weights`) or ``"pytorch"`` (each layer's default init,
+            X-Temporal).
     """
 
     def __init__(
@@ -70,8 +95,13 @@ class SlowFast(FeaturesThenHead, nn.Module):
         width: int = 64,
         depths: Sequence[int] = R50_DEPTHS,
         dropout: float = 0.5,
+        fusion_norm: bool = True,
+        fc_bias: bool = True,
+        init: str = "pytorchvideo",
     ) -> None:
         super().__init__()
+        if init not in ("pytorchvideo", "pytorch"):
+            raise ValueError(f"SlowFast: init must be 'pytorchvideo' or 'pytorch', got {init!r}")
         self.alpha = alpha
         slow = [width * 2**i for i in range(4)]  # inner widths 64, 128, 256, 512; stage outputs are 4x
         fast = [c // beta_inv for c in slow]  # 8, 16, 32, 64
@@ -80,7 +110,7 @@ class SlowFast(FeaturesThenHead, nn.Module):
 
         self.slow_stem = Stem3d(3, slow[0], kernel_t=1)
         self.fast_stem = Stem3d(3, fast[0], kernel_t=5)
-        self.fusions = nn.ModuleList(FastToSlowFusion(c, alpha, fusion_kernel) for c in fast_in)
+        self.fusions = nn.ModuleList(FastToSlowFusion(c, alpha, fusion_kernel, fusion_norm) for c in fast_in)
         self.slow_layers, self.fast_layers = nn.ModuleList(), nn.ModuleList()
         for i, (kernel_t, depth) in enumerate(zip((1, 1, 3, 3), depths)):
             stride = 1 if i == 0 else 2
@@ -91,8 +121,9 @@ class SlowFast(FeaturesThenHead, nn.Module):
         self.num_features = 4 * (slow[3] + fast[3])  # 2048 + 256
         self.pool = nn.AdaptiveAvgPool3d(1)
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(self.num_features, num_classes)
-        init_weights(self)
+        self.fc = nn.Linear(self.num_features, num_classes, bias=fc_bias)
+        if init == "pytorchvideo":
+            init_weights(self)
 
     def forward_features(self, x: Tensor) -> Tensor:
         """``x: Tensor[N, 3, T, H, W]`` -> pooled slow and fast features, concatenated ``Tensor[N, num_features]``."""
@@ -118,17 +149,26 @@ def slowfast_r50(
     *,
     num_classes: int,
     num_segments: int = 32,
-    config: str = "4x16",
+    variant: str | None = None,
     dropout: float = 0.5,
     width: int = 64,
     depths: Sequence[int] | None = None,
+    config: str | None = None,
     **kwargs,
 ) -> SlowFast:
-    """SlowFast R50, ``config`` ``"4x16"`` (alpha 8, fusion kernel 5) or ``"8x8"`` (alpha 4, fusion kernel 7).
+    """SlowFast R50 in one of the published layouts ``variant`` (see the module docstring for the sources):
+    ``"4x16"`` (PySlowFast/PyTorchVideo, alpha 8, fusion kernel 5; the default), ``"8x8"`` (alpha 4, fusion
+    kernel 7) or ``"xtemporal"`` (X-Temporal ``sfresnet50``, the MMIT model).
 
-    Both take a 32-frame fast clip (``num_segments``, the frames the model is trained on; any length works)."""
-    if config not in _CONFIGS:
-        raise ValueError(f"slowfast_r50: config must be one of {sorted(_CONFIGS)}, got {config!r}")
+    All take a 32-frame fast clip (``num_segments``, the frames the model is trained on; any length works).
+    ``config`` is the old name of ``variant`` (checkpoints written before the rename store it)."""
+    if config is not None:
+        if variant is not None and variant != config:
+            raise ValueError(f"slowfast_r50: variant={variant!r} and its old name config={config!r} disagree")
+        variant = config
+    variant = variant or "4x16"
+    if variant not in VARIANTS:
+        raise ValueError(f"slowfast_r50: variant (config) must be one of {sorted(VARIANTS)}, got {variant!r}")
     return SlowFast(
-        num_classes, **_CONFIGS[config], width=width, depths=depths or R50_DEPTHS, dropout=dropout, **kwargs
+        num_classes, **VARIANTS[variant], width=width, depths=depths or R50_DEPTHS, dropout=dropout, **kwargs
     )

@@ -169,7 +169,7 @@ PUBLISHED: tuple[PublishedCheckpoint, ...] = (
         32,
         "SLOWFAST_8x8_R50.pyth",
         "top-1 76.94",
-        options={"config": "8x8"},
+        options={"variant": "8x8"},
         note=_PTV_NOTE + "; slow frames: theirs linspace, ours every 4th",
     ),
 )
