@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1]
-CSRC = PACKAGE.parent / "csrc"
+CSRC = PACKAGE / "csrc"
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""Build-on-first-use of the C++/CUDA interlace shift kernels (``csrc/``) and their Python registrations.
+"""Build-on-first-use of the C++/CUDA interlace shift kernels (``paperlib/csrc/``) and their Python registrations.
 
 ``torch.utils.cpp_extension.load`` compiles with ninja into ``$TORCH_EXTENSIONS_DIR`` (default
 ``~/.cache/torch_extensions``) and caches the result, so a second process only loads the library. Loading
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-CSRC = Path(__file__).resolve().parents[2] / "csrc"
+CSRC = Path(__file__).resolve().parents[1] / "csrc"  # package data: paperlib/csrc
 CPU_SOURCES = ("interlace_shift.cpp", "cpu/interlace_shift_kernel.cpp")
 CUDA_SOURCES = ("cuda/interlace_shift_cuda.cpp", "cuda/interlace_shift_kernel.cu")
 
@@ -78,9 +78,7 @@ def _build(name: str, sources: tuple[str, ...], cuda: bool, verbose: bool) -> No
 
     missing = [s for s in sources if not (CSRC / s).exists()]
     if missing:
-        raise ExtensionBuildError(
-            f"kernel sources not found under {CSRC}: {missing} (install paperlib from a checkout)"
-        )
+        raise ExtensionBuildError(f"kernel sources not found under {CSRC}: {missing} (a broken install of paperlib)")
     _prepare_toolchain()
     kwargs: dict = dict(
         name=name,
