@@ -44,3 +44,17 @@ def test_export_keeps_the_op_in_the_graph():
     assert any("paperlib.interlace_shift" in t for t in targets), sorted(targets)[:20]
     with torch.no_grad():
         torch.testing.assert_close(exported.module()(x), model(x), rtol=1e-5, atol=1e-6)
+
+
+def test_building_and_counting_a_tin_loads_no_kernel(monkeypatch):
+    """Kernels load on first use, not at construction: building a full TIN and counting its FLOPs on the meta
+    device compiles nothing."""
+    from paperlib.models import complexity
+    from paperlib.ops import _extension
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a kernel was loaded while building or counting the model")
+
+    monkeypatch.setattr(_extension, "_load", fail)
+    model = create("tin_r50", 174, 8)
+    assert complexity(model, (1, 3, 8, 224, 224))["params"] == 23_895_566

@@ -39,7 +39,7 @@ def test_tsn_is_torchvision_resnet50_on_every_frame():
 
 @pytest.mark.parametrize("name", ["tsn_r50", "tsm_r50", "tin_r50"])
 def test_gflops_within_two_percent_of_published(name):
-    counted = models.profile(create(name, 174, 8), (1, 3, 8, 224, 224))
+    counted = models.complexity(create(name, 174, 8), (1, 3, 8, 224, 224))
     published = models.reported(name).gflops if models.reported(name) else 32.96
     assert counted["gflops"] == pytest.approx(published, rel=0.02)
 
@@ -320,3 +320,22 @@ def test_temporal_conv_baseline_starts_as_tsn_and_mixes_only_neighbouring_frames
     assert touched.tolist() == [False, True, True, True, False]  # frame 2 sees frames 1-3 only
     with pytest.raises(ValueError, match="odd"):
         TemporalConv(3, num_segments=5, kernel_size=2)
+
+
+def test_backbone_dropout_is_xtemporals_second_dropout_and_off_by_default():
+    """X-Temporal's ResNet applies Dropout(0.5) before its ``fc``, which its TSN wrapper turns into
+    Dropout(dropout): features are dropped twice in training, never in eval, and the weights are unchanged."""
+    default = create("tsn_r18", 5, 2, width=8, depths=(1, 1, 1, 1), dropout=0.0)
+    assert isinstance(default.backbone_dropout, nn.Identity)
+    torch.manual_seed(0)
+    double = create("tsn_r18", 5, 2, width=8, depths=(1, 1, 1, 1), dropout=0.0, backbone_dropout=0.5)
+    assert double.backbone_dropout.p == 0.5 and set(double.state_dict()) == set(default.state_dict())
+    double.fc.weight.data.fill_(1.0)
+    features = torch.ones(1, 2, double.num_features)
+    double.train()
+    logits = double.fc.weight @ features[0, 0] + double.fc.bias  # no dropout in the classifier itself
+    dropped = double.forward_head(features)
+    kept = dropped.detach() - double.fc.bias.detach()  # sum of kept features x 2, averaged over frames
+    assert not torch.allclose(dropped, logits.unsqueeze(0)) and torch.all(kept.remainder(1.0) == 0)
+    double.eval()
+    assert torch.allclose(double.forward_head(features), logits.unsqueeze(0))

@@ -13,7 +13,7 @@ import time
 import torch
 from torch import nn
 
-from ..models import create, profile
+from ..models import complexity, create
 from ..utils import atomic_write_text
 from .shift import machine_facts
 
@@ -24,7 +24,7 @@ MODELS = {
     "tin_r50": ({}, (3, 8, 224, 224)),
     "tconv_r50": ({}, (3, 8, 224, 224)),
     "i3d_r50": ({}, (3, 8, 224, 224)),
-    "slowfast_r50": ({"config": "4x16"}, (3, 32, 224, 224)),
+    "slowfast_r50": ({"variant": "4x16"}, (3, 32, 224, 224)),
     "r2plus1d_18": ({}, (3, 16, 112, 112)),
 }
 RATIOS = {
@@ -79,7 +79,7 @@ def measure(
         options, clip = MODELS[name][0], clips[name]
         torch.manual_seed(0)
         model = create(name, classes, clip[1], **options).to(device)
-        counted = profile(create(name, classes, clip[1], **options), (1, *clip))
+        counted = complexity(create(name, classes, clip[1], **options), (1, *clip))
         video = torch.randn(batch, *clip, device=device)
         built[name] = (model, video, counted)
 

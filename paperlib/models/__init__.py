@@ -4,7 +4,7 @@
 """
 
 from . import resnet2d, resnet3d, slowfast, video_resnet  # noqa: F401  (registers the models)
-from ._profile import profile
+from ._complexity import complexity
 from ._registry import Reported, available, create, register_model, reported
 from .checkpoint import (
     CheckpointError,
@@ -28,7 +28,7 @@ __all__ = [
     "create",
     "from_checkpoint",
     "load_checkpoint",
-    "profile",
+    "complexity",
     "recording_interlace",
     "register_model",
     "reported",

@@ -139,6 +139,14 @@ def resolve_backend(backend: str, device: torch.device) -> str:
     return backend
 
 
+@torch.compiler.assume_constant_result
+def _backend_for(backend: str, device_type: str) -> str:
+    """:func:`resolve_backend`, run (building the kernel on first use) also while ``torch.compile`` traces a
+    call: the compiler executes it once and keeps the answer as a constant, so the kernels load on first use
+    without a graph break."""
+    return resolve_backend(backend, torch.device(device_type))
+
+
 def prepare_backend(backend: Backend = "auto") -> None:
     """Load now the kernels ``backend`` may run (the C++ library holds the op schemas; CUDA kernels where a GPU
     is present), so that later calls, and the graphs ``torch.compile`` traces through them, need no build
@@ -187,7 +195,7 @@ def interlace_shift(
         ``Tensor[N, T, C, H, W]`` (contiguous).
     """
     cs = _check_args(x, offset, weight, shift_channels)
-    if resolve_backend(backend, x.device) == "torch":
+    if _backend_for(backend, x.device.type) == "torch":
         return interlace_shift_reference(x, offset, weight, cs)
     return torch.ops.paperlib.interlace_shift(x, offset, weight, cs)
 

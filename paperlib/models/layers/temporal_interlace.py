@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import torch
 from torch import Tensor, nn
 
-from ...ops import interlace_shift, prepare_backend
+from ...ops import interlace_shift
 
 # sigmoid(0.5108) = 0.625, so the initial offset is 4 * (0.625 - 0.5) = 0.5 (before the weights' share).
 OFFSET_INIT_BIAS = 0.5108
@@ -84,7 +84,6 @@ class TemporalInterlace(nn.Module):
         if self.fold == 0 or self.fold % self.groups:
             raise ValueError(f"TemporalInterlace: {channels} channels / shift_div {shift_div} is not a multiple of 4")
         self.fixed_offset, self.fixed_weight, self.backend = fixed_offset, fixed_weight, backend
-        prepare_backend(backend)  # load the kernels now: forward (and torch.compile's trace of it) stays lock-free
         self.offset_net = OffsetNet(self.fold, num_segments)
         self.weight_net = WeightNet(self.fold)
         self._record: tuple[dict, str] | None = None  # set by recording_interlace()

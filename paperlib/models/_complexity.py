@@ -9,7 +9,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 
-def profile(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, float]:
+def complexity(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, float]:
     """Count parameters and GFLOPs of one forward pass.
 
     Args:
