@@ -72,6 +72,12 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
             default ``Linear`` init, which small models trained from scratch learn from much sooner.
         temporal_every: put the temporal layer in blocks ``0, k, 2k, ...`` of each stage (TSM's ``n_round``:
             1, except 2 in the official TSM ResNet-101).
+        backbone_dropout: a second dropout on the pooled features, before ``dropout`` (0: none, the default, as
+            torchvision's ResNet used by the official TIN/TSM code). X-Temporal's ResNet (Sense-X/X-Temporal
+            ``x_temporal/models/resnet.py``: ``self.dropout = nn.Dropout(0.5)`` applied before ``self.fc`` in
+            ``forward``) keeps it when its TSN wrapper (``x_temporal/core/models.py``) turns ``fc`` into
+            ``nn.Dropout(p=dropout)`` and adds ``new_fc``, so its recipes drop out twice: 0.5, then ``dropout``.
+            (X-Temporal's deep-stem ``resnet50c``/``resnet50d`` are not offered: none of its recipes uses them.)
     """
 
     def __init__(
@@ -85,6 +91,7 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
         dropout: float = 0.8,
         fc_init_std: float | None = 0.001,
         temporal_every: int = 1,
+        backbone_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         if temporal_every < 1:
@@ -102,6 +109,7 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
         self.layer3 = self._make_layer(block, width * 4, depths[2], 2, temporal_layer)
         self.layer4 = self._make_layer(block, width * 8, depths[3], 2, temporal_layer)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.backbone_dropout = nn.Dropout(backbone_dropout) if backbone_dropout else nn.Identity()
         self.dropout = nn.Dropout(dropout)
         self.num_features = width * 8 * block.expansion
         self.fc = nn.Linear(self.num_features, num_classes)
@@ -150,7 +158,7 @@ class TemporalResNet(FeaturesThenHead, nn.Module):
 
     def forward_head(self, features: Tensor) -> Tensor:
         """Per-frame features ``Tensor[N, T, F]`` -> clip logits ``Tensor[N, K]`` (mean of frame logits)."""
-        return self.fc(self.dropout(features)).mean(dim=1)
+        return self.fc(self.dropout(self.backbone_dropout(features))).mean(dim=1)
 
     def set_partial_bn(self, enabled: bool = True) -> TemporalResNet:
         """TSN's partial BN: in training, freeze the statistics and affine parameters of every BatchNorm
@@ -189,6 +197,7 @@ def _resnet(
     dropout: float = 0.8,
     fc_init_std: float | None = 0.001,
     temporal_every: int = 1,
+    backbone_dropout: float = 0.0,
 ) -> TemporalResNet:
     block, default_depths = _DEPTHS[depth]
     return TemporalResNet(
@@ -201,6 +210,7 @@ def _resnet(
         dropout=dropout,
         fc_init_std=fc_init_std,
         temporal_every=temporal_every,
+        backbone_dropout=backbone_dropout,
     )
 
 
