@@ -1,12 +1,19 @@
-"""The install is reproducible: pyproject.toml, environment.yml and requirements.lock pin the same set."""
+"""The install is reproducible and complete: pyproject.toml, environment.yml and requirements.lock pin the same
+set, and a built wheel carries the recipes and the kernel sources the package reads at run time."""
 
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+GROUPS = ("test", "book")  # the optional groups `make test` / `make book` install
 
 
 def _pins(lines):
@@ -18,23 +25,44 @@ def _pins(lines):
     return pins
 
 
+def _project():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def _all_requirements():
+    """The run-time dependencies and every optional group, as listed."""
+    project = _project()
+    return project["dependencies"] + [d for group in GROUPS for d in project["optional-dependencies"][group]]
+
+
 def test_pyproject_pins_everything_exactly():
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    deps = _all_requirements()
     assert deps and len(_pins(deps)) == len(deps), f"unpinned dependencies: {[d for d in deps if '==' not in d]}"
+    assert set(_project()["optional-dependencies"]) == set(GROUPS)
+
+
+def test_tooling_is_in_the_groups_not_in_the_run_time_dependencies():
+    runtime = _pins(_project()["dependencies"])
+    groups = {name: _pins(_project()["optional-dependencies"][name]) for name in GROUPS}
+    assert {"pytest", "hypothesis", "playwright", "ruff", "pre-commit"} <= set(groups["test"])
+    assert {"papermill", "jupytext", "jupyter-book", "ipykernel"} <= set(groups["book"])
+    assert not set(runtime) & (set(groups["test"]) | set(groups["book"]))
+    assert {"torch", "torchvision", "pyyaml", "ninja"} <= set(runtime)
+    assert 'install --quiet -c requirements.lock -e ".[test,book]"' in (ROOT / "Makefile").read_text()
 
 
 def test_environment_yml_matches_pyproject():
-    deps = _pins(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
-    assert _pins(pip_section) == deps
+    assert _pins(pip_section) == _pins(_all_requirements())
     assert "python=3.11" in env["dependencies"]
+    assert "-e .[test,book]" in pip_section
 
 
 def test_lock_file_agrees_with_pyproject():
-    deps = _pins(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
     lock = _pins((ROOT / "requirements.lock").read_text().splitlines())
-    disagreeing = {name: (version, lock.get(name)) for name, version in deps.items() if lock.get(name) != version}
+    pins = _pins(_all_requirements())
+    disagreeing = {name: (version, lock.get(name)) for name, version in pins.items() if lock.get(name) != version}
     assert not disagreeing, f"pyproject vs requirements.lock: {disagreeing}"
 
 
@@ -43,4 +71,34 @@ def test_readme_opens_with_the_two_setup_commands():
     first_block = re.search(r"```(?:bash|sh)?\n(.*?)```", text, re.S).group(1)
     commands = [line.strip() for line in first_block.splitlines() if line.strip() and not line.startswith("#")]
     assert commands == ["make book", "make test"]
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert "make test" in ci and ci.index("make lint") < ci.index("make test")
+
+
+def test_console_scripts_point_at_main_functions():
+    import importlib
+
+    scripts = _project()["scripts"]
+    assert {"paperlib-train", "paperlib-evaluate", "paperlib-predict", "paperlib-bench"} <= set(scripts)
+    for name, target in scripts.items():
+        module, _, function = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), function)), name
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_recipes_and_the_kernel_sources(tmp_path):
+    source = tmp_path / "source"  # a copy, so the build leaves nothing in the checkout
+    shutil.copytree(ROOT / "paperlib", source / "paperlib", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source)
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(source), "-w"]
+    done = subprocess.run([*build, str(tmp_path / "dist")], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("paperlib-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    recipes = {p.relative_to(ROOT).as_posix() for p in (ROOT / "paperlib" / "configs").glob("*.yaml")}
+    kernels = {p.relative_to(ROOT).as_posix() for p in (ROOT / "paperlib" / "csrc").rglob("*") if p.is_file()}
+    assert "paperlib/configs/smoke.yaml" in recipes and recipes <= names, recipes - names
+    assert "paperlib/csrc/interlace_shift.cpp" in kernels and kernels <= names, kernels - names
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "paperlib-train = paperlib.train:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
