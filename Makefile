@@ -10,8 +10,8 @@ STAMP  := $(VENV)/.installed
 # Compiled extensions are cached here, so a second process (or a second `make test`) does not rebuild.
 export TORCH_EXTENSIONS_DIR ?= $(CURDIR)/$(VENV)/torch_extensions
 PYTEST_ARGS ?=
-# Profile of `make book`: smoke (seconds), embedded (the default: the embedded datasets), full (real data).
-PROFILE ?= embedded
+# Scale of `make book`: smoke (seconds), embedded (the default: the embedded datasets), full (real data).
+SCALE ?= embedded
 
 .PHONY: setup test book browser-test bench lint clean
 
@@ -20,7 +20,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=/path/to/python3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -c requirements.lock -e .
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[test,book]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -29,7 +29,7 @@ test: $(STAMP)
 	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
 
 book: $(STAMP)
-	$(PY) -m reproduce --profile $(PROFILE)
+	$(PY) -m reproduce --scale $(SCALE)
 	@test -f _build/html/index.html && echo "book: _build/html/index.html"
 
 browser-test: $(STAMP)

@@ -23,8 +23,8 @@
 # measured once on the held-out **test** split.
 
 # %% tags=["parameters"]
-profile = None  # smoke | embedded | full (default: $PAPERLIB_PROFILE, else embedded)
-data_root = None  # the prepared real Multi-Moments in Time (profile "full"); None: the embedded dataset
+scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
+data_root = None  # the prepared real Multi-Moments in Time (scale "full"); None: the embedded dataset
 checkpoints = None  # as in mmit_single
 device = "auto"
 seeds = None  # default: as in mmit_single
@@ -36,21 +36,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from paperlib.experiments import check_parameters, default_profile, default_seeds, write_results
+from paperlib.experiments import check_parameters, default_scale, default_seeds, write_results
 from paperlib.experiments.mmit import VIEWS, ensemble, run_single_models
 from paperlib.experiments.reported import MMIT_ENSEMBLE
 from paperlib.experiments.results import mean_std
 
-profile = profile or default_profile()
-seeds = seeds or default_seeds(profile)
-check_parameters(profile=profile, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
-view = list(VIEWS[profile])[1] if view == "multi" else view
+scale = scale or default_scale()
+seeds = seeds or default_seeds(scale)
+check_parameters(scale=scale, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
+view = list(VIEWS[scale])[1] if view == "multi" else view
 
 # %% [markdown]
 # The single models' saved scores (the runs of the previous chapter, reused from its cache):
 
 # %%
-single = run_single_models(profile, seeds, Path(results_dir).parent, data_root, device, checkpoints=checkpoints)
+single = run_single_models(scale, seeds, Path(results_dir).parent, data_root, device, checkpoints=checkpoints)
 table, weights = ensemble(single, view)
 print(f"view: {view}; {single['seed'].nunique()} seed(s); members: {', '.join(weights.columns)}")
 
@@ -63,7 +63,7 @@ print(f"view: {view}; {single['seed'].nunique()} seed(s); members: {', '.join(we
 
 # %%
 measured = mean_std(table, ["method"], ["classwise_mAP", "samplewise_mAP", "gain_over_best_single"])
-measured.style.set_caption(f"MEASURED by paperlib on the test split, {profile} profile, {view}")
+measured.style.set_caption(f"MEASURED by paperlib on the test split, {scale} scale, {view}")
 
 # %% [markdown]
 # The fusion weights chosen on validation, per seed:
@@ -102,5 +102,5 @@ write_results(
         "weights": weights.reset_index().to_dict(orient="records"),
         "summary": measured.reset_index().to_dict(orient="records"),
     },
-    {"profile": profile, "seeds": seeds, "data_root": data_root, "device": device, "view": view},
+    {"scale": scale, "seeds": seeds, "data_root": data_root, "device": device, "view": view},
 )

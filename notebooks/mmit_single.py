@@ -28,8 +28,8 @@
 # less each; their numbers test the pipeline and the relative behaviour of the models, not MMIT accuracy.
 
 # %% tags=["parameters"]
-profile = None  # smoke | embedded | full (default: $PAPERLIB_PROFILE, else embedded)
-data_root = None  # the prepared real Multi-Moments in Time (profile "full"); None: the embedded dataset
+scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
+data_root = None  # the prepared real Multi-Moments in Time (scale "full"); None: the embedded dataset
 checkpoints = None  # a folder of trained MMIT checkpoints to score instead of training (see the real-datasets chapter)
 device = "auto"
 seeds = None  # default: [0] (smoke), [0, 1] (embedded), [0] (full)
@@ -40,16 +40,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from paperlib.experiments import check_parameters, default_profile, default_seeds, run_provenance, write_results
+from paperlib.experiments import check_parameters, default_scale, default_seeds, run_provenance, write_results
 from paperlib.experiments.mmit import RECIPES, VIEWS, run_config, run_single_models
 from paperlib.experiments.reported import MMIT_SINGLE, XTEMPORAL_ZOO
 from paperlib.experiments.results import mean_std
 from paperlib.models import create
-from paperlib.models import profile as count_cost
+from paperlib.models import complexity
 
-profile = profile or default_profile()
-seeds = seeds or default_seeds(profile)
-check_parameters(profile=profile, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
+scale = scale or default_scale()
+seeds = seeds or default_seeds(scale)
+check_parameters(scale=scale, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
 
 # %% [markdown]
 # ## Training and scoring
@@ -59,7 +59,7 @@ check_parameters(profile=profile, data_root=data_root, device=device, seeds=seed
 # 8×8, fast-only 32×2, SlowFast 4×16 on 32 frames), as in their recipes.
 
 # %%
-single = run_single_models(profile, seeds, Path(results_dir).parent, data_root, device, checkpoints=checkpoints)
+single = run_single_models(scale, seeds, Path(results_dir).parent, data_root, device, checkpoints=checkpoints)
 single.drop(columns=["scores", "run"]).round(2)
 
 # %% [markdown]
@@ -73,7 +73,7 @@ single.drop(columns=["scores", "run"]).round(2)
 # %%
 measured = mean_std(single, ["model", "split", "view"], ["classwise_mAP", "samplewise_mAP"])
 measured.style.set_caption(
-    f"MEASURED by paperlib, {profile} profile, data: {'embedded MMIT-format set' if data_root is None else data_root}"
+    f"MEASURED by paperlib, {scale} scale, data: {'embedded MMIT-format set' if data_root is None else data_root}"
 )
 
 # %% [markdown]
@@ -82,7 +82,7 @@ measured.style.set_caption(
 
 # %%
 test = single[single["split"] == "test"].pivot_table(index=["model", "seed"], columns="view", values="classwise_mAP")
-one, multi = VIEWS[profile]
+one, multi = VIEWS[scale]
 test["multi-view gain"] = test[multi] - test[one]
 test.groupby("model", sort=False).mean().round(2)
 
@@ -99,7 +99,7 @@ pd.DataFrame(MMIT_SINGLE).set_index("model").style.set_caption(f"REPORTED (not m
 # ## Cost per view
 #
 # Parameters and GFLOPs (one multiply-add = one FLOP) of the **full-size** models with MMIT's 313 classes at
-# their recipes' input, counted by `paperlib.models.profile` on the meta device.
+# their recipes' input, counted by `paperlib.models.complexity` on the meta device.
 
 # %%
 cost_rows = []
@@ -107,7 +107,7 @@ for name in RECIPES:
     config = run_config("full", name, 0, "unused", "cpu")
     frames, size = config.model.num_segments, config.data.input_size
     options = {k: v for k, v in config.model.options.items() if k != "dropout"}
-    counted = count_cost(create(name, 313, frames, **options), (1, 3, frames, size, size))
+    counted = complexity(create(name, 313, frames, **options), (1, 3, frames, size, size))
     cost_rows.append(
         {
             "model": name,
@@ -157,5 +157,5 @@ write_results(
         "chance": chance,
         "provenance": [run_provenance(folder) for folder in single["scores"]],
     },
-    {"profile": profile, "seeds": seeds, "data_root": data_root, "device": device},
+    {"scale": scale, "seeds": seeds, "data_root": data_root, "device": device},
 )

@@ -26,11 +26,11 @@
 # `torch.load(weights_only=True)`: no code in a checkpoint runs.
 #
 # The second table lists the checkpoints this book's own runs produced (the runs behind the numbers of
-# {doc}`table1` and {doc}`mmit_single`, at this build's profile): **measured** numbers, the file's sha256,
+# {doc}`table1` and {doc}`mmit_single`, at this build's scale): **measured** numbers, the file's sha256,
 # and the `from_checkpoint` call that rebuilds the model and loads it; the call is run below for every row.
 
 # %% tags=["parameters"]
-profile = None  # smoke | embedded | full (default: $PAPERLIB_PROFILE, else embedded)
+scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
 data_root = None  # as in the other chapters: this one reads their results and trains nothing
 checkpoints = None  # given checkpoints are evaluated by the other chapters, not listed here as ours
 device = "auto"
@@ -41,12 +41,12 @@ repo_root = ".."  # paths in the load calls are relative to this folder
 import pandas as pd
 from IPython.display import display
 
-from paperlib.experiments import check_parameters, default_profile, write_results
+from paperlib.experiments import check_parameters, default_scale, write_results
 from paperlib.experiments.zoo import own_checkpoints
 from paperlib.models.zoo import PUBLISHED
 
-profile = profile or default_profile()
-check_parameters(profile=profile, data_root=data_root, device=device, results_dir=results_dir)
+scale = scale or default_scale()
+check_parameters(scale=scale, data_root=data_root, device=device, results_dir=results_dir)
 pd.set_option("display.max_colwidth", None)
 
 # %% [markdown]
@@ -86,7 +86,7 @@ published.style.hide(axis="index").set_caption("Published checkpoints: the publi
 
 # %%
 rows = own_checkpoints(results_dir, relative_to=repo_root)
-print(f"{len(rows)} checkpoints from this build's runs ({profile} profile); every load call below was run.")
+print(f"{len(rows)} checkpoints from this build's runs ({scale} scale); every load call below was run.")
 ours = pd.DataFrame(rows)
 for dataset, table in ours.groupby("dataset", sort=False):
     display(
@@ -101,5 +101,5 @@ write_results(
     results_dir,
     "model_zoo",
     {"published": published.to_dict(orient="records"), "ours": rows},
-    {"profile": profile, "data_root": data_root, "checkpoints": checkpoints},
+    {"scale": scale, "data_root": data_root, "checkpoints": checkpoints},
 )

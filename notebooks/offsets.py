@@ -22,8 +22,8 @@
 # static page (no server): hover a point for its video and value, pick a layer in the drop-down.
 
 # %% tags=["parameters"]
-profile = None  # smoke | embedded | full (default: $PAPERLIB_PROFILE, else embedded)
-data_root = None  # the real Something-Something v1 (with profile "full"); None: the embedded dataset
+scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
+data_root = None  # the real Something-Something v1 (with scale "full"); None: the embedded dataset
 checkpoints = None  # a TIN checkpoint file (paperlib or a peer format), or Table 1's checkpoint folder, instead of the Table 1 run
 device = "auto"
 seeds = None  # the Table 1 seed whose TIN is read (default: the first)
@@ -38,21 +38,21 @@ import pandas as pd
 from paperlib.engine.config import config_from_dict
 from paperlib.engine.data import build_datasets, resolve_data
 from paperlib.engine.provenance import sha256_file
-from paperlib.experiments import check_parameters, default_profile, run_provenance, write_results
+from paperlib.experiments import check_parameters, default_scale, run_provenance, write_results
 from paperlib.experiments.offsets import collect_interlace
 from paperlib.experiments.table1 import find_checkpoint, run_config, run_or_load
 from paperlib.models import from_checkpoint
 from paperlib.models.checkpoint import read_checkpoint
 from paperlib.viz import offset_summary, offsets_figure, offsets_static, show
 
-profile = profile or default_profile()
+scale = scale or default_scale()
 seeds = seeds or [0]
-check_parameters(profile=profile, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
+check_parameters(scale=scale, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
 
 # %%
 if checkpoints is None:
     run = run_or_load(
-        run_config(profile, "tin_r50", 8, seeds[0], data_root, device), Path(results_dir).parent, data_root
+        run_config(scale, "tin_r50", 8, seeds[0], data_root, device), Path(results_dir).parent, data_root
     )
     checkpoint = run / "last.pth"
 elif Path(checkpoints).is_dir():
@@ -113,5 +113,5 @@ write_results(
         "provenance": origin,
         **summary,
     },
-    {"profile": profile, "seeds": seeds, "data_root": data_root, "checkpoints": checkpoints, "max_videos": max_videos},
+    {"scale": scale, "seeds": seeds, "data_root": data_root, "checkpoints": checkpoints, "max_videos": max_videos},
 )

@@ -23,14 +23,14 @@
 # is built.
 
 # %% tags=["parameters"]
-profile = None  # smoke | embedded | full (default: $PAPERLIB_PROFILE, else embedded)
+scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
 data_root = None  # unused: random inputs
 checkpoints = None  # unused
 device = "auto"
 seeds = None  # unused
 results_dir = "../results/notebooks"
 rounds = None  # timed rounds of the model benchmark (default: 1 smoke, 3 embedded, 5 full)
-train_step = None  # also time a training step (default: only in the full profile)
+train_step = None  # also time a training step (default: only in the full scale)
 
 # %%
 import json
@@ -42,12 +42,12 @@ import seaborn as sns
 import torch
 
 from paperlib.bench import models as model_bench
-from paperlib.experiments import check_parameters, default_profile, write_results
+from paperlib.experiments import check_parameters, default_scale, write_results
 
-profile = profile or default_profile()
-check_parameters(profile=profile, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
-rounds = rounds or {"smoke": 1, "embedded": 3, "full": 5}[profile]
-train_step = (profile == "full") if train_step is None else train_step
+scale = scale or default_scale()
+check_parameters(scale=scale, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
+rounds = rounds or {"smoke": 1, "embedded": 3, "full": 5}[scale]
+train_step = (scale == "full") if train_step is None else train_step
 device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
 RESULTS = Path("..") / "benchmarks" / "results"
 
@@ -165,5 +165,5 @@ write_results(
     results_dir,
     "speed",
     {"device": device, "models": records, "ratios": ratios, "shift_files": [p.name for p in shift_files]},
-    {"profile": profile, "device": device, "rounds": rounds, "train_step": train_step},
+    {"scale": scale, "device": device, "rounds": rounds, "train_step": train_step},
 )

@@ -25,12 +25,12 @@
 # loaders as the real dataset. Its classes come in time-reversal pairs ("moving left to right" vs "right to
 # left", ...), so a model that ignores frame order can only guess within a pair. The models are small
 # variants of the R50 networks, trained for minutes on a CPU. Its numbers test the *mechanism* (does a model
-# use frame order?), not the paper's accuracy. Pass `data_root` (and `profile="full"`) to run the paper
+# use frame order?), not the paper's accuracy. Pass `data_root` (and `scale="full"`) to run the paper
 # recipes on the real Something-Something v1.
 
 # %% tags=["parameters"]
-profile = None  # smoke | embedded | full (default: $PAPERLIB_PROFILE, else embedded)
-data_root = None  # the prepared real Something-Something v1 (profile "full"); None: the embedded dataset
+scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
+data_root = None  # the prepared real Something-Something v1 (scale "full"); None: the embedded dataset
 checkpoints = None  # a folder of Table 1 checkpoints to evaluate instead of training (see the real-datasets chapter)
 device = "auto"
 seeds = None  # default: [0] (smoke), [0, 1] (embedded), [0] (full)
@@ -42,29 +42,29 @@ from pathlib import Path
 
 import pandas as pd
 
-from paperlib.experiments import check_parameters, default_profile, default_seeds, run_provenance, write_results
+from paperlib.experiments import check_parameters, default_scale, default_seeds, run_provenance, write_results
 from paperlib.experiments.reported import TABLE1_COST, TABLE1_SOMETHING_V1
 from paperlib.experiments.table1 import run_table1, summarize, verdict
 from paperlib.models import create
-from paperlib.models import profile as count_cost
+from paperlib.models import complexity
 
-profile = profile or default_profile()
-seeds = seeds or default_seeds(profile)
-check_parameters(profile=profile, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
+scale = scale or default_scale()
+seeds = seeds or default_seeds(scale)
+check_parameters(scale=scale, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
 
 # %% [markdown]
 # ## Training and evaluating
 #
 # One run per model, frame count and seed (cached: an unchanged rebuild reuses them). Each run's folder
 # holds its configuration, log, checkpoint, metrics and per-video scores. In the `smoke` and `embedded`
-# profiles the 16-frame model of each seed starts from that seed's 8-frame model and is fine-tuned for
+# scales the 16-frame model of each seed starts from that seed's 8-frame model and is fine-tuned for
 # one epoch (`train_seconds` is then the fine-tuning alone): trained from scratch, these small models
 # need several times the 8-frame budget at 16 frames before they start to use motion, which would not fit
 # the book's few minutes of CPU. The paper trains each frame count from ImageNet weights. An 8-frame TIN's
 # OffsetNet cannot be loaded at 16 frames (its T×T layer), so TIN's OffsetNets start afresh.
 
 # %%
-runs = run_table1(profile, seeds, Path(results_dir).parent, data_root, device, checkpoints)
+runs = run_table1(scale, seeds, Path(results_dir).parent, data_root, device, checkpoints)
 first_run = Path(runs.dropna(subset=["run"]).iloc[0]["run"])
 data = json.loads((first_run / "metrics.json").read_text())["data"]
 print(f"data: {data['root']} ({data['entries']}, {data['classes']} classes)")
@@ -80,7 +80,7 @@ runs.drop(columns=["run"]).round(2)
 # %%
 measured = summarize(runs)
 measured.style.set_caption(
-    f"MEASURED by paperlib, {profile} profile, data: "
+    f"MEASURED by paperlib, {scale} scale, data: "
     f"{'embedded Something-v1-format set' if data_root is None else data_root}"
 )
 
@@ -101,13 +101,13 @@ pd.DataFrame(TABLE1_SOMETHING_V1).set_index(["model", "frames"]).style.set_capti
 # ## Cost per view
 #
 # Parameters and GFLOPs (one multiply-add = one FLOP) of the full-size R50 models with 174 classes,
-# counted by `paperlib.models.profile` on the meta device, beside the published counts.
+# counted by `paperlib.models.complexity` on the meta device, beside the published counts.
 
 # %%
 cost_rows = []
 for name in ("tsn_r50", "tsm_r50", "tin_r50"):
     for frames in (8, 16):
-        counted = count_cost(create(name, 174, frames), (1, 3, frames, 224, 224))
+        counted = complexity(create(name, 174, frames), (1, 3, frames, 224, 224))
         published = TABLE1_COST[name] if frames == 8 else {}
         cost_rows.append(
             {
@@ -134,7 +134,7 @@ write_results(
         "provenance": [run_provenance(run) for run in runs["run"].dropna()],
         "verdict": verdict(runs),
     },
-    {"profile": profile, "seeds": seeds, "data_root": data_root, "checkpoints": checkpoints, "device": device},
+    {"scale": scale, "seeds": seeds, "data_root": data_root, "checkpoints": checkpoints, "device": device},
 )
 
 # %% [markdown]

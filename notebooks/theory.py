@@ -28,7 +28,7 @@
 # special case $b=\pm 1$, $w_t=1$: a single tap of 1 at lag $\pm 1$.
 
 # %% tags=["parameters"]
-profile = None  # smoke | embedded | full (default: $PAPERLIB_PROFILE, else embedded); unused here
+scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded); unused here
 data_root = None  # unused here: this chapter needs no data
 checkpoints = None  # unused here
 device = "cpu"
@@ -40,12 +40,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from paperlib.experiments import check_parameters, default_profile, write_results
+from paperlib.experiments import check_parameters, default_scale, write_results
 from paperlib.ops import interlace_shift
 from paperlib.ops.equivalence import interlace_kernel, interlace_shift_via_conv
 
-profile = profile or default_profile()
-check_parameters(profile=profile, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
+scale = scale or default_scale()
+check_parameters(scale=scale, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
 
 # %% [markdown]
 # ## The kernel as a function of the offset
@@ -157,7 +157,7 @@ write_results(
         "seeds": list(seeds),
         "tsm_is_special_case": tsm_is_special_case,
     },
-    {"profile": profile, "device": device, "seeds": seeds},
+    {"scale": scale, "device": device, "seeds": seeds},
 )
 
 # %% [markdown]

@@ -1,1 +1,1 @@
-"""``python -m reproduce``: run every notebook of the book for a profile, cache the results, build the book."""
+"""``python -m reproduce``: run every notebook of the book for a scale, cache the results, build the book."""

@@ -1,8 +1,8 @@
-"""``python -m reproduce [--profile embedded|smoke|full] [--data-root DIR] [--checkpoints DIR] [--only NAME]``.
+"""``python -m reproduce [--scale embedded|smoke|full] [--data-root DIR] [--checkpoints DIR] [--only NAME]``.
 
 Runs the notebooks with papermill in dependency order, each cached by a hash of its inputs (code, notebook,
 parameters): an unchanged rerun reuses the executed notebook. Executed notebooks go to ``book/chapters/``
-(rendered as they are) and results with provenance to ``results/<profile>/``; then the book is built with
+(rendered as they are) and results with provenance to ``results/<scale>/``; then the book is built with
 ``jupyter-book build --all -W -n book/``. A failing notebook stops the run with its name and the failing
 cell's error, and leaves the previous results in place.
 """
@@ -91,23 +91,23 @@ def run_chapter(chapter, parameters: dict, results: Path, force: bool = False) -
     return record
 
 
-def write_provenance_page(records: list[dict], profile: str, results: Path, path: Path) -> None:
+def write_provenance_page(records: list[dict], scale: str, results: Path, path: Path) -> None:
     """The book's provenance page: every chapter of this build, and every training run or checkpoint
     evaluation whose numbers a chapter shows, with how each was produced."""
     lines = [
         "# Provenance",
         "",
-        f"Every chapter of this build was executed by `python -m reproduce --profile {profile}`. "
+        f"Every chapter of this build was executed by `python -m reproduce --scale {scale}`. "
         "Each row says how its numbers were produced; the machine-readable results are in "
-        f"`results/{profile}/notebooks/`.",
+        f"`results/{scale}/notebooks/`.",
         "",
-        "| chapter | profile | parameters | commit | run time (s) | finished |",
+        "| chapter | scale | parameters | commit | run time (s) | finished |",
         "|---|---|---|---|---|---|",
     ]
     for r in records:
-        params = ", ".join(f"{k}={v}" for k, v in r["parameters"].items() if k not in ("profile", "results_dir"))
+        params = ", ".join(f"{k}={v}" for k, v in r["parameters"].items() if k not in ("scale", "results_dir"))
         lines.append(
-            f"| {r['title']} | {r['parameters']['profile']} | {params} | `{(r['commit'] or 'n/a')[:12]}` "
+            f"| {r['title']} | {r['parameters']['scale']} | {params} | `{(r['commit'] or 'n/a')[:12]}` "
             f"| {r['seconds']} | {r['finished']} |"
         )
     total = sum(r["seconds"] for r in records)
@@ -125,7 +125,7 @@ def write_provenance_page(records: list[dict], profile: str, results: Path, path
             "",
             f'## Runs behind "{r["title"]}"',
             "",
-            f"Folders under `results/{profile}/`, each named by the hash of its inputs (code, configuration, "
+            f"Folders under `results/{scale}/`, each named by the hash of its inputs (code, configuration, "
             "data). `data` is the hash of the list files and their entry counts; `started from` names the "
             "run or checkpoint a fine-tuning or evaluation began with.",
             "",
@@ -152,23 +152,23 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m reproduce", description=__doc__)
     parser.add_argument(
-        "--profile", default=os.environ.get("PAPERLIB_PROFILE", "embedded"), choices=["smoke", "embedded", "full"]
+        "--scale", default=os.environ.get("PAPERLIB_SCALE", "embedded"), choices=["smoke", "embedded", "full"]
     )
-    parser.add_argument("--data-root", default=None, help="the real dataset (profile full)")
+    parser.add_argument("--data-root", default=None, help="the real dataset (scale full)")
     parser.add_argument("--checkpoints", default=None, help="evaluate these checkpoints instead of training")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--only", default=None, help="run this chapter (and what it depends on)")
     parser.add_argument("--force", action="store_true", help="ignore cached executions")
     parser.add_argument("--no-book", action="store_true", help="run the notebooks, do not build the book")
     args = parser.parse_args(argv)
-    if args.profile == "full" and not args.data_root and not args.checkpoints:
-        raise SystemExit("reproduce: --profile full needs --data-root (the real datasets) or --checkpoints")
-    results = ROOT / "results" / args.profile
+    if args.scale == "full" and not args.data_root and not args.checkpoints:
+        raise SystemExit("reproduce: --scale full needs --data-root (the real datasets) or --checkpoints")
+    results = ROOT / "results" / args.scale
     records = []
     started = time.perf_counter()
     for chapter in _ordered(CHAPTERS, args.only):
         parameters = {
-            "profile": args.profile,
+            "scale": args.scale,
             "data_root": args.data_root,
             "checkpoints": args.checkpoints,
             "device": args.device,
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     BOOK_CHAPTERS.mkdir(parents=True)
     for record in records:
         shutil.copy(results / "executed" / f"{record['chapter']}.ipynb", BOOK_CHAPTERS)
-    write_provenance_page(records, args.profile, results, BOOK_CHAPTERS / "provenance.md")
+    write_provenance_page(records, args.scale, results, BOOK_CHAPTERS / "provenance.md")
     build = [
         str(Path(sys.executable).parent / "jupyter-book"),
         "build",

@@ -1,5 +1,5 @@
 """Table 1's experiment runner: within-pair accuracy, seed summaries, 16-frame fine-tuning from the 8-frame
-run on the small profiles, and evaluating given checkpoints instead of training."""
+run on the small scales, and evaluating given checkpoints instead of training."""
 
 import shutil
 from pathlib import Path

@@ -247,18 +247,18 @@ def test_training_on_extracted_frames_matches_training_on_the_videos(tmp_path):
     * training: the codec perturbation changes the trajectory as float rounding does. Frames minus video
       mAP over seeds 0-3, 1 or 2 threads and regenerated data: -3.5 to +3.4 points in 15 pairs (chance 17.3),
       while the same video run with 1 instead of 2 CPU threads (same data, same seed) moved by up to 2.8 points,
-      and by 6.3 on the 400-clip embedded profile. So the training tolerance is 6 points, and both runs must
+      and by 6.3 on the 400-clip embedded scale. So the training tolerance is 6 points, and both runs must
       beat chance by 4.
     """
     from paperlib.data.prepare import prepare_mmit
-    from paperlib.data.synthetic.mmit import MMITProfile, make_mmit
+    from paperlib.data.synthetic.mmit import MMITScale, make_mmit
     from paperlib.engine.metrics import classwise_map
     from paperlib.engine.trainer import train
     from paperlib.evaluate import run as evaluate_checkpoint
     from paperlib.experiments.mmit import chance_map, run_config
 
-    profile = MMITProfile(size=64, num_train=240, num_val=96, num_test=0, min_frames=32, max_frames=36)
-    dataset = make_mmit(tmp_path / "datasets", profile, seed=0)
+    scale = MMITScale(size=64, num_train=240, num_val=96, num_test=0, min_frames=32, max_frames=36)
+    dataset = make_mmit(tmp_path / "datasets", scale, seed=0)
     prepare_mmit(dataset.root)
     frames = tmp_path / "frames"
     lists = []

@@ -44,7 +44,7 @@ def _execute(name, tmp_path, **parameters):
     return papermill.execute_notebook(
         str(notebooks / f"{name}.ipynb"),
         str(tmp_path / f"{name}.ipynb"),
-        parameters={"profile": "smoke", "results_dir": str(tmp_path), **parameters},
+        parameters={"scale": "smoke", "results_dir": str(tmp_path), **parameters},
         cwd=str(notebooks),
         kernel_name="python3",
         progress_bar=False,
@@ -66,12 +66,12 @@ def _in_chapter_order():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", _in_chapter_order())
-def test_notebook_runs_at_smoke_profile_and_writes_results(name, shared_results):
+def test_notebook_runs_at_smoke_scale_and_writes_results(name, shared_results):
     import json
 
     _execute(name, shared_results)
     record = json.loads((shared_results / f"{name}.json").read_text())
-    assert record["notebook"] == name and record["parameters"]["profile"] == "smoke"
+    assert record["notebook"] == name and record["parameters"]["scale"] == "smoke"
     assert record["results"] and record["code_hash"]
 
 
@@ -98,7 +98,7 @@ def test_reproduce_stops_on_a_failing_notebook_and_keeps_previous_results(tmp_pa
     good.metadata = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
     nbformat.write(good, tmp_path / "demo.ipynb")
     monkeypatch.setattr(runner, "NOTEBOOKS", tmp_path)
-    params = {"profile": "smoke", "results_dir": str(tmp_path / "out")}
+    params = {"scale": "smoke", "results_dir": str(tmp_path / "out")}
     results = tmp_path / "results"
     first = runner.run_chapter(Chapter("demo", "Demo"), params, results)
     assert (results / "executed" / "demo.ipynb").exists() and first["chapter"] == "demo"

@@ -16,7 +16,7 @@ from PIL import Image
 from paperlib.data.synthetic import GENERATOR_VERSION, GeneratedDataset, fingerprint, make_mmit, make_something
 from paperlib.data.synthetic import mmit as mmit_module
 from paperlib.data.synthetic import something as something_module
-from paperlib.data.synthetic.something import PAIRS, REVERSED, SomethingProfile
+from paperlib.data.synthetic.something import PAIRS, REVERSED, SomethingScale
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def _rows(path: Path, sep: str) -> list[list[str]]:
 
 
 def test_something_layout(something):
-    profile = something_module.PROFILES["smoke"]
+    scale = something_module.SCALES["smoke"]
     root = something.root
     assert re.fullmatch(r"something-v1-smoke-s0-[0-9a-f]{10}", root.name)
     assert something.label_map == root / "something-something-v1-labels.csv"
@@ -64,20 +64,20 @@ def test_something_layout(something):
         ids += [int(r[0]) for r in rows]
         counts = np.bincount([names.index(r[1]) for r in rows], minlength=10)
         assert counts.max() - counts.min() <= 1  # balanced
-    assert len(ids) == len(set(ids)) == profile.num_train + profile.num_val
+    assert len(ids) == len(set(ids)) == scale.num_train + scale.num_val
     assert sorted(p.name for p in something.data_dir.iterdir()) == sorted(map(str, ids))
 
     for video_id in ids:
         files = sorted(p.name for p in (something.data_dir / str(video_id)).iterdir())
-        assert 16 <= profile.min_frames <= len(files) <= profile.max_frames
+        assert 16 <= scale.min_frames <= len(files) <= scale.max_frames
         assert files == [f"{i:05d}.jpg" for i in range(1, len(files) + 1)]
     for video_id in ids[:3]:
         with Image.open(something.data_dir / str(video_id) / "00001.jpg") as im:
-            assert im.format == "JPEG" and im.mode == "RGB" and im.size == (profile.size, profile.size)
+            assert im.format == "JPEG" and im.mode == "RGB" and im.size == (scale.size, scale.size)
 
 
 def test_mmit_layout(mmit):
-    profile = mmit_module.PROFILES["smoke"]
+    scale = mmit_module.SCALES["smoke"]
     root = mmit.root
     assert re.fullmatch(r"mmit-smoke-s0-[0-9a-f]{10}", root.name)
     categories = _rows(root / "annotations/moments_categories.txt", ",")
@@ -90,7 +90,7 @@ def test_mmit_layout(mmit):
         "test": "annotations/testingSet.txt",
     }
 
-    planned = {c.path: c for clips in mmit_module.plan(profile, 0).values() for c in clips}
+    planned = {c.path: c for clips in mmit_module.plan(scale, 0).values() for c in clips}
     seen = []
     for split, path in mmit.splits.items():
         rows = _rows(path, ",")
@@ -99,19 +99,19 @@ def test_mmit_layout(mmit):
             category, name = rel.split("/")
             assert category in names and name.endswith(".mp4")
             labels = [int(i) for i in ids]
-            assert 1 <= len(labels) <= profile.max_actions and len(set(labels)) == len(labels)
+            assert 1 <= len(labels) <= scale.max_actions and len(set(labels)) == len(labels)
             assert all(0 <= i < len(names) for i in labels) and names[labels[0]] == category
             assert tuple(labels) == planned[rel].labels
             seen.append(rel)
-    assert len(seen) == len(set(seen)) == profile.num_train + profile.num_val + profile.num_test
+    assert len(seen) == len(set(seen)) == scale.num_train + scale.num_val + scale.num_test
     assert any(len(planned[rel].labels) > 1 for rel in seen)  # multi-label
     assert sorted(p.relative_to(mmit.data_dir).as_posix() for p in mmit.data_dir.rglob("*.mp4")) == sorted(seen)
 
     for rel in seen:
         vr = decord.VideoReader(str(mmit.data_dir / rel), ctx=decord.cpu(0))
         assert len(vr) == planned[rel].num_frames >= 64  # dense 32x2 sampling fits without wrapping
-        assert vr[0].shape == (profile.size, profile.size, 3)
-        assert round(vr.get_avg_fps()) == profile.fps
+        assert vr[0].shape == (scale.size, scale.size, 3)
+        assert round(vr.get_avg_fps()) == scale.fps
 
 
 def test_fingerprint(something, mmit):
@@ -119,14 +119,14 @@ def test_fingerprint(something, mmit):
         fp = fingerprint(data.root)
         assert fp == data.fingerprint == json.loads((data.root / "fingerprint.json").read_text())
         assert fp["generator"] == generator and fp["generator_version"] == GENERATOR_VERSION
-        assert fp["profile"] == "smoke" and fp["seed"] == 0 and data.root.name.endswith(fp["param_hash"])
+        assert fp["scale"] == "smoke" and fp["seed"] == 0 and data.root.name.endswith(fp["param_hash"])
         assert fp["label_map_sha256"] == _sha(data.label_map)
         assert fp["num_classes"] == len(data.classes)
         assert set(fp["counts"]) == set(data.splits)
         assert data.root.stat().st_mode & 0o555 == 0o555 and (data.root / "fingerprint.json").stat().st_mode & 0o444
 
 
-def test_folder_name_hashes_generator_version_profile_and_seed(monkeypatch):
+def test_folder_name_hashes_generator_version_scale_and_seed(monkeypatch):
     from paperlib.data.synthetic import _common
 
     params = {"size": 32}
@@ -250,7 +250,7 @@ def test_cache(make, pattern, tmp_path):
     assert make(tmp_path, "smoke").fingerprint == first.fingerprint
     assert redone.label_map.stat().st_ino != inode
 
-    # Another profile or seed lives in another folder
+    # Another scale or seed lives in another folder
     assert make(tmp_path, "smoke", seed=5).root != first.root
 
 
@@ -258,11 +258,11 @@ def test_cache(make, pattern, tmp_path):
 
 
 def test_mp4_round_trip(tmp_path):
-    profile = mmit_module.PROFILES["embedded"]
-    clip = mmit_module.plan(profile, 0)["train"][0]
-    frames = mmit_module.render_clip(clip, profile.size, seed=0, noise=profile.noise)  # [T, H, W, 3]
-    assert frames.shape == (clip.num_frames, profile.size, profile.size, 3) and frames.dtype == np.uint8
-    path = mmit_module.write_mp4(tmp_path / "x.mp4", frames, profile.fps, profile.crf)
+    scale = mmit_module.SCALES["embedded"]
+    clip = mmit_module.plan(scale, 0)["train"][0]
+    frames = mmit_module.render_clip(clip, scale.size, seed=0, noise=scale.noise)  # [T, H, W, 3]
+    assert frames.shape == (clip.num_frames, scale.size, scale.size, 3) and frames.dtype == np.uint8
+    path = mmit_module.write_mp4(tmp_path / "x.mp4", frames, scale.fps, scale.crf)
     vr = decord.VideoReader(str(path))
     assert len(vr) == clip.num_frames
     decoded = vr.get_batch(list(range(len(vr)))).asnumpy().astype(np.float32)
@@ -278,19 +278,19 @@ def test_mp4_round_trip(tmp_path):
 
 
 def test_generated_videos_match_renderer(mmit):
-    profile = mmit_module.PROFILES["smoke"]
-    for clip in mmit_module.plan(profile, 0)["validation"][:3]:
+    scale = mmit_module.SCALES["smoke"]
+    for clip in mmit_module.plan(scale, 0)["validation"][:3]:
         vr = decord.VideoReader(str(mmit.data_dir / clip.path))
         decoded = vr.get_batch(list(range(len(vr)))).asnumpy().astype(np.float32)
-        rendered = mmit_module.render_clip(clip, profile.size, seed=0, noise=profile.noise)
+        rendered = mmit_module.render_clip(clip, scale.size, seed=0, noise=scale.noise)
         assert decoded.shape == rendered.shape
         assert np.abs(decoded - rendered).mean() < 10
 
 
 def test_jpeg_frames_match_renderer(something):
-    profile = something_module.PROFILES["smoke"]
-    clip = something_module.plan(profile, 0)["train"][0]
-    rendered = something_module.render_clip(clip.label, clip.num_frames, profile, something_module.clip_rng(0, clip))
+    scale = something_module.SCALES["smoke"]
+    clip = something_module.plan(scale, 0)["train"][0]
+    rendered = something_module.render_clip(clip.label, clip.num_frames, scale, something_module.clip_rng(0, clip))
     folder = something.data_dir / str(clip.id)
     read = np.stack([np.asarray(Image.open(p), np.float32) for p in sorted(folder.iterdir())])
     assert np.abs(read - rendered).mean() < 8
@@ -298,7 +298,7 @@ def test_jpeg_frames_match_renderer(something):
 
 # ---- design: frame order is needed, and sufficient ----------------------------------------------------------
 
-CLEAN = SomethingProfile(
+CLEAN = SomethingScale(
     size=32,
     num_train=0,
     num_val=0,
@@ -314,10 +314,10 @@ CLEAN = SomethingProfile(
 
 @pytest.mark.parametrize("seed", range(4))
 def test_reversed_class_is_the_forward_clip_played_backwards(seed):
-    profile = something_module.PROFILES["smoke"]
+    scale = something_module.SCALES["smoke"]
     for forward, backward, _ in PAIRS:
-        clip = something_module.render_clip(forward, 20, profile, np.random.default_rng(seed))
-        back = something_module.render_clip(backward, 20, profile, np.random.default_rng(seed))
+        clip = something_module.render_clip(forward, 20, scale, np.random.default_rng(seed))
+        back = something_module.render_clip(backward, 20, scale, np.random.default_rng(seed))
         np.testing.assert_array_equal(back, clip[::-1])
 
 
@@ -393,9 +393,9 @@ def test_reversal_pairs_need_frame_order(tmp_path):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    profile = SomethingProfile(size=32, num_train=400, num_val=200, min_frames=24, max_frames=32)
-    data = make_something(tmp_path, profile, seed=3)
-    assert data.fingerprint["profile"] == "custom"
+    scale = SomethingScale(size=32, num_train=400, num_val=200, min_frames=24, max_frames=32)
+    data = make_something(tmp_path, scale, seed=3)
+    assert data.fingerprint["scale"] == "custom"
     (x_train, y_train), (x_val, y_val) = _load_segments(data, "train"), _load_segments(data, "validation")
 
     rng = np.random.default_rng(0)

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from ..configs import SUFFIX, UnknownRecipeError, recipe_path
+
 
 class ConfigError(ValueError):
     """A configuration key is unknown, ill-typed or out of range; the message names it."""
@@ -35,8 +37,8 @@ class ModelConfig:
 @dataclass
 class DataConfig:
     dataset: str = "sthv1"  # sthv1 | sthv2 | kinetics | mmit | lists
-    root: str | None = None  # None: the embedded dataset of `embedded_profile`
-    embedded_profile: str = "embedded"  # smoke | embedded
+    root: str | None = None  # None: the embedded dataset of `embedded_scale`
+    embedded_scale: str = "embedded"  # smoke | embedded
     embedded_seed: int = 0
     cache_dir: str = "~/.cache/paperlib/datasets"  # where embedded datasets are generated
     train_list: str = "train.txt"  # relative to root (or absolute)
@@ -88,6 +90,7 @@ class RunConfig:
     channels_last: bool = False
     deterministic: bool = False
     log_every: int = 20
+    checkpoint_every: int = 0  # also save last.pth every N iterations (0: at epoch ends only)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -96,7 +99,7 @@ class RunConfig:
 
 CHOICES = {
     "data.dataset": ("sthv1", "sthv2", "kinetics", "mmit", "lists"),
-    "data.embedded_profile": ("smoke", "embedded"),
+    "data.embedded_scale": ("smoke", "embedded"),
     "data.source": ("frames", "video"),
     "data.sampling": ("tsn", "dense"),
     "data.on_error": ("raise", "skip"),
@@ -172,13 +175,28 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ConfigError(f"override '{key.strip()}': the value is not plain YAML: {exc}") from None
 
 
+def resolve_config_path(config: str | os.PathLike) -> Path:
+    """A YAML file's path as given, else the shipped recipe of that name (``"smoke"``, ``"smoke.yaml"``).
+
+    A name that is neither fails with ConfigError listing the recipes; a missing path with FileNotFoundError.
+    """
+    path = Path(config)
+    if path.is_file():
+        return path
+    if len(path.parts) == 1 and path.suffix in ("", SUFFIX):  # a bare name: a recipe shipped with paperlib
+        try:
+            return recipe_path(path.name)
+        except UnknownRecipeError as exc:
+            raise ConfigError(f"{exc} (or pass the path of a YAML file)") from None
+    raise FileNotFoundError(f"config file not found: {path}")
+
+
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
-    """Read a YAML config (or start from the defaults), apply ``key=value`` overrides, validate."""
+    """Read a YAML config (a file's path or a recipe's name; None: the defaults), apply ``key=value`` overrides,
+    validate."""
     tree: dict = {}
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"config file not found: {path}")
+        path = resolve_config_path(path)
         try:
             tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
@@ -194,6 +212,8 @@ def config_from_dict(tree: dict, overrides: list[str] | tuple[str, ...] = ()) ->
     for text in overrides:
         _set_dotted(tree, *parse_override(text))
     config = _build(RunConfig, tree)
+    if config.checkpoint_every < 0:
+        raise ConfigError(f"config key 'checkpoint_every': must be >= 0 (0: every epoch only), got {config.checkpoint_every}")
     if config.optim.batch_size < 1 or config.optim.epochs < 0 or config.model.num_segments < 1:
         raise ConfigError("optim.batch_size and model.num_segments must be >= 1, optim.epochs >= 0")
     return config

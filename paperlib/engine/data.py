@@ -52,7 +52,7 @@ def resolve_data(config: RunConfig, info: DistInfo = DistInfo()) -> ResolvedData
         root = None
         if info.is_main:
             generated = getattr(synthetic, EMBEDDED[cfg.dataset])(
-                Path(cfg.cache_dir).expanduser(), cfg.embedded_profile, cfg.embedded_seed
+                Path(cfg.cache_dir).expanduser(), cfg.embedded_scale, cfg.embedded_seed
             )
             root = generated.root
             if not (root / "category.txt").exists():

@@ -3,9 +3,9 @@
 Each (model, seed) is one training run (cached like Table 1's, under ``<results_dir>/mmit/``), then scored on
 the validation and the held-out test split with one view and with several (crops x clips). The ensemble
 chooses its fusion weights on the validation scores only and is evaluated once on the test scores.
-Profiles: ``smoke``/``embedded`` train small variants on the embedded MMIT-format videos
-(``reproduce/configs/embedded_mmit.yaml``, frames and sampling from each model's full recipe); ``full`` uses
-the recipes (``reproduce/configs/<recipe>.yaml``) on the real data at ``data_root``.
+Scales: ``smoke``/``embedded`` train small variants on the embedded MMIT-format videos
+(``paperlib/configs/embedded_mmit.yaml``, frames and sampling from each model's full recipe); ``full`` uses
+the recipes (``paperlib/configs/<recipe>.yaml``) on the real data at ``data_root``.
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ VIEWS = {
     "embedded": {"1 view": (1, 1), "3 crops x 2 clips": (3, 2)},
     "full": {"1 view": (1, 1), "3 crops x 10 clips": (3, 10)},
 }
-# overrides of embedded_mmit.yaml per small profile (the smoke set has 12 training videos)
+# overrides of embedded_mmit.yaml per small scale (the smoke set has 12 training videos)
 SMALL = {
     "smoke": [
-        "data.embedded_profile=smoke",
+        "data.embedded_scale=smoke",
         "optim.epochs=1",
         "eval.every=1",
         "optim.batch_size=4",
@@ -51,20 +51,20 @@ SMALL = {
     ],
     "embedded": [],
 }
-# Small profiles: the fast-only model at half the others' width (it sees 4x their frames; SlowFast's own fast
+# Small scales: the fast-only model at half the others' width (it sees 4x their frames; SlowFast's own fast
 # pathway is 1/8 of the slow one's width), which keeps it within the others' training time.
 SMALL_OPTIONS = {"fast_r50": {"width": 8}}
 
 
-def run_config(profile: str, model: str, seed: int, data_root: str | None, device: str):
+def run_config(scale: str, model: str, seed: int, data_root: str | None, device: str):
     """The training configuration of one MMIT single model (output_dir still unset)."""
     recipe = CONFIGS / f"{RECIPES[model]}.yaml"
     overrides = [f"seed={seed}", f"device={device}", f"name={model}_seed{seed}"]
     if data_root is not None:
         overrides.append(f"data.root={data_root}")
-    if profile == "full":
+    if scale == "full":
         if data_root is None:
-            raise ValueError("profile 'full' needs data_root (the prepared Multi-Moments in Time)")
+            raise ValueError("scale 'full' needs data_root (the prepared Multi-Moments in Time)")
         return load_config(recipe, overrides)
     full = yaml.safe_load(recipe.read_text())
     config = load_config(
@@ -74,7 +74,7 @@ def run_config(profile: str, model: str, seed: int, data_root: str | None, devic
             f"model.num_segments={full['model']['num_segments']}",
             f"data.sampling={full['data']['sampling']}",
             f"data.rate={full['data'].get('rate', 1)}",
-            *SMALL[profile],
+            *SMALL[scale],
             *overrides,
         ],
     )
@@ -93,11 +93,11 @@ def find_checkpoint(checkpoints: str | Path, model: str) -> Path | None:
     return find_first(checkpoints, [f"{RECIPES[model]}/last.pth", f"{model}_mmit.pth"])
 
 
-def score_splits(profile: str, config, checkpoint: Path, results_dir: Path, data_root: str | None) -> dict:
+def score_splits(scale: str, config, checkpoint: Path, results_dir: Path, data_root: str | None) -> dict:
     """Score a checkpoint on each split and view: ``{(split, view): evaluation folder}`` (cached)."""
     out = {}
     for split, list_name in SPLITS.items():
-        for view, (crops, clips) in VIEWS[profile].items():
+        for view, (crops, clips) in VIEWS[scale].items():
             scored = copy.deepcopy(config)
             scored.data.val_list, scored.eval.crops, scored.eval.clips = list_name, crops, clips
             scored.name = f"{config.name}_{split}_{crops}x{clips}"
@@ -106,7 +106,7 @@ def score_splits(profile: str, config, checkpoint: Path, results_dir: Path, data
 
 
 def run_single_models(
-    profile: str,
+    scale: str,
     seeds: list[int],
     results_dir: str | Path,
     data_root: str | None = None,
@@ -120,7 +120,7 @@ def run_single_models(
     rows = []
     for model in models:
         for seed in seeds if checkpoints is None else [0]:
-            config = run_config(profile, model, seed, data_root, device)
+            config = run_config(scale, model, seed, data_root, device)
             if checkpoints is None:
                 run = run_or_load(config, results_dir, data_root, group="mmit")
                 checkpoint = run / "last.pth"
@@ -131,7 +131,7 @@ def run_single_models(
                     continue
                 run = checkpoint.parent
             for (split, view), folder in score_splits(
-                profile, config, checkpoint, Path(results_dir), data_root
+                scale, config, checkpoint, Path(results_dir), data_root
             ).items():
                 saved = np.load(folder / "scores.npz")
                 rows.append(

@@ -11,28 +11,28 @@ from ..engine.provenance import git_commit
 from ..utils import atomic_write_text
 from .cache import code_hash
 
-PROFILES = ("smoke", "embedded", "full")
+SCALES = ("smoke", "embedded", "full")
 DEFAULT_SEEDS = {"smoke": [0], "embedded": [0, 1], "full": [0]}  # training seeds of the chapters that train
 
 
-def default_profile() -> str:
-    """``$PAPERLIB_PROFILE`` if set, else ``"embedded"`` (checked against the known profiles)."""
-    profile = os.environ.get("PAPERLIB_PROFILE", "embedded")
-    if profile not in PROFILES:
-        raise ValueError(f"PAPERLIB_PROFILE={profile!r} is not one of {PROFILES}")
-    return profile
+def default_scale() -> str:
+    """``$PAPERLIB_SCALE`` if set, else ``"embedded"`` (checked against the known scales)."""
+    scale = os.environ.get("PAPERLIB_SCALE", "embedded")
+    if scale not in SCALES:
+        raise ValueError(f"PAPERLIB_SCALE={scale!r} is not one of {SCALES}")
+    return scale
 
 
-def default_seeds(profile: str) -> list[int]:
+def default_seeds(scale: str) -> list[int]:
     """The seeds a training chapter runs when the ``seeds`` parameter is not given."""
-    return list(DEFAULT_SEEDS[profile])
+    return list(DEFAULT_SEEDS[scale])
 
 
 def check_parameters(**parameters) -> None:
     """Fail at the parameters cell, naming the parameter, when a notebook parameter has a wrong value."""
-    profile = parameters.get("profile")
-    if profile is not None and profile not in PROFILES:
-        raise ValueError(f"parameter 'profile' must be one of {PROFILES}, got {profile!r}")
+    scale = parameters.get("scale")
+    if scale is not None and scale not in SCALES:
+        raise ValueError(f"parameter 'scale' must be one of {SCALES}, got {scale!r}")
     for name in ("data_root", "results_dir"):
         if parameters.get(name) is not None and not isinstance(parameters[name], (str, os.PathLike)):
             raise TypeError(f"parameter '{name}' must be a path or None, got {parameters[name]!r}")

@@ -1,9 +1,9 @@
 """Table 1 (Something-Something v1): TSN, TSM and TIN at 8 and 16 frames, and the 8F+16F ensembles.
 
 Each (model, frames, seed) is one training run of :func:`paperlib.engine.trainer.train`, cached by a hash of
-its inputs under ``<results_dir>/table1/``. Profiles: ``smoke`` and ``embedded`` train small variants on the
-embedded Something-v1-format data (``reproduce/configs/{smoke,embedded_sthv1}.yaml``); ``full`` uses the
-paper recipes (``reproduce/configs/<model>_1x1x<T>_40e_sthv1.yaml``) on the real data at ``data_root``, or
+its inputs under ``<results_dir>/table1/``. Scales: ``smoke`` and ``embedded`` train small variants on the
+embedded Something-v1-format data (``paperlib/configs/{smoke,embedded_sthv1}.yaml``); ``full`` uses the
+paper recipes (``paperlib/configs/<model>_1x1x<T>_40e_sthv1.yaml``) on the real data at ``data_root``, or
 evaluates given checkpoints.
 """
 
@@ -15,23 +15,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..configs import recipe_dir
 from ..engine.config import config_to_dict, load_config
 from ..engine.metrics import topk_accuracy
 from .cache import file_digest, find_first, input_key
 from .results import mean_std
 
-CONFIGS = Path(__file__).resolve().parents[2] / "reproduce" / "configs"
+CONFIGS = recipe_dir()
 MODELS = ("tsn_r50", "tsm_r50", "tin_r50")
 FRAMES = (8, 16)
-PROFILE_CONFIG = {"smoke": "smoke.yaml", "embedded": "embedded_sthv1.yaml"}
-# Small profiles only: a 16-frame model starts from the same seed's 8-frame model and is fine-tuned briefly.
+SCALE_CONFIG = {"smoke": "smoke.yaml", "embedded": "embedded_sthv1.yaml"}
+# Small scales only: a 16-frame model starts from the same seed's 8-frame model and is fine-tuned briefly.
 # Trained from scratch, the small 16-frame models need several times the 8-frame budget to leave the plateau
 # before they use motion (measured: TSM 16f seed 0 at 26.8 % top-1 after the 8-frame recipe's 8 epochs).
 SIXTEEN_FROM_EIGHT = {"smoke": ["optim.epochs=1", "eval.every=1"], "embedded": ["optim.epochs=1", "eval.every=1"]}
 
 
 def run_config(
-    profile: str,
+    scale: str,
     model: str,
     frames: int,
     seed: int,
@@ -40,17 +41,17 @@ def run_config(
     init_from: str | Path | None = None,
 ):
     """The configuration of one Table 1 run (output_dir still unset); ``init_from``: a checkpoint to start
-    from, with the profile's fine-tuning schedule (:data:`SIXTEEN_FROM_EIGHT`)."""
-    if profile == "full":
+    from, with the scale's fine-tuning schedule (:data:`SIXTEEN_FROM_EIGHT`)."""
+    if scale == "full":
         if data_root is None:
-            raise ValueError("profile 'full' needs data_root (the prepared Something-Something v1)")
+            raise ValueError("scale 'full' needs data_root (the prepared Something-Something v1)")
         path, overrides = CONFIGS / f"{model}_1x1x{frames}_40e_sthv1.yaml", [f"data.root={data_root}"]
     else:
-        path, overrides = CONFIGS / PROFILE_CONFIG[profile], []
+        path, overrides = CONFIGS / SCALE_CONFIG[scale], []
         if data_root is not None:
             overrides.append(f"data.root={data_root}")
         if init_from is not None:
-            overrides += [f"model.pretrained={init_from}", *SIXTEEN_FROM_EIGHT[profile]]
+            overrides += [f"model.pretrained={init_from}", *SIXTEEN_FROM_EIGHT[scale]]
     return load_config(
         path,
         [
@@ -133,7 +134,7 @@ def pair_accuracy(scores: np.ndarray, labels: np.ndarray, partner: np.ndarray) -
 
 
 def run_table1(
-    profile: str,
+    scale: str,
     seeds: list[int],
     results_dir: str | Path,
     data_root: str | None = None,
@@ -155,11 +156,11 @@ def run_table1(
                     if checkpoint is None:
                         print(f"table1: no checkpoint for {model} at {frames} frames in {checkpoints}: row left out")
                         continue
-                    config = run_config(profile, model, frames, seed, data_root, device)
+                    config = run_config(scale, model, frames, seed, data_root, device)
                     out = evaluate_or_load(config, checkpoint, results_dir, data_root)
                 else:
-                    init = eight_frames / "last.pth" if frames == 16 and profile in SIXTEEN_FROM_EIGHT else None
-                    config = run_config(profile, model, frames, seed, data_root, device, init)
+                    init = eight_frames / "last.pth" if frames == 16 and scale in SIXTEEN_FROM_EIGHT else None
+                    config = run_config(scale, model, frames, seed, data_root, device, init)
                     out = run_or_load(config, results_dir, data_root)
                     eight_frames = out if frames == 8 else eight_frames
                 if partner is None and data_root is None:

@@ -64,7 +64,7 @@ def own_checkpoints(results_dir: str | os.PathLike, relative_to: str | os.PathLi
             {
                 "model": config["model"]["name"],
                 "dataset": DATASETS.get(data["dataset"], data["dataset"])
-                + (f" (embedded, {data['embedded_profile']})" if data.get("root") is None else f" ({data['root']})"),
+                + (f" (embedded, {data['embedded_scale']})" if data.get("root") is None else f" ({data['root']})"),
                 "frames": config["model"]["num_segments"],
                 "width": config["model"]["options"].get("width", 64),
                 "seed": config["seed"],

@@ -6,14 +6,14 @@ seed and cached on disk behind a ``fingerprint.json`` completion marker.
 """
 
 from ._common import GENERATOR_VERSION, GeneratedDataset, fingerprint
-from .mmit import MMITProfile, make_mmit
-from .something import SomethingProfile, make_something
+from .mmit import MMITScale, make_mmit
+from .something import SomethingScale, make_something
 
 __all__ = [
     "GENERATOR_VERSION",
     "GeneratedDataset",
-    "MMITProfile",
-    "SomethingProfile",
+    "MMITScale",
+    "SomethingScale",
     "fingerprint",
     "make_mmit",
     "make_something",

@@ -20,10 +20,10 @@ import numpy as np
 
 from ...utils import atomic_write_text
 
-# Bump when a change alters the bytes written for the same profile and seed: it renames every cached folder
+# Bump when a change alters the bytes written for the same scale and seed: it renames every cached folder
 GENERATOR_VERSION = 1
 FINGERPRINT = "fingerprint.json"
-_IDENTITY = ("generator", "generator_version", "profile", "params", "seed", "param_hash")
+_IDENTITY = ("generator", "generator_version", "scale", "params", "seed", "param_hash")
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class GeneratedDataset:
 
 
 def param_hash(generator: str, params: dict, seed: int) -> str:
-    """Short hash of what determines the bytes written: generator, its version, profile parameters, seed."""
+    """Short hash of what determines the bytes written: generator, its version, scale parameters, seed."""
     key = {"generator": generator, "version": GENERATOR_VERSION, "params": params, "seed": seed}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
 
@@ -63,13 +63,13 @@ def sha256_file(path: str | os.PathLike) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def resolve_profile(profile, table: dict) -> tuple[str, object]:
-    """``"embedded"`` -> ``("embedded", table["embedded"])``; a profile instance -> ``("custom", profile)``."""
-    if isinstance(profile, str):
-        if profile not in table:
-            raise KeyError(f"unknown profile {profile!r}; known: {sorted(table)}")
-        return profile, table[profile]
-    return "custom", profile
+def resolve_scale(scale, table: dict) -> tuple[str, object]:
+    """``"embedded"`` -> ``("embedded", table["embedded"])``; a scale instance -> ``("custom", scale)``."""
+    if isinstance(scale, str):
+        if scale not in table:
+            raise KeyError(f"unknown scale {scale!r}; known: {sorted(table)}")
+        return scale, table[scale]
+    return "custom", scale
 
 
 def _valid(folder: Path, expected: dict, label_map: str) -> dict | None:
@@ -89,7 +89,7 @@ def build_cached(
     root: str | os.PathLike,
     *,
     generator: str,
-    profile: str,
+    scale: str,
     params: dict,
     seed: int,
     label_map: str,
@@ -103,11 +103,11 @@ def build_cached(
     """
     root = Path(root)
     key = param_hash(generator, params, seed)
-    folder = root / f"{generator}-{profile}-s{seed}-{key}"
+    folder = root / f"{generator}-{scale}-s{seed}-{key}"
     expected = {
         "generator": generator,
         "generator_version": GENERATOR_VERSION,
-        "profile": profile,
+        "scale": scale,
         "params": params,
         "seed": seed,
         "param_hash": key,

@@ -26,7 +26,7 @@ from ._common import (
     build_cached,
     draw_shape,
     random_colour,
-    resolve_profile,
+    resolve_scale,
     textured_background,
     to_uint8,
 )
@@ -56,7 +56,7 @@ ACTIONS = (
 
 
 @dataclass(frozen=True)
-class MMITProfile:
+class MMITScale:
     """Sizes of one generated set: ``size`` in pixels (square, even for yuv420p), clip lengths in frames
     (inclusive), ``noise`` the pixel noise std in 0-255 units, ``crf`` the x264 quality (lower is better)."""
 
@@ -72,9 +72,9 @@ class MMITProfile:
     crf: int = 18
 
 
-PROFILES = {
-    "smoke": MMITProfile(size=32, num_train=12, num_val=6, num_test=6),
-    "embedded": MMITProfile(size=64, num_train=400, num_val=100, num_test=100),
+SCALES = {
+    "smoke": MMITScale(size=32, num_train=12, num_val=6, num_test=6),
+    "embedded": MMITScale(size=64, num_train=400, num_val=100, num_test=100),
 }
 
 
@@ -93,17 +93,17 @@ class MMITClip:
         return tuple(ACTIONS.index(a) for a in self.actions)
 
 
-def plan(profile: MMITProfile, seed: int) -> dict[str, list[MMITClip]]:
+def plan(scale: MMITScale, seed: int) -> dict[str, list[MMITClip]]:
     """The clips of each split, in file order."""
     rng = np.random.default_rng(seed)
-    sizes = {"train": profile.num_train, "validation": profile.num_val, "test": profile.num_test}
+    sizes = {"train": scale.num_train, "validation": scale.num_val, "test": scale.num_test}
     clips, key = {}, 0
     for split, n in sizes.items():
         clips[split] = []
         for _ in range(n):
-            k = int(rng.integers(1, profile.max_actions + 1))
+            k = int(rng.integers(1, scale.max_actions + 1))
             actions = tuple(str(a) for a in rng.choice(ACTIONS, size=k, replace=False))
-            num_frames = int(rng.integers(profile.min_frames, profile.max_frames + 1))
+            num_frames = int(rng.integers(scale.min_frames, scale.max_frames + 1))
             clips[split].append(MMITClip(f"{actions[0]}/clip_{key:05d}.mp4", actions, num_frames, key))
             key += 1
     return clips
@@ -179,35 +179,35 @@ def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: int = 25, crf: i
     return path
 
 
-def _write(folder: Path, profile: MMITProfile, seed: int) -> tuple[dict[str, int], int]:
+def _write(folder: Path, scale: MMITScale, seed: int) -> tuple[dict[str, int], int]:
     categories = "".join(f"{name},{i}\n" for i, name in enumerate(ACTIONS))
     (folder / CATEGORIES).parent.mkdir(parents=True)
     (folder / CATEGORIES).write_text(categories, encoding="utf-8")
-    clips = plan(profile, seed)
+    clips = plan(scale, seed)
     for split, split_clips in clips.items():
         rows = "".join(f"{c.path}," + ",".join(map(str, c.labels)) + "\n" for c in split_clips)
         (folder / SPLIT_FILES[split]).write_text(rows, encoding="utf-8")
         for c in split_clips:
-            frames = render_clip(c, profile.size, seed, profile.noise)
-            write_mp4(folder / VIDEOS_DIR / c.path, frames, profile.fps, profile.crf)
+            frames = render_clip(c, scale.size, seed, scale.noise)
+            write_mp4(folder / VIDEOS_DIR / c.path, frames, scale.fps, scale.crf)
     return {split: len(c) for split, c in clips.items()}, len(ACTIONS)
 
 
-def make_mmit(root: str | os.PathLike, profile: str | MMITProfile = "embedded", seed: int = 0) -> GeneratedDataset:
+def make_mmit(root: str | os.PathLike, scale: str | MMITScale = "embedded", seed: int = 0) -> GeneratedDataset:
     """Generate (or find cached) a Multi-Moments-in-Time-format dataset in a folder under ``root``.
 
     Args:
-        root: parent folder; the dataset goes to ``root/mmit-<profile>-s<seed>-<hash>``.
-        profile: a key of :data:`PROFILES` or an :class:`MMITProfile`.
-        seed: everything written is a function of (profile, seed).
+        root: parent folder; the dataset goes to ``root/mmit-<scale>-s<seed>-<hash>``.
+        scale: a key of :data:`SCALES` or an :class:`MMITScale`.
+        seed: everything written is a function of (scale, seed).
     """
-    name, params = resolve_profile(profile, PROFILES)
+    name, params = resolve_scale(scale, SCALES)
     if params.size % 2:
         raise ValueError(f"yuv420p needs an even frame size, got {params.size}")
     folder, fp = build_cached(
         root,
         generator=GENERATOR,
-        profile=name,
+        scale=name,
         params=asdict(params),
         seed=seed,
         label_map=CATEGORIES,

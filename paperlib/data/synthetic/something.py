@@ -29,7 +29,7 @@ from ._common import (
     build_cached,
     draw_shape,
     random_colour,
-    resolve_profile,
+    resolve_scale,
     smooth_walk,
     textured_background,
     to_uint8,
@@ -42,7 +42,7 @@ FRAMES_DIR = "20bn-something-something-v1"
 
 
 @dataclass(frozen=True)
-class SomethingProfile:
+class SomethingScale:
     """Sizes and difficulty of one generated set.
 
     ``size`` in pixels (square frames); clip lengths in frames (inclusive); ``texture`` the background
@@ -63,12 +63,12 @@ class SomethingProfile:
     jpeg_quality: int = 90
 
 
-PROFILES = {
-    "smoke": SomethingProfile(size=32, num_train=30, num_val=10, min_frames=16, max_frames=20),
+SCALES = {
+    "smoke": SomethingScale(size=32, num_train=30, num_val=10, min_frames=16, max_frames=20),
     # Calibrated so that small TSM/TIN variants learn the reversal pairs in ~400 steps on 2 CPU cores
     # (reproduce/configs/embedded_sthv1.yaml): moving distractors, occluders, camera shake and strong
     # texture each lengthen the plateau before motion is learned, distractors the most.
-    "embedded": SomethingProfile(
+    "embedded": SomethingScale(
         size=40,
         num_train=1000,
         num_val=400,
@@ -103,15 +103,15 @@ class SomethingClip:
     num_frames: int
 
 
-def plan(profile: SomethingProfile, seed: int) -> dict[str, list[SomethingClip]]:
+def plan(scale: SomethingScale, seed: int) -> dict[str, list[SomethingClip]]:
     """The clips of each split, in file order: balanced classes, unique random ids, random lengths."""
     rng = np.random.default_rng(seed)
-    sizes = {"train": profile.num_train, "validation": profile.num_val}
+    sizes = {"train": scale.num_train, "validation": scale.num_val}
     ids = iter(rng.choice(99_999, size=sum(sizes.values()), replace=False) + 1)
     clips = {}
     for split, n in sizes.items():
         labels = rng.permutation(np.arange(n) % len(CLASSES))
-        lengths = rng.integers(profile.min_frames, profile.max_frames + 1, size=n)
+        lengths = rng.integers(scale.min_frames, scale.max_frames + 1, size=n)
         clips[split] = [SomethingClip(int(next(ids)), CLASSES[k], int(t)) for k, t in zip(labels, lengths)]
     return clips
 
@@ -154,27 +154,27 @@ def _draw_target(frames: np.ndarray, motion: str, rng: np.random.Generator) -> N
         raise ValueError(f"unknown motion {motion!r}")
 
 
-def render_clip(label: str, num_frames: int, profile: SomethingProfile, rng: np.random.Generator) -> np.ndarray:
+def render_clip(label: str, num_frames: int, scale: SomethingScale, rng: np.random.Generator) -> np.ndarray:
     """Render one clip of class ``label`` as uint8 ``[num_frames, size, size, 3]`` (RGB)."""
-    t, size = num_frames, profile.size
+    t, size = num_frames, scale.size
     forward, motion = next((f, m) for f, r, m in PAIRS if label in (f, r))
-    frames = np.repeat(textured_background(rng, size, profile.texture)[None], t, axis=0)  # [T, S, S, 3]
-    for _ in range(rng.integers(0, profile.max_distractors + 1)):  # smaller objects wandering behind the actor
+    frames = np.repeat(textured_background(rng, size, scale.texture)[None], t, axis=0)  # [T, S, S, 3]
+    for _ in range(rng.integers(0, scale.max_distractors + 1)):  # smaller objects wandering behind the actor
         path = rng.uniform(0.1, 0.9, size=2) * size + smooth_walk(rng, t, step=0.03 * size)  # [T, 2]
         spin = rng.uniform(0, 2 * np.pi) + rng.normal(0, 0.05) * np.arange(t)
         kind = str(rng.choice(["box", "disk", "triangle"]))
         draw_shape(frames, kind, path[:, 0], path[:, 1], rng.uniform(0.04, 0.08) * size, random_colour(rng), spin)
     _draw_target(frames, motion, rng)
-    if rng.uniform() < profile.occluder:  # a static bar in front, sometimes hiding part of the action
+    if rng.uniform() < scale.occluder:  # a static bar in front, sometimes hiding part of the action
         width = max(2, int(rng.uniform(0.06, 0.12) * size))
         start = int(rng.integers(0, size - width))
         lines = slice(start, start + width)
         band = (slice(None), lines) if rng.uniform() < 0.5 else (slice(None), slice(None), lines)  # rows or columns
         frames[band] = random_colour(rng, value=(0.2, 0.9))
     frames *= rng.normal(1, 0.03, size=(t, 1, 1, 1)).astype(np.float32)  # illumination flicker
-    shake = np.clip(np.cumsum(rng.integers(-1, 2, size=(t, 2)), axis=0), -profile.shake, profile.shake)  # pixels
+    shake = np.clip(np.cumsum(rng.integers(-1, 2, size=(t, 2)), axis=0), -scale.shake, scale.shake)  # pixels
     frames = np.stack([np.roll(f, tuple(d), axis=(0, 1)) for f, d in zip(frames, shake)])  # handheld camera
-    clip = to_uint8(frames, rng, profile.noise)
+    clip = to_uint8(frames, rng, scale.noise)
     return clip if label == forward else clip[::-1].copy()
 
 
@@ -183,36 +183,36 @@ def clip_rng(seed: int, clip: SomethingClip) -> np.random.Generator:
     return np.random.default_rng([seed, clip.id])
 
 
-def _write(folder: Path, profile: SomethingProfile, seed: int) -> tuple[dict[str, int], int]:
+def _write(folder: Path, scale: SomethingScale, seed: int) -> tuple[dict[str, int], int]:
     (folder / LABELS_CSV).write_text("".join(f"{name}\n" for name in CLASSES), encoding="utf-8")
-    clips = plan(profile, seed)
+    clips = plan(scale, seed)
     for split, split_clips in clips.items():
         rows = "".join(f"{c.id};{c.label}\n" for c in split_clips)
         (folder / SPLIT_CSVS[split]).write_text(rows, encoding="utf-8")
         for c in split_clips:
-            frames = render_clip(c.label, c.num_frames, profile, clip_rng(seed, c))
+            frames = render_clip(c.label, c.num_frames, scale, clip_rng(seed, c))
             out = folder / FRAMES_DIR / str(c.id)
             out.mkdir(parents=True)
             for i, frame in enumerate(frames, start=1):
-                Image.fromarray(frame).save(out / f"{i:05d}.jpg", quality=profile.jpeg_quality)
+                Image.fromarray(frame).save(out / f"{i:05d}.jpg", quality=scale.jpeg_quality)
     return {split: len(c) for split, c in clips.items()}, len(CLASSES)
 
 
 def make_something(
-    root: str | os.PathLike, profile: str | SomethingProfile = "embedded", seed: int = 0
+    root: str | os.PathLike, scale: str | SomethingScale = "embedded", seed: int = 0
 ) -> GeneratedDataset:
     """Generate (or find cached) a Something-Something v1-format dataset in a folder under ``root``.
 
     Args:
-        root: parent folder; the dataset goes to ``root/something-v1-<profile>-s<seed>-<hash>``.
-        profile: a key of :data:`PROFILES` or a :class:`SomethingProfile`.
-        seed: everything written is a function of (profile, seed).
+        root: parent folder; the dataset goes to ``root/something-v1-<scale>-s<seed>-<hash>``.
+        scale: a key of :data:`SCALES` or a :class:`SomethingScale`.
+        seed: everything written is a function of (scale, seed).
     """
-    name, params = resolve_profile(profile, PROFILES)
+    name, params = resolve_scale(scale, SCALES)
     folder, fp = build_cached(
         root,
         generator=GENERATOR,
-        profile=name,
+        scale=name,
         params=asdict(params),
         seed=seed,
         label_map=LABELS_CSV,
