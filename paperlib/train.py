@@ -1,4 +1,4 @@
-"""``python -m paperlib.train --config CONFIG.yaml [key=value ...] [--resume]``; also under
+"""``python -m paperlib.train --config RECIPE_OR_YAML [key=value ...] [--resume]``; also under
 ``torchrun --nproc_per_node=K -m paperlib.train ...`` (DDP: NCCL on GPUs, gloo on CPU)."""
 
 from __future__ import annotations
@@ -8,12 +8,17 @@ import json
 import sys
 
 from .engine.config import ConfigError, load_config
+from .engine.distributed import is_main_process
 from .engine.trainer import train
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m paperlib.train", description=__doc__)
-    parser.add_argument("--config", default=None, help="YAML recipe, e.g. reproduce/configs/tin_r50_sthv1_8f.yaml")
+    parser.add_argument(
+        "--config",
+        default=None,
+        help="a shipped recipe's name (e.g. smoke, tin_r50_1x1x8_40e_sthv1; a wrong name lists them) or a YAML file",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from output_dir/last.pth if it exists")
     parser.add_argument("overrides", nargs="*", help="section.key=value, e.g. optim.lr=0.01 output_dir=runs/x")
     args = parser.parse_args(argv)
@@ -23,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     metrics = train(config, resume=args.resume)
-    print(json.dumps(metrics))
+    if is_main_process():  # once per run, not once per rank (the losses are averaged over ranks)
+        print(json.dumps(metrics))
     return 0
 
 

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from paperlib.configs import available_recipes, recipe_path
 from paperlib.engine.config import ConfigError, load_config
 from paperlib.engine.metrics import classwise_map, compute_metrics, samplewise_map, topk_accuracy
 from paperlib.engine.trainer import lr_factor, train
 
 ROOT = Path(__file__).resolve().parents[1]
-SMOKE = ROOT / "reproduce" / "configs" / "smoke.yaml"
+SMOKE = recipe_path("smoke")
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +75,23 @@ def test_config_errors_name_the_key(tmp_path):
         load_config(bad)
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "reproduce" / "configs").glob("*.yaml")), ids=lambda p: p.stem)
-def test_every_recipe_config_is_valid(path):
-    load_config(path)
+@pytest.mark.parametrize("name", available_recipes())
+def test_every_recipe_config_is_valid(name):
+    load_config(name)
+
+
+def test_a_recipe_is_found_by_name_or_path(tmp_path):
+    assert available_recipes() and "smoke" in available_recipes()
+    assert recipe_path("smoke") == recipe_path("smoke.yaml") and recipe_path("smoke").is_file()
+    assert load_config("smoke") == load_config("smoke.yaml") == load_config(recipe_path("smoke"))
+    local = tmp_path / "mine.yaml"
+    local.write_text("model:\n  name: tsm_r50\n")
+    assert load_config(local).model.name == "tsm_r50"
+    with pytest.raises(ConfigError, match="no recipe named 'smok'; available recipes: .*smoke") as info:
+        load_config("smok")
+    assert "\n" not in str(info.value)
+    with pytest.raises(FileNotFoundError, match="config file not found"):
+        load_config(tmp_path / "missing.yaml")
 
 
 # --- training -------------------------------------------------------------------------------------------

@@ -9,17 +9,17 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 import torch
 
 import paperlib.engine.trainer as trainer
+from paperlib.configs import recipe_path
 from paperlib.engine.config import load_config
 from paperlib.models import create
 from paperlib.models.checkpoint import read_checkpoint
 
-SMOKE = Path(__file__).resolve().parents[2] / "reproduce" / "configs" / "smoke.yaml"
+SMOKE = recipe_path("smoke")
 
 
 class _GoesNaN(torch.nn.Module):
