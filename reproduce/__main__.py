@@ -162,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-book", action="store_true", help="run the notebooks, do not build the book")
     args = parser.parse_args(argv)
     if args.scale == "full" and not args.data_root and not args.checkpoints:
-        raise SystemExit("reproduce: --scale full needs --data-root (the real datasets) or --checkpoints")
+        parser.error("--scale full needs --data-root (the real datasets) or --checkpoints")
+    if args.only is not None and args.only not in [c.name for c in CHAPTERS]:
+        parser.error(f"no chapter named {args.only!r} (chapters: {', '.join(c.name for c in CHAPTERS)})")
     results = ROOT / "results" / args.scale
     records = []
     started = time.perf_counter()
