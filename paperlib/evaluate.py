@@ -1,8 +1,10 @@
-"""``python -m paperlib.evaluate --checkpoint PATH [--config CONFIG] [--views 3x10] [key=value ...]``.
+"""``python -m paperlib.evaluate --checkpoint PATH [--config CONFIG] [--protocol tin] [--views 3x10] [key=value ...]``.
 
-Scores every validation video once (also under ``torchrun``), averaged over ``crops x clips`` views, and
-writes ``metrics.json`` (with provenance: commit, config, checkpoint sha256, data fingerprint, device,
-views) and ``scores.npz`` (ids, labels, scores) into ``--output`` (default: beside the checkpoint).
+Scores every validation video once (also under ``torchrun``), averaged over ``crops x clips`` views under a
+test protocol (``--protocol``: ``paperlib``, ours, the default; ``tin``, ``tsm``, ``xtemporal``: the originals'
+test time, see :mod:`paperlib.data.protocols`), and writes ``metrics.json`` (with provenance: commit, config,
+checkpoint sha256, data fingerprint, device, views, protocol) and ``scores.npz`` (ids, labels, scores) into
+``--output`` (default: beside the checkpoint).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from .data.protocols import PROTOCOLS
 from .engine.config import ConfigError, RunConfig, config_from_dict, config_to_dict, load_config
 from .engine.data import build_datasets, resolve_data
 from .engine.device import AMP_DTYPES, pick_device
@@ -63,6 +66,7 @@ def run(checkpoint: str | Path, config: RunConfig, output: str | Path | None = N
                     "data": data.fingerprint,
                     "device": device_description(device),
                     "views": f"{config.eval.crops}x{config.eval.clips}",
+                    "protocol": config.eval.protocol,
                     "world_size": info.world_size,
                 },
             )
@@ -76,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--config", default=None, help="default: the configuration stored in the checkpoint")
     parser.add_argument("--views", default=None, help="CROPSxCLIPS, e.g. 1x1 (default from the config) or 3x10")
+    parser.add_argument(
+        "--protocol",
+        default=None,
+        choices=PROTOCOLS,
+        help="test-time protocol: paperlib (ours), tin, tsm, xtemporal (default from the config)",
+    )
     parser.add_argument("--output", default=None, help="folder for metrics.json and scores.npz")
     parser.add_argument("overrides", nargs="*", help="section.key=value")
     args = parser.parse_args(argv)
@@ -89,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             config = config_from_dict(stored, args.overrides)
         if args.views:
             config.eval.crops, config.eval.clips = parse_views(args.views)
+        if args.protocol:
+            config.eval.protocol = args.protocol
     except (ConfigError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

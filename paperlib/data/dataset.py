@@ -87,7 +87,7 @@ class VideoDataset(Dataset):
         record = self.records[index]
         rng = np.random.default_rng([self.seed, self.epoch, index])
         frames = record.num_frames
-        indices = self.sampler.train(frames, rng) if self.training else self.sampler.test(frames)  # [clips, T]
+        indices = self.sampler.train(frames, rng) if self.training else self.sampler.test(frames, rng)  # [clips, T]
         clips = torch.from_numpy(self.source.read(self.root / record.path, indices.reshape(-1)))  # [clips*T, H, W, 3]
         clips = clips.permute(0, 3, 1, 2).reshape(len(indices), indices.shape[1], 3, *clips.shape[1:3])
         if self.training:

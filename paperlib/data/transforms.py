@@ -14,6 +14,8 @@ import torch
 from torch import Tensor
 from torchvision.transforms.v2 import functional as F
 
+from .protocols import check_protocol, crop_boxes
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -77,9 +79,10 @@ class TrainTransform:
 
 
 class TestTransform:
-    """Resize the short side to ``scale_size``, then ``crops`` views: 1 = centre ``size``² crop (the
-    single-view protocol), 3 = three ``scale_size``² crops along the long side (TSM/TIN "full resolution",
-    e.g. 3 × 256²); ``(V, 3, T, h, w)``."""
+    """Resize the short side to ``scale_size``, then ``crops`` views placed by the test ``protocol``
+    (:func:`.protocols.crop_boxes`): 1 = centre ``size``² crop; 3 = ``paperlib`` (ours): three ``scale_size``²
+    squares along the long side, ``tin``/``tsm``/``xtemporal``: ``GroupFullResSample``'s three ``size``² crops
+    (``size = scale_size`` gives their "full resolution" 3 × 256²); ``(V, 3, T, h, w)``."""
 
     __test__ = False  # not a pytest test class
 
@@ -90,20 +93,14 @@ class TestTransform:
         crops: int = 1,
         mean: Sequence[float] = IMAGENET_MEAN,
         std: Sequence[float] = IMAGENET_STD,
+        protocol: str = "paperlib",
     ) -> None:
         if crops not in (1, 3):
             raise ValueError(f"test crops must be 1 or 3, got {crops}")
         self.size, self.scale_size, self.crops, self.mean, self.std = size, scale_size, crops, mean, std
+        self.protocol = check_protocol(protocol)
 
     def __call__(self, clip: Tensor) -> Tensor:
         clip = F.resize(clip, [self.scale_size], antialias=True)  # short side
-        if self.crops == 1:
-            views = [F.center_crop(clip, [self.size, self.size])]
-        else:
-            h, w = clip.shape[-2:]
-            side = min(h, w)
-            if w >= h:
-                views = [F.crop(clip, 0, left, side, side) for left in (0, (w - side) // 2, w - side)]
-            else:
-                views = [F.crop(clip, top, 0, side, side) for top in (0, (h - side) // 2, h - side)]
-        return torch.stack([_finish(v, self.mean, self.std) for v in views])
+        boxes = crop_boxes(self.protocol, clip.shape[-2], clip.shape[-1], self.size, self.crops)
+        return torch.stack([_finish(F.crop(clip, *box), self.mean, self.std) for box in boxes])

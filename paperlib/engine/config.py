@@ -76,6 +76,9 @@ class OptimConfig:
 class EvalConfig:
     crops: int = 1
     clips: int = 1
+    # test-time protocol (paperlib.data.protocols): paperlib (ours) | tin | tsm | xtemporal
+    protocol: str = "paperlib"
+    crop_size: int | None = None  # test crop side; None: data.input_size (TSM --full_res: 256)
     batch_size: int = 8
     every: int = 1  # evaluate every N epochs (and always after the last)
 
@@ -108,6 +111,7 @@ CHOICES = {
     "device": ("auto", "cpu", "cuda"),
     "amp": ("none", "bf16", "fp16"),
     "eval.crops": (1, 3),
+    "eval.protocol": ("paperlib", "tin", "tsm", "xtemporal"),
 }
 
 

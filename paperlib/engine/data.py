@@ -107,8 +107,10 @@ def build_datasets(config: RunConfig, data: ResolvedData) -> tuple[VideoDataset,
     val = VideoDataset(
         data.val_list,
         data.root,
-        sampler=ClipSampler(cfg.sampling, t, cfg.rate, config.eval.clips),
-        transform=TestTransform(cfg.input_size, cfg.scale_size, config.eval.crops),
+        sampler=ClipSampler(cfg.sampling, t, cfg.rate, config.eval.clips, config.eval.protocol),
+        transform=TestTransform(
+            config.eval.crop_size or cfg.input_size, cfg.scale_size, config.eval.crops, protocol=config.eval.protocol
+        ),
         **common,
     )
     return train, val

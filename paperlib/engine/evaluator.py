@@ -12,6 +12,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ..data import VideoDataset, make_loader
+from ..data.protocols import average_views
 from ..utils import atomic_write_bytes, atomic_write_text
 from .device import autocast
 from .distributed import DistInfo, all_gather_objects
@@ -29,8 +30,9 @@ def predict_scores(
     amp_dtype: torch.dtype | None = None,
     progress: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Per-video scores averaged over views: softmax (single-label, as the official TIN test) or sigmoid
-    (multi-label), then the mean over ``crops × clips`` views.
+    """Per-video scores averaged over the ``crops × clips`` views as the dataset's test protocol says
+    (:func:`paperlib.data.protocols.average_views`; ``paperlib``, ours: softmax (single-label) or sigmoid
+    (multi-label), then the mean; ``tin``: softmax, then the mean; ``tsm``/``xtemporal``: mean of the logits).
 
     Returns ``(indices, scores (N, K), skipped)`` gathered from every rank, sorted by dataset index.
     """
@@ -47,8 +49,8 @@ def predict_scores(
         b, v = video.shape[:2]
         with autocast(device, amp_dtype):
             logits = model(video.flatten(0, 1)).float()  # [B*V, K]
-        probs = torch.sigmoid(logits) if dataset.multi_label else torch.softmax(logits, dim=1)
-        scores.append(probs.view(b, v, -1).mean(dim=1).cpu().numpy())
+        protocol = getattr(dataset.sampler, "protocol", "paperlib")
+        scores.append(average_views(logits.view(b, v, -1), protocol, dataset.multi_label).cpu().numpy())
         indices.append(batch["index"].numpy())
     local = (
         np.concatenate(indices) if indices else np.zeros(0, np.int64),
