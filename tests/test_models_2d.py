@@ -152,8 +152,9 @@ def test_registry_errors():
         models.register_model(models.resnet2d.tin_r50)
 
 
-# Peer checkpoint layouts, written here from shared/reference/tin-facts.md section 4 (independently of the
-# loader's rename tables): each maps one of our keys to the peer's key.
+# Peer checkpoint layouts, written here from the peers' module names (deepcs233/TIN ops/models.py and
+# ops/temporal_interlace.py, mit-han-lab/temporal-shift-module ops/temporal_shift.py), independently of the
+# loader's rename tables: each maps one of our keys to the peer's key.
 def official_key(key, tsm=False):
     key = re.sub(r"\.temporal\.offset_net\.conv\.", ".conv1.net1.biasnet.net.conv.", key)
     key = re.sub(r"\.temporal\.offset_net\.fc1\.", ".conv1.net1.biasnet.net.fc.", key)

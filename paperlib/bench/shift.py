@@ -2,7 +2,7 @@
 
 Each backend's forward and backward are timed side by side in one run, together with ``copy_`` of a
 tensor of the same size into a preallocated one (the attainable bandwidth on this machine). Bytes moved
-follow ``../shared/reference/shift-performance.md``: the forward reads x and writes y (``2·E·b``); the
+are counted as (ours): the forward reads x and writes y (``2·E·b``); the
 backward reads grad_y, writes grad_x and reads the shifted quarter of x (``(2·E + E_s)·b``), E = N·T·C·H·W.
 
 Layouts: ``channels_first`` (``(N, T, C, H, W)`` contiguous, what the models run by default) and

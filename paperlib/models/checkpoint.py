@@ -48,8 +48,11 @@ from ._registry import create
 
 FORMAT_VERSION = 1
 
-# Key renames from each peer format to ours, applied in order (regex, replacement). Sources: the peers'
-# code as summarised in shared/reference/tin-facts.md section 4.
+# Key renames from each peer format to ours, applied in order (regex, replacement). Sources: the peers' model
+# code: deepcs233/TIN ops/models.py (TSN wrapper: base_model, new_fc; DataParallel's module.) and
+# ops/temporal_interlace.py (CombinNet net1/net2, biasnet, weightnet); mit-han-lab/temporal-shift-module
+# ops/temporal_shift.py (TemporalShift wraps the conv as .net); Sense-X/X-Temporal x_temporal/core/models.py
+# and x_temporal/core/tin.py.
 _OFFICIAL_TSN_FAMILY = [  # deepcs233/TIN, mit-han-lab/temporal-shift-module and X-Temporal (TSN wrapper)
     (r"^base_model\.", ""),
     (r"^new_fc\.", "fc."),
