@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from .engine.config import ConfigError, load_config
+from .engine.config import ConfigError, check_pretrained, load_config
 from .engine.distributed import is_main_process
 from .engine.trainer import train
 
@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config, args.overrides)
+        check_pretrained(config)  # before any data is built
     except (ConfigError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

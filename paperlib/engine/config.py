@@ -30,7 +30,9 @@ class ModelConfig:
     num_classes: int | None = None  # None: the number of classes in the dataset's category.txt
     num_segments: int = 8
     options: dict = field(default_factory=dict)  # builder options: dropout, width, depths, shift_div, ...
-    pretrained: str | None = None  # a checkpoint of any supported format; the classifier may differ
+    # a checkpoint of any supported format (the classifier may differ); "imagenet": the recipe starts from
+    # torchvision's ImageNet weights, whose file must be given (see check_pretrained); "none"/null: from scratch
+    pretrained: str | None = None
     partial_bn: bool = False
 
 
@@ -113,6 +115,27 @@ CHOICES = {
     "eval.crops": (1, 3),
     "eval.protocol": ("paperlib", "tin", "tsm", "xtemporal"),
 }
+
+
+# torchvision's ImageNet-1k V1 weights (torchvision.models.ResNet50_Weights.IMAGENET1K_V1 and ResNet101's), the
+# ones the originals load: X-Temporal x_temporal/models/resnet.py model_urls (resnet50-19c8e357.pth, the same
+# weights under their older name), deepcs233/TIN and TSM ops/models.py (torchvision's pretrained=True).
+IMAGENET_FILES = {"50": "resnet50-0676ba61.pth", "101": "resnet101-63fe2227.pth"}
+
+
+def check_pretrained(config: RunConfig) -> None:
+    """Fail at once when a recipe starts from ImageNet (``model.pretrained: imagenet``) and no file is given.
+
+    Nothing is downloaded: the message names torchvision's file and how to pass it (``model.pretrained=PATH``),
+    or ``model.pretrained=none`` to train from scratch."""
+    if (config.model.pretrained or "").lower() != "imagenet":
+        return
+    depth = "101" if "101" in config.model.name else "50"
+    raise ConfigError(
+        f"{config.name}: model.pretrained is 'imagenet': the recipe starts from torchvision's ImageNet ResNet-{depth} "
+        f"weights; download {IMAGENET_FILES[depth]} (https://download.pytorch.org/models/{IMAGENET_FILES[depth]}) "
+        f"yourself and pass model.pretrained=PATH, or model.pretrained=none to train from scratch"
+    )
 
 
 def _check_type(value: Any, annotation: Any, key: str) -> Any:
@@ -216,6 +239,8 @@ def config_from_dict(tree: dict, overrides: list[str] | tuple[str, ...] = ()) ->
     for text in overrides:
         _set_dotted(tree, *parse_override(text))
     config = _build(RunConfig, tree)
+    if isinstance(config.model.pretrained, str) and config.model.pretrained.lower() in ("none", "null", ""):
+        config.model.pretrained = None  # said explicitly: from scratch
     if config.checkpoint_every < 0:
         raise ConfigError(f"config key 'checkpoint_every': must be >= 0 (0: every epoch only), got {config.checkpoint_every}")
     if config.optim.batch_size < 1 or config.optim.epochs < 0 or config.model.num_segments < 1:
