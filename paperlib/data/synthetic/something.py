@@ -66,7 +66,7 @@ class SomethingScale:
 SCALES = {
     "smoke": SomethingScale(size=32, num_train=30, num_val=10, min_frames=16, max_frames=20),
     # Calibrated so that small TSM/TIN variants learn the reversal pairs in ~400 steps on 2 CPU cores
-    # (reproduce/configs/embedded_sthv1.yaml): moving distractors, occluders, camera shake and strong
+    # (paperlib/configs/embedded_sthv1.yaml): moving distractors, occluders, camera shake and strong
     # texture each lengthen the plateau before motion is learned, distractors the most.
     "embedded": SomethingScale(
         size=40,
