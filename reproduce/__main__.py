@@ -1,10 +1,13 @@
-"""``python -m reproduce [--scale embedded|smoke|full] [--data-root DIR] [--checkpoints DIR] [--only NAME]``.
+"""``python -m reproduce [--scale embedded|smoke|full] [--data-root DIR] [--checkpoints DIR] [--device D]``.
 
-Runs the notebooks with papermill in dependency order, each cached by a hash of its inputs (code, notebook,
-parameters): an unchanged rerun reuses the executed notebook. Executed notebooks go to ``book/chapters/``
-(rendered as they are) and results with provenance to ``results/<scale>/``; then the book is built with
-``jupyter-book build --all -W -n book/``. A failing notebook stops the run with its name and the failing
-cell's error, and leaves the previous results in place.
+Builds the book at a scale: sets ``PAPERLIB_SCALE`` (and the data, checkpoints and device the chapters read
+when their parameters are left at their defaults) and runs ``jupyter-book build --all -W -n book/``, which
+executes every chapter (``book/chapters`` is the ``notebooks/`` folder). Training runs and evaluations are
+cached by a hash of their inputs under ``results/<scale>/``, so an unchanged rebuild retrains nothing. A
+chapter that fails makes the build fail, naming it.
+
+``--only NAME`` runs one chapter with papermill and ``--no-book`` every chapter (executed notebooks in
+``results/<scale>/executed/``, each reused while its inputs are unchanged), without building the book.
 """
 
 from __future__ import annotations
@@ -91,62 +94,6 @@ def run_chapter(chapter, parameters: dict, results: Path, force: bool = False) -
     return record
 
 
-def write_provenance_page(records: list[dict], scale: str, results: Path, path: Path) -> None:
-    """The book's provenance page: every chapter of this build, and every training run or checkpoint
-    evaluation whose numbers a chapter shows, with how each was produced."""
-    lines = [
-        "# Provenance",
-        "",
-        f"Every chapter of this build was executed by `python -m reproduce --scale {scale}`. "
-        "Each row says how its numbers were produced; the machine-readable results are in "
-        f"`results/{scale}/notebooks/`.",
-        "",
-        "| chapter | scale | parameters | commit | run time (s) | finished |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in records:
-        params = ", ".join(f"{k}={v}" for k, v in r["parameters"].items() if k not in ("scale", "results_dir"))
-        lines.append(
-            f"| {r['title']} | {r['parameters']['scale']} | {params} | `{(r['commit'] or 'n/a')[:12]}` "
-            f"| {r['seconds']} | {r['finished']} |"
-        )
-    total = sum(r["seconds"] for r in records)
-    lines += [
-        "",
-        f"Total run time of the executions shown: {total:.0f} s (a cached chapter shows the time of the "
-        "run that produced it).",
-    ]
-    for r in records:
-        result_file = results / r["results_file"]
-        runs = json.loads(result_file.read_text())["results"].get("provenance") if result_file.exists() else None
-        if not runs:
-            continue
-        lines += [
-            "",
-            f'## Runs behind "{r["title"]}"',
-            "",
-            f"Folders under `results/{scale}/`, each named by the hash of its inputs (code, configuration, "
-            "data). `data` is the hash of the list files and their entry counts; `started from` names the "
-            "run or checkpoint a fine-tuning or evaluation began with.",
-            "",
-            "| run | commit | device | views | data | started from | checkpoint sha256 | metric (%) |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for run in runs:
-            cells = [
-                f"`{run['run']}`",
-                f"`{run['commit']}`",
-                run["device"],
-                run["views"],
-                f"`{run['data']}`",
-                f"`{run['started_from']}`" if run["started_from"] else "",
-                f"`{run['checkpoint_sha256']}`" if run["checkpoint_sha256"] else "",
-                run["metric"] or "",
-            ]
-            lines.append("| " + " | ".join(str(c) for c in cells) + " |")
-    path.write_text("\n".join(lines) + "\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     from .chapters import CHAPTERS
 
@@ -157,35 +104,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-root", default=None, help="the real dataset (scale full)")
     parser.add_argument("--checkpoints", default=None, help="evaluate these checkpoints instead of training")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--only", default=None, help="run this chapter (and what it depends on)")
-    parser.add_argument("--force", action="store_true", help="ignore cached executions")
-    parser.add_argument("--no-book", action="store_true", help="run the notebooks, do not build the book")
+    parser.add_argument("--only", default=None, help="run this chapter alone with papermill (no book)")
+    parser.add_argument("--force", action="store_true", help="with --only/--no-book: ignore cached executions")
+    parser.add_argument("--no-book", action="store_true", help="run every chapter with papermill, build no book")
     args = parser.parse_args(argv)
     if args.scale == "full" and not args.data_root and not args.checkpoints:
         parser.error("--scale full needs --data-root (the real datasets) or --checkpoints")
-    if args.only is not None and args.only not in [c.name for c in CHAPTERS]:
-        parser.error(f"no chapter named {args.only!r} (chapters: {', '.join(c.name for c in CHAPTERS)})")
-    results = ROOT / "results" / args.scale
-    records = []
+    names = [c.name for c in CHAPTERS]
+    if args.only is not None and args.only not in names:
+        parser.error(f"no chapter named {args.only!r} (chapters: {', '.join(names)})")
+    # The notebooks read these when their parameters are left at their defaults (paperlib.experiments.chapter).
+    settings = {"PAPERLIB_SCALE": args.scale, "PAPERLIB_DEVICE": args.device}
+    settings |= {"PAPERLIB_DATA_ROOT": args.data_root} if args.data_root else {}
+    settings |= {"PAPERLIB_CHECKPOINTS": args.checkpoints} if args.checkpoints else {}
+    os.environ.update(settings)
+    from paperlib.experiments import results_root
+
+    results = results_root(args.scale)
     started = time.perf_counter()
-    for chapter in _ordered(CHAPTERS, args.only):
+    if args.only or args.no_book:
         parameters = {
             "scale": args.scale,
             "data_root": args.data_root,
             "checkpoints": args.checkpoints,
             "device": args.device,
-            "results_dir": str(results / "notebooks"),
         }
-        records.append(run_chapter(chapter, parameters, results, args.force))
-    print(f"reproduce: {len(records)} chapter(s) ready in {time.perf_counter() - started:.0f} s")
-    if args.no_book:
+        chosen = [c for c in CHAPTERS if args.only in (None, c.name)]
+        for i, chapter in enumerate(chosen, 1):
+            print(f"reproduce: chapter {i} of {len(chosen)}: {chapter.name}", flush=True)
+            run_chapter(chapter, parameters, results, args.force)
+        print(f"reproduce: {len(chosen)} chapter(s) ready in {time.perf_counter() - started:.0f} s")
         return 0
-    if BOOK_CHAPTERS.exists():
-        shutil.rmtree(BOOK_CHAPTERS)
-    BOOK_CHAPTERS.mkdir(parents=True)
-    for record in records:
-        shutil.copy(results / "executed" / f"{record['chapter']}.ipynb", BOOK_CHAPTERS)
-    write_provenance_page(records, args.scale, results, BOOK_CHAPTERS / "provenance.md")
+    print(
+        f"reproduce: building the book at scale {args.scale} ({len(CHAPTERS)} chapters; runs cached in {results}) ...",
+        flush=True,
+    )
     build = [
         str(Path(sys.executable).parent / "jupyter-book"),
         "build",
@@ -196,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         str(ROOT / "book"),
     ]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run(build, cwd=ROOT, env=env).returncode
+    code = subprocess.run(build, cwd=ROOT, env=env).returncode
+    print(f"reproduce: book {'built' if code == 0 else 'FAILED'} in {time.perf_counter() - started:.0f} s")
+    return code
 
 
 if __name__ == "__main__":

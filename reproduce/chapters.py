@@ -1,24 +1,38 @@
-"""The book's executed chapters, in dependency order (a chapter runs after the ones it reads results from)."""
+"""The book's executed chapters, read from ``book/_toc.yml`` (the one list of chapters): every toc entry under
+``chapters/`` is ``notebooks/<name>.ipynb``."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
 class Chapter:
     name: str  # notebooks/<name>.ipynb
     title: str
-    after: tuple[str, ...] = ()  # chapters whose results this one reads
 
 
-CHAPTERS = (
-    Chapter("interlace_shift", "The interlace shift operator"),
-    Chapter("theory", "A constrained temporal convolution"),
-    Chapter("table1", "Table 1: Something-Something v1"),
-    Chapter("offsets", "What TIN learns: offsets and weights by layer", after=("table1",)),
-    Chapter("mmit_single", "Multi-Moments in Time: single models"),
-    Chapter("mmit_ensemble", "Multi-Moments in Time: the ensemble", after=("mmit_single",)),
-    Chapter("speed", "Speed: the shift op and the models"),
-    Chapter("model_zoo", "Model zoo: published checkpoints, and ours", after=("table1", "mmit_single")),
-)
+def _title(name: str) -> str:
+    """The notebook's first markdown heading."""
+    cells = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())["cells"]
+    for cell in cells:
+        for line in "".join(cell["source"]).splitlines() if cell["cell_type"] == "markdown" else []:
+            if line.startswith("# "):
+                return line[2:].strip()
+    return name
+
+
+def chapters(toc: Path = ROOT / "book" / "_toc.yml") -> tuple[Chapter, ...]:
+    """The notebook chapters of the book, in the order of its table of contents."""
+    entries = yaml.safe_load(toc.read_text())["chapters"]
+    names = [e["file"].split("/", 1)[1] for e in entries if e.get("file", "").startswith("chapters/")]
+    return tuple(Chapter(name, _title(name)) for name in names)
+
+
+CHAPTERS = chapters()

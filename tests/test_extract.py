@@ -255,7 +255,7 @@ def test_training_on_extracted_frames_matches_training_on_the_videos(tmp_path):
     from paperlib.engine.metrics import classwise_map
     from paperlib.engine.trainer import train
     from paperlib.evaluate import run as evaluate_checkpoint
-    from paperlib.experiments.mmit import chance_map, run_config
+    from paperlib.experiments.mmit import chance_map, mmit_config
 
     scale = MMITScale(size=64, num_train=240, num_val=96, num_test=0, min_frames=32, max_frames=36)
     dataset = make_mmit(tmp_path / "datasets", scale, seed=0)
@@ -280,12 +280,12 @@ def test_training_on_extracted_frames_matches_training_on_the_videos(tmp_path):
 
     metrics, scores = {}, {}
     for source, root in (("video", dataset.root), ("frames", frames)):
-        config = run_config("embedded", "tsm_r50", 0, str(root), "cpu")
+        config = mmit_config("embedded", "tsm_r50", 0, str(root), "cpu")
         config.data.source, config.output_dir = source, str(tmp_path / f"run_{source}")
         metrics[source] = train(config)
         scores[source] = np.load(tmp_path / f"run_{source}" / "scores.npz")
     # the video-trained weights scored on the frames: the codec error alone, at inference
-    config = run_config("embedded", "tsm_r50", 0, str(frames), "cpu")
+    config = mmit_config("embedded", "tsm_r50", 0, str(frames), "cpu")
     config.data.source = "frames"
     crossed = evaluate_checkpoint(tmp_path / "run_video" / "last.pth", config, tmp_path / "crossed", progress=False)
     crossed_scores = np.load(tmp_path / "crossed" / "scores.npz")["scores"]

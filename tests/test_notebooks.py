@@ -70,7 +70,7 @@ def test_notebook_runs_at_smoke_scale_and_writes_results(name, shared_results):
     import json
 
     _execute(name, shared_results)
-    record = json.loads((shared_results / f"{name}.json").read_text())
+    record = json.loads((shared_results / "notebooks" / f"{name}.json").read_text())
     assert record["notebook"] == name and record["parameters"]["scale"] == "smoke"
     assert record["results"] and record["code_hash"]
 
@@ -79,7 +79,7 @@ def test_theory_results_are_exact(tmp_path):
     import json
 
     _execute("theory", tmp_path, seeds=[5])
-    results = json.loads((tmp_path / "theory.json").read_text())["results"]
+    results = json.loads((tmp_path / "notebooks" / "theory.json").read_text())["results"]
     assert results["max_abs_difference"] < 1e-12 and results["tsm_is_special_case"] is True
 
 

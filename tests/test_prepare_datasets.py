@@ -9,7 +9,14 @@ import pytest
 
 from paperlib.data.check import main as check_main
 from paperlib.data.lists import ListFormatError, VideoRecord, read_list
-from paperlib.data.prepare import RECIPES, prepare_hmdb51, prepare_jester, prepare_kinetics, prepare_mit, prepare_ucf101
+from paperlib.data.prepare import (
+    PREPARERS,
+    prepare_hmdb51,
+    prepare_jester,
+    prepare_kinetics,
+    prepare_mit,
+    prepare_ucf101,
+)
 from paperlib.data.prepare.__main__ import main as prepare_main
 from paperlib.data.prepare.expected import EXPECTED, Expected, completeness
 from paperlib.data.sources import FrameReadError
@@ -149,7 +156,7 @@ def test_jester_shares_the_something_v1_reader(tmp_path):
 
 
 def test_kinetics_versions_read_the_published_names_and_layouts(tmp_path):
-    assert RECIPES["kinetics400"] is RECIPES["kinetics600"] is RECIPES["kinetics700"] is prepare_kinetics
+    assert PREPARERS["kinetics400"] is PREPARERS["kinetics600"] is PREPARERS["kinetics700"] is prepare_kinetics
     header = "label,youtube_id,time_start,time_end,split\n"
     write(tmp_path / "annotations/train.csv", header + "abseiling,aaa,0,10,train\nabseiling,gone,0,10,train\n")
     write(tmp_path / "annotations/val.csv", header + '"massaging person\'s head",bbb,5.0,15.0,val\n')  # CVDF's name
@@ -214,7 +221,7 @@ def test_expected_table_is_sourced_and_matches_the_recipes():
         assert exp.source and exp.classes > 0, name
         assert all(n is None or n > 0 for n in exp.videos.values()), name
         assert any(n is None for n in exp.videos.values()) <= bool(exp.note), f"{name}: an omitted count needs a note"
-        assert (name if name != "mit_v2" else "mit") in RECIPES
+        assert (name if name != "mit_v2" else "mit") in PREPARERS
     for n in (1, 2, 3):  # each UCF101 split covers the 13,320 clips; HMDB51 is 70 + 30 videos per class
         assert EXPECTED["ucf101"].videos[f"train_split{n}"] + EXPECTED["ucf101"].videos[f"val_split{n}"] == 13320
         assert (
@@ -292,7 +299,7 @@ def test_prepare_cli_passes_split_and_reports(ucf, hmdb, capsys):
     out = capsys.readouterr().out
     assert f"train_split2: {ucf / 'train_split2.txt'}" in out
     assert "ucf101 train_split2: 1 of 9,586 videos (9,585 missing), 1 class where UCF101 has 101" in out
-    assert prepare_main(["jester", "--root", str(ucf), "--split", "2"]) == 1
+    assert prepare_main(["jester", "--root", str(ucf), "--split", "2"]) == 2  # a usage error
     assert "jester takes no --split" in capsys.readouterr().err
     assert prepare_main(["hmdb51", "--root", str(hmdb), "--split", "3"]) == 1
     assert "_test_split3.txt" in capsys.readouterr().err

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..data import ClipSampler, TestTransform, TrainTransform, VideoDataset, read_class_names, source_for
-from ..data.prepare import RECIPES
+from ..data.prepare import PREPARERS
 from .config import RunConfig
 from .distributed import DistInfo, barrier, broadcast_object
 
@@ -56,7 +56,7 @@ def resolve_data(config: RunConfig, info: DistInfo = DistInfo()) -> ResolvedData
             )
             root = generated.root
             if not (root / "category.txt").exists():
-                RECIPES[cfg.dataset](root)
+                PREPARERS[cfg.dataset](root)
             generated_fingerprint = generated.fingerprint
         root, generated_fingerprint = broadcast_object((root, generated_fingerprint), info)
         barrier(info)

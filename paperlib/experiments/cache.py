@@ -1,4 +1,5 @@
-"""Results cached by a hash of their inputs: code version, parameters and data identity.
+"""The run cache: training runs and checkpoint evaluations, each done once per distinct input (code
+version, configuration, data identity), shared by every chapter.
 
 A run's folder is ``<results_dir>/<group>/<name>-<key>``; it counts as done when its ``metrics.json``
 exists (written last, atomically). An unchanged rerun therefore reuses it, and any change of code,
@@ -7,10 +8,15 @@ configuration or data starts a new folder.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import sys
+import time
 from pathlib import Path
+
+from ..engine.config import config_to_dict
 
 PACKAGE = Path(__file__).resolve().parents[1]
 CSRC = PACKAGE / "csrc"
@@ -55,3 +61,84 @@ def find_first(folder: str | Path, candidates: list[str]) -> Path | None:
     if not root.is_dir():
         raise FileNotFoundError(f"checkpoints: {root} is not a folder")
     return next((root / c for c in candidates if (root / c).is_file()), None)
+
+
+def run_or_load(config, results_dir: str | Path, data_root: str | None, group: str = "table1") -> Path:
+    """Train once per distinct input; returns the run folder ``<results_dir>/<group>/<name>-<input hash>``
+    (``metrics.json``, ``scores.npz``, ``last.pth``)."""
+    from ..engine.trainer import train
+
+    inputs = config_to_dict(config)
+    if config.model.pretrained:  # a checkpoint's identity: its run folder (named by its inputs) or its bytes
+        start = Path(config.model.pretrained).resolve()
+        inside = start.is_relative_to(Path(results_dir).resolve())
+        inputs["model"]["pretrained"] = start.parent.name if inside else file_digest(start)
+    out = Path(results_dir) / group / f"{config.name}-{input_key(**inputs, **_lists(config, data_root))}"
+    config.output_dir = str(out)  # also when cached: later steps (evaluation keys) see the same configuration
+    if not _finished(out, config.optim.epochs):
+        started = time.perf_counter()
+        _progress(f"{group}: training {config.name} ({config.optim.epochs} epochs) ...")
+        with _to_terminal():
+            train(config, resume=True)  # a run interrupted earlier continues from its last epoch
+        _progress(f"{group}: trained {config.name} in {time.perf_counter() - started:.0f} s")
+    return out
+
+
+def _lists(config, data_root: str | None) -> dict:
+    """The identity of real data in a cache key: its list files' bytes (the embedded data is named by the
+    configuration itself)."""
+    if data_root is None:
+        return {}
+    root = Path(data_root)
+    return {"lists": file_digest(root / config.data.train_list, root / config.data.val_list)}
+
+
+def evaluate_or_load(
+    config, checkpoint: Path, results_dir: str | Path, data_root: str | None, group: str = "table1"
+) -> Path:
+    """Evaluate a given checkpoint once per distinct input (its bytes, the configuration, the data's lists)."""
+    from ..evaluate import run
+
+    # What decides the scores: the checkpoint's bytes (the model), the data and the test protocol; not where
+    # or how the checkpoint was trained (model.num_classes, for one, is only filled in by a training run).
+    settings = config_to_dict(config)
+    inputs = {
+        "checkpoint": file_digest(checkpoint),
+        "data": settings["data"],
+        "eval": settings["eval"],
+        "device": settings["device"],
+        "amp": settings.get("amp"),
+        **_lists(config, data_root),
+    }
+    out = Path(results_dir) / group / f"{config.name}-eval-{input_key(**inputs)}"
+    if not (out / "scores.npz").exists():
+        _progress(f"{group}: evaluating {config.name} ...")
+        with _to_terminal():
+            run(checkpoint, config, output=out, progress=False)
+    return out
+
+
+def _finished(out: Path, epochs: int) -> bool:
+    """metrics.json is rewritten after every evaluation: the run is done when it reports the last epoch."""
+    path = out / "metrics.json"
+    return path.exists() and json.loads(path.read_text())["metrics"].get("epoch") == epochs
+
+
+def _in_notebook() -> bool:
+    return "ipykernel" in sys.modules and sys.__stderr__ is not None
+
+
+@contextlib.contextmanager
+def _to_terminal():
+    """In a notebook kernel, send training logs and progress bars to the terminal that runs the kernel (the
+    build's), not into the page; elsewhere, change nothing."""
+    if not _in_notebook():
+        yield
+        return
+    with contextlib.redirect_stdout(sys.__stderr__), contextlib.redirect_stderr(sys.__stderr__):
+        yield
+
+
+def _progress(line: str) -> None:
+    """One progress line on the terminal (also from a notebook kernel), never on the page."""
+    print(line, file=sys.__stderr__ if _in_notebook() else sys.stderr, flush=True)

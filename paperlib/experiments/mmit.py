@@ -19,11 +19,13 @@ import yaml
 
 from ..engine.config import load_config
 from ..engine.metrics import classwise_map, samplewise_map
-from .cache import find_first
-from .table1 import CONFIGS, evaluate_or_load, run_or_load
+from ..models import complexity, create
+from ..models.zoo import XTEMPORAL_ZOO, reported_results
+from .cache import evaluate_or_load, find_first, run_or_load
+from .table1 import CONFIGS
 
 # model -> its full recipe (frames, sampling and architecture options come from there)
-RECIPES = {
+MODEL_RECIPES = {
     "tsn_r50": "tsn_r50_1x1x5_mmit",
     "tsm_r50": "tsm_r50_1x1x8_mmit",
     "tin_r50": "tin_r50_1x1x8_mmit",
@@ -56,9 +58,9 @@ SMALL = {
 SMALL_OPTIONS = {"fast_r50": {"width": 8}}
 
 
-def run_config(scale: str, model: str, seed: int, data_root: str | None, device: str):
+def mmit_config(scale: str, model: str, seed: int, data_root: str | None, device: str):
     """The training configuration of one MMIT single model (output_dir still unset)."""
-    recipe = CONFIGS / f"{RECIPES[model]}.yaml"
+    recipe = CONFIGS / f"{MODEL_RECIPES[model]}.yaml"
     overrides = [f"seed={seed}", f"device={device}", f"name={model}_seed{seed}"]
     if data_root is not None:
         overrides.append(f"data.root={data_root}")
@@ -88,9 +90,9 @@ def run_config(scale: str, model: str, seed: int, data_root: str | None, device:
     return config
 
 
-def find_checkpoint(checkpoints: str | Path, model: str) -> Path | None:
+def mmit_checkpoint(checkpoints: str | Path, model: str) -> Path | None:
     """``<checkpoints>/<recipe>/last.pth`` (a recipe's output folder) or ``<checkpoints>/<model>_mmit.pth``."""
-    return find_first(checkpoints, [f"{RECIPES[model]}/last.pth", f"{model}_mmit.pth"])
+    return find_first(checkpoints, [f"{MODEL_RECIPES[model]}/last.pth", f"{model}_mmit.pth"])
 
 
 def score_splits(scale: str, config, checkpoint: Path, results_dir: Path, data_root: str | None) -> dict:
@@ -111,28 +113,26 @@ def run_single_models(
     results_dir: str | Path,
     data_root: str | None = None,
     device: str = "auto",
-    models: tuple[str, ...] = tuple(RECIPES),
+    models: tuple[str, ...] = tuple(MODEL_RECIPES),
     checkpoints: str | Path | None = None,
 ) -> pd.DataFrame:
     """One row per (model, seed, split, view): class-wise mAP, X-Temporal's sample-wise mAP, the folder of
-    the saved scores. With ``checkpoints`` (see :func:`find_checkpoint`) the models found there are scored
+    the saved scores. With ``checkpoints`` (see :func:`mmit_checkpoint`) the models found there are scored
     instead of trained (seed 0); the others are named and left out."""
     rows = []
     for model in models:
         for seed in seeds if checkpoints is None else [0]:
-            config = run_config(scale, model, seed, data_root, device)
+            config = mmit_config(scale, model, seed, data_root, device)
             if checkpoints is None:
                 run = run_or_load(config, results_dir, data_root, group="mmit")
                 checkpoint = run / "last.pth"
             else:
-                checkpoint = find_checkpoint(checkpoints, model)
+                checkpoint = mmit_checkpoint(checkpoints, model)
                 if checkpoint is None:
                     print(f"mmit: no checkpoint for {model} in {checkpoints}: left out")
                     continue
                 run = checkpoint.parent
-            for (split, view), folder in score_splits(
-                scale, config, checkpoint, Path(results_dir), data_root
-            ).items():
+            for (split, view), folder in score_splits(scale, config, checkpoint, Path(results_dir), data_root).items():
                 saved = np.load(folder / "scores.npz")
                 rows.append(
                     {
@@ -181,7 +181,7 @@ def ensemble(single: pd.DataFrame, view: str, rounds: int = 20) -> tuple[pd.Data
     every row evaluated on the held-out test split. Returns (rows per seed and method, fusion weights)."""
     rows, weights_rows = [], []
     for seed, runs in single[single["view"] == view].groupby("seed"):
-        members = sorted(runs["model"].unique(), key=list(RECIPES).index)
+        members = sorted(runs["model"].unique(), key=list(MODEL_RECIPES).index)
         split = {
             s: {m: _scores(runs[(runs["model"] == m) & (runs["split"] == s)]["scores"].iloc[0]) for m in members}
             for s in SPLITS
@@ -229,3 +229,105 @@ def chance_map(targets: np.ndarray) -> dict[str, float]:
         "classwise_mAP": float(100 * targets[:, present].mean(axis=0).mean()),
         "samplewise_mAP": float(100 * targets[labelled].mean(axis=1).mean()),
     }
+
+
+MMIT = "Multi-Moments in Time"
+# Published MMIT numbers that belong to no checkpoint that loads into paperlib's models (the others are in
+# paperlib.models.zoo.PUBLISHED). X-Temporal's ModelZoo.md lists a SlowFast R101 (64 frames, 8x8 layout, 112 px)
+# whose architecture paperlib does not build; the winning report gives only the ensemble's numbers.
+REPORTED_SLOWFAST_R101 = {
+    "model": "SlowFast R101 (X-Temporal)",
+    "frames": "64 (8x8)",
+    "input": 112,
+    "1 crop x 1 clip": 59.9,
+    "3 crops x 10 clips": 61.5,
+    "source": XTEMPORAL_ZOO,
+}
+REPORTED_ENSEMBLE = {
+    "val mAP": 67.22,
+    "test mAP": 60.77,
+    "source": "Zhang, Shao et al., MMIT 2019 winning report (arXiv 2003.05837), abstract",
+    "note": "the members, their weights and how they were combined are not published; nor is whether the mAP is "
+    "class-wise or sample-wise",
+}
+
+
+def reported_single() -> pd.DataFrame:
+    """X-Temporal's published MMIT single models (sample-wise mAP, X-Temporal's utils/calculate_map.py) on the
+    real validation set, one row per model with its single-view and 3 crops x 10 clips numbers."""
+    rows: dict[tuple[str, str], dict] = {}
+    for name, r in reported_results(MMIT):
+        row = rows.setdefault(
+            (r.label or name, r.frames),
+            {"model": r.label or name, "frames": r.frames, "input": 224, "source": r.source},
+        )
+        row[r.views] = r.value
+    table = pd.DataFrame([*rows.values(), REPORTED_SLOWFAST_R101])
+    return table.set_index(["model", "frames"])[["input", "1 crop x 1 clip", "3 crops x 10 clips", "source"]]
+
+
+def cost_table(num_classes: int = 313) -> pd.DataFrame:
+    """Parameters and GFLOPs per view of the full-size MMIT models at their recipes' input (meta device)."""
+    rows = []
+    for name in MODEL_RECIPES:
+        config = load_config(CONFIGS / f"{MODEL_RECIPES[name]}.yaml", ["model.pretrained=none"])
+        frames, size = config.model.num_segments, config.data.input_size
+        options = {k: v for k, v in config.model.options.items() if k != "dropout"}
+        counted = complexity(create(name, num_classes, frames, **options), (1, 3, frames, size, size))
+        rows.append(
+            {
+                "model": name,
+                "input": f"{frames}x{size}²",
+                "params (M)": round(counted["params"] / 1e6, 2),
+                "GFLOPs": round(counted["gflops"], 2),
+            }
+        )
+    return pd.DataFrame(rows).set_index("model")
+
+
+def multiview_gain(single: pd.DataFrame, scale: str, split: str = "test") -> pd.DataFrame:
+    """Class-wise mAP with one view and with several, and the points gained, per model (mean over seeds)."""
+    one, multi = VIEWS[scale]
+    table = single[single["split"] == split].pivot_table(
+        index=["model", "seed"], columns="view", values="classwise_mAP", sort=False
+    )
+    table["multi-view gain"] = table[multi] - table[one]
+    return table.groupby("model", sort=False).mean().round(2)
+
+
+def single_verdict(single: pd.DataFrame, scale: str, margin: float = 5.0) -> list[str]:
+    """Sentences on the test split: each model's class-wise mAP against chance (:func:`chance_map`), the lowest
+    seed included, and whether multi-view testing helped every model."""
+    test = single[single["split"] == "test"]
+    chance = chance_map(np.load(Path(test["scores"].iloc[0]) / "scores.npz")["labels"])
+    lines = [
+        f"Chance on the test split: class-wise {chance['classwise_mAP']:.1f}, "
+        f"sample-wise {chance['samplewise_mAP']:.1f} mAP."
+    ]
+    one = list(VIEWS[scale])[0]
+    for model, runs in test[test["view"] == one].groupby("model", sort=False)["classwise_mAP"]:
+        lowest = runs.min() - chance["classwise_mAP"]
+        lines.append(
+            f"{model}: {runs.mean():.1f} class-wise mAP ({runs.mean() - chance['classwise_mAP']:+.1f} over "
+            f"chance; lowest seed {lowest:+.1f})"
+            + ("." if lowest >= margin else f": not {margin:.0f} points above chance in every seed.")
+        )
+    gains = multiview_gain(single, scale)["multi-view gain"]
+    lines.append(
+        f"Multi-view testing {'helped every model' if (gains > 0).all() else 'did not help every model'} "
+        f"(gain {gains.min():+.2f} to {gains.max():+.2f} class-wise mAP points)."
+    )
+    return lines
+
+
+def ensemble_verdict(table: pd.DataFrame) -> list[str]:
+    """Sentences on the fused models against the best single model (chosen on validation), on test."""
+    tuned = table[table["method"] == "tuned fusion (weights from val)"]["gain_over_best_single"]
+    uniform = table[table["method"] == "uniform average"]["gain_over_best_single"]
+    spread = tuned.std(ddof=1) if len(tuned) > 1 else 0.0
+    return [
+        f"Tuned fusion vs the best single model (chosen on val), on test: {tuned.mean():+.2f} ± {spread:.2f} "
+        f"class-wise mAP points over {len(tuned)} seed(s); "
+        f"{'a gain in every seed' if (tuned > 0).all() else 'not a gain in every seed'}.",
+        f"Uniform average vs the best single model: {uniform.mean():+.2f} points.",
+    ]

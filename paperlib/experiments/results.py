@@ -1,4 +1,4 @@
-"""Notebook parameters and machine-readable results."""
+"""Machine-readable results of a chapter, the provenance of its runs, and summaries over seeds."""
 
 from __future__ import annotations
 
@@ -10,40 +10,6 @@ from pathlib import Path
 from ..engine.provenance import git_commit
 from ..utils import atomic_write_text
 from .cache import code_hash
-
-SCALES = ("smoke", "embedded", "full")
-DEFAULT_SEEDS = {"smoke": [0], "embedded": [0, 1], "full": [0]}  # training seeds of the chapters that train
-
-
-def default_scale() -> str:
-    """``$PAPERLIB_SCALE`` if set, else ``"embedded"`` (checked against the known scales)."""
-    scale = os.environ.get("PAPERLIB_SCALE", "embedded")
-    if scale not in SCALES:
-        raise ValueError(f"PAPERLIB_SCALE={scale!r} is not one of {SCALES}")
-    return scale
-
-
-def default_seeds(scale: str) -> list[int]:
-    """The seeds a training chapter runs when the ``seeds`` parameter is not given."""
-    return list(DEFAULT_SEEDS[scale])
-
-
-def check_parameters(**parameters) -> None:
-    """Fail at the parameters cell, naming the parameter, when a notebook parameter has a wrong value."""
-    scale = parameters.get("scale")
-    if scale is not None and scale not in SCALES:
-        raise ValueError(f"parameter 'scale' must be one of {SCALES}, got {scale!r}")
-    for name in ("data_root", "results_dir"):
-        if parameters.get(name) is not None and not isinstance(parameters[name], (str, os.PathLike)):
-            raise TypeError(f"parameter '{name}' must be a path or None, got {parameters[name]!r}")
-    seeds = parameters.get("seeds")
-    if seeds is not None and not (
-        isinstance(seeds, (list, tuple)) and seeds and all(isinstance(s, int) for s in seeds)
-    ):
-        raise TypeError(f"parameter 'seeds' must be a non-empty list of integers, got {seeds!r}")
-    device = parameters.get("device")
-    if device is not None and device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"parameter 'device' must be 'auto', 'cpu' or 'cuda', got {device!r}")
 
 
 def write_results(results_dir: str | os.PathLike, name: str, results: dict, parameters: dict) -> Path:

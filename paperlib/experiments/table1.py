@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from ..configs import recipe_dir
-from ..engine.config import config_to_dict, load_config
+from ..engine.config import load_config
 from ..engine.metrics import topk_accuracy
-from .cache import file_digest, find_first, input_key
+from ..models import complexity, create, reported
+from ..models.zoo import reported_results
+from .cache import evaluate_or_load, find_first, run_or_load
 from .results import mean_std
 
 CONFIGS = recipe_dir()
@@ -31,7 +33,7 @@ SCALE_CONFIG = {"smoke": "smoke.yaml", "embedded": "embedded_sthv1.yaml"}
 SIXTEEN_FROM_EIGHT = {"smoke": ["optim.epochs=1", "eval.every=1"], "embedded": ["optim.epochs=1", "eval.every=1"]}
 
 
-def run_config(
+def table1_config(
     scale: str,
     model: str,
     frames: int,
@@ -65,65 +67,10 @@ def run_config(
     )
 
 
-def run_or_load(config, results_dir: str | Path, data_root: str | None, group: str = "table1") -> Path:
-    """Train once per distinct input; returns the run folder ``<results_dir>/<group>/<name>-<input hash>``
-    (``metrics.json``, ``scores.npz``, ``last.pth``)."""
-    from ..engine.trainer import train
-
-    inputs = config_to_dict(config)
-    if config.model.pretrained:  # a checkpoint's identity: its run folder (named by its inputs) or its bytes
-        start = Path(config.model.pretrained).resolve()
-        inside = start.is_relative_to(Path(results_dir).resolve())
-        inputs["model"]["pretrained"] = start.parent.name if inside else file_digest(start)
-    out = Path(results_dir) / group / f"{config.name}-{input_key(**inputs, **_lists(config, data_root))}"
-    config.output_dir = str(out)  # also when cached: later steps (evaluation keys) see the same configuration
-    if not _finished(out, config.optim.epochs):
-        train(config, resume=True)  # a run interrupted earlier continues from its last epoch
-    return out
-
-
-def _lists(config, data_root: str | None) -> dict:
-    """The identity of real data in a cache key: its list files' bytes (the embedded data is named by the
-    configuration itself)."""
-    if data_root is None:
-        return {}
-    root = Path(data_root)
-    return {"lists": file_digest(root / config.data.train_list, root / config.data.val_list)}
-
-
-def find_checkpoint(checkpoints: str | Path, model: str, frames: int) -> Path | None:
+def table1_checkpoint(checkpoints: str | Path, model: str, frames: int) -> Path | None:
     """The checkpoint of ``model`` at ``frames`` in a folder: a recipe's output folder
     ``<model>_1x1x<frames>_40e_sthv1/last.pth`` or a file ``<model>_<frames>f.pth``; None if neither exists."""
     return find_first(checkpoints, [f"{model}_1x1x{frames}_40e_sthv1/last.pth", f"{model}_{frames}f.pth"])
-
-
-def evaluate_or_load(
-    config, checkpoint: Path, results_dir: str | Path, data_root: str | None, group: str = "table1"
-) -> Path:
-    """Evaluate a given checkpoint once per distinct input (its bytes, the configuration, the data's lists)."""
-    from ..evaluate import run
-
-    # What decides the scores: the checkpoint's bytes (the model), the data and the test protocol; not where
-    # or how the checkpoint was trained (model.num_classes, for one, is only filled in by a training run).
-    settings = config_to_dict(config)
-    inputs = {
-        "checkpoint": file_digest(checkpoint),
-        "data": settings["data"],
-        "eval": settings["eval"],
-        "device": settings["device"],
-        "amp": settings.get("amp"),
-        **_lists(config, data_root),
-    }
-    out = Path(results_dir) / group / f"{config.name}-eval-{input_key(**inputs)}"
-    if not (out / "scores.npz").exists():
-        run(checkpoint, config, output=out, progress=False)
-    return out
-
-
-def _finished(out: Path, epochs: int) -> bool:
-    """metrics.json is rewritten after every evaluation: the run is done when it reports the last epoch."""
-    path = out / "metrics.json"
-    return path.exists() and json.loads(path.read_text())["metrics"].get("epoch") == epochs
 
 
 def pair_accuracy(scores: np.ndarray, labels: np.ndarray, partner: np.ndarray) -> float:
@@ -144,7 +91,7 @@ def run_table1(
     """One row per (model, frames in {8, 16, 8+16}, seed): top-1, top-5 and, on the embedded data (whose
     classes are time-reversal pairs), within-pair accuracy, all measured on the validation split.
 
-    With ``checkpoints`` (a folder, see :func:`find_checkpoint`) the models found there are evaluated instead
+    With ``checkpoints`` (a folder, see :func:`table1_checkpoint`) the models found there are evaluated instead
     of trained (one row per checkpoint, seed 0); models without a checkpoint are reported and left out."""
     rows, partner = [], None
     for model in MODELS:
@@ -152,15 +99,15 @@ def run_table1(
             scored, eight_frames = {}, None
             for frames in FRAMES:
                 if checkpoints is not None:
-                    checkpoint = find_checkpoint(checkpoints, model, frames)
+                    checkpoint = table1_checkpoint(checkpoints, model, frames)
                     if checkpoint is None:
                         print(f"table1: no checkpoint for {model} at {frames} frames in {checkpoints}: row left out")
                         continue
-                    config = run_config(scale, model, frames, seed, data_root, device)
+                    config = table1_config(scale, model, frames, seed, data_root, device)
                     out = evaluate_or_load(config, checkpoint, results_dir, data_root)
                 else:
                     init = eight_frames / "last.pth" if frames == 16 and scale in SIXTEEN_FROM_EIGHT else None
-                    config = run_config(scale, model, frames, seed, data_root, device, init)
+                    config = table1_config(scale, model, frames, seed, data_root, device, init)
                     out = run_or_load(config, results_dir, data_root)
                     eight_frames = out if frames == 8 else eight_frames
                 if partner is None and data_root is None:
@@ -216,9 +163,9 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
 def verdict(runs: pd.DataFrame) -> list[str]:
     """Sentences stating what the measured table shows on the embedded data (within-pair accuracy, chance 50 %):
     whether TSN is near chance, whether TSM and TIN are well above it, and how TIN compares with TSM given the
-    spread over seeds. Empty without within-pair accuracy (real data)."""
+    spread over seeds. On real data (no within-pair accuracy) one sentence says so."""
     if "pair_accuracy" not in runs or runs["pair_accuracy"].isna().all():
-        return []
+        return ["No within-pair accuracy on this data: compare the measured and the reported tables."]
     single = runs[runs["frames"] != "8+16"].groupby("model")["pair_accuracy"]
     mean, std, low = single.mean(), single.std(ddof=1).fillna(0.0), single.min()
     lines = []
@@ -255,3 +202,51 @@ def verdict(runs: pd.DataFrame) -> list[str]:
             )
         )
     return lines
+
+
+def reported_table() -> pd.DataFrame:
+    """Published Something-Something v1 top-1 of TSM and TIN at 8, 16 and 8+16 frames: the TIN paper's Table 1
+    (from the model registry) and the published checkpoints' numbers (from the zoo), one row each with its
+    source and test views. Never a measured number."""
+    rows = [
+        {"model": r.label or name, "frames": r.frames, "views": r.views, "top1": r.value, "source": r.source}
+        for name, r in reported_results("Something-Something v1")
+        if name in MODELS and r.metric == "top1"
+    ]
+    return pd.DataFrame(rows).set_index(["model", "frames", "views"])
+
+
+def cost_table(num_classes: int = 174, size: int = 224) -> pd.DataFrame:
+    """Parameters and GFLOPs per view of the full-size R50 models at 8 and 16 frames, counted on the meta
+    device, beside the published counts (where the registry has them for this class count and input)."""
+    rows = []
+    for name in MODELS:
+        published = reported(name)
+        for frames in FRAMES:
+            counted = complexity(create(name, num_classes, frames), (1, 3, frames, size, size))
+            same_input = (
+                published is not None
+                and published.num_classes == num_classes
+                and published.input_shape == (3, frames, size, size)
+            )
+            rows.append(
+                {
+                    "model": name,
+                    "frames": frames,
+                    "params (ours)": counted["params"],
+                    "GFLOPs (ours)": round(counted["gflops"], 2),
+                    "params (reported)": published.params if same_input else None,
+                    "GFLOPs (reported)": published.gflops if same_input else None,
+                    "source": published.source if same_input else None,
+                }
+            )
+    return pd.DataFrame(rows).set_index(["model", "frames"])
+
+
+def data_description(runs: pd.DataFrame) -> str:
+    """One line naming the data the runs used (the embedded set or the real data's folder name) and its size."""
+    first = Path(runs.dropna(subset=["run"]).iloc[0]["run"])
+    data = json.loads((first / "metrics.json").read_text())["data"]
+    entries = ", ".join(f"{name}: {count}" for name, count in data["entries"].items())
+    where = "the embedded Something-v1-format set" if data.get("embedded_scale") else Path(data["root"]).name
+    return f"data: {where} ({entries}; {data['classes']} classes)"

@@ -14,6 +14,19 @@ from torch import nn
 
 
 @dataclass(frozen=True)
+class ReportedResult:
+    """One published accuracy (never a measured number): what the source reports for a model on a dataset."""
+
+    dataset: str  # e.g. "Something-Something v1"
+    metric: str  # e.g. "top1", "mAP (sample-wise)"
+    value: float  # percent
+    frames: str  # frames per clip as the source writes them: "8", "16", "8+16" (an ensemble of both)
+    views: str  # test views, e.g. "1 crop x 1 clip", "3 crops x 10 clips"
+    source: str  # paper and table, or repository and file
+    label: str = ""  # how the source names the row, when it is not just the model
+
+
+@dataclass(frozen=True)
 class Reported:
     """Published facts about a model, each with its source (never a measured number)."""
 
@@ -23,6 +36,7 @@ class Reported:
     input_shape: tuple[int, ...] | None = None  # (3, T, H, W) of one view
     source: str = ""
     notes: dict = field(default_factory=dict)
+    results: tuple[ReportedResult, ...] = ()  # published accuracies of the architecture (not of a checkpoint)
 
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {}
@@ -52,6 +66,17 @@ def available() -> list[str]:
 def reported(name: str) -> Reported | None:
     """Published parameter count / GFLOPs of a model (with source), if any."""
     return _REPORTED.get(name)
+
+
+def reported_results(dataset: str | None = None) -> list[tuple[str, ReportedResult]]:
+    """Every published accuracy in the registry, as ``(model name, result)``, optionally for one dataset.
+    Accuracies of published checkpoints are in :data:`paperlib.models.zoo.PUBLISHED`."""
+    return [
+        (name, r)
+        for name in available()
+        for r in (_REPORTED[name].results if name in _REPORTED else ())
+        if dataset is None or r.dataset == dataset
+    ]
 
 
 def create(name: str, num_classes: int, num_segments: int = 8, **options) -> nn.Module:

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
 from ._head import FeaturesThenHead
-from ._registry import Reported, register_model
+from ._registry import Reported, ReportedResult, register_model
 from .layers import TemporalConv, TemporalInterlace, TemporalShift
 
 TemporalLayer = Callable[[int], nn.Module]  # input channels -> module on Tensor[N*T, C, H, W]
@@ -229,6 +229,33 @@ def _tconv(num_segments: int, kernel_size: int = 3) -> TemporalLayer:
 _MMACTION = "mmaction2 metafiles (configs/recognition/{tsn,tsm,tin}/metafile.yml), Something-Something v1"
 _R50_8F = dict(num_classes=174, gflops=32.96, input_shape=(3, 8, 224, 224), source=_MMACTION)
 
+# TIN paper (Shao et al., AAAI 2020) Table 1: Something-Something v1 validation top-1, ResNet-50, ImageNet start,
+# as quoted in deepcs233/TIN issue #3; its TSM rows are the numbers of TSM's first arXiv version. The TSM
+# README's revised numbers belong to its published checkpoints (paperlib.models.zoo.PUBLISHED).
+_TIN_TABLE1 = "TIN paper Table 1, as quoted in deepcs233/TIN issue #3"
+_STHV1 = "Something-Something v1"
+
+
+def _table1(model_label: str, values: dict[str, float], source: str = _TIN_TABLE1) -> tuple[ReportedResult, ...]:
+    return tuple(
+        ReportedResult(_STHV1, "top1", v, frames, "1 crop x 1 clip", source, model_label)
+        for frames, v in values.items()
+    )
+
+
+_TSM_TABLE1 = _table1("TSM (arXiv v1, in TIN's Table 1)", {"8": 43.4, "16": 44.8, "8+16": 46.8}) + (
+    ReportedResult(
+        _STHV1,
+        "top1",
+        49.7,
+        "8+16",
+        "1 crop x 1 clip",
+        "TSM paper (later versions), as quoted in TIN issue #3",
+        "TSM (revised)",
+    ),
+)
+_TIN_RESULTS = _table1("TIN", {"8": 45.8, "16": 47.0, "8+16": 49.6})
+
 
 @register_model
 def tsn_r18(*, num_classes: int, num_segments: int = 8, **kwargs) -> TemporalResNet:
@@ -268,7 +295,7 @@ def tsm_r34(*, num_classes: int, num_segments: int = 8, shift_div: int = 8, **kw
     return _resnet(34, num_classes, num_segments, _tsm(num_segments, shift_div), **kwargs)
 
 
-@register_model(reported=Reported(params=23_864_558, **_R50_8F))
+@register_model(reported=Reported(params=23_864_558, **_R50_8F, results=_TSM_TABLE1))
 def tsm_r50(*, num_classes: int, num_segments: int = 8, shift_div: int = 8, **kwargs) -> TemporalResNet:
     return _resnet(50, num_classes, num_segments, _tsm(num_segments, shift_div), **kwargs)
 
@@ -314,7 +341,7 @@ def tin_r34(
     return _resnet(34, num_classes, num_segments, tin, **kwargs)
 
 
-@register_model(reported=Reported(params=23_895_566, **{**_R50_8F, "gflops": 32.962}))
+@register_model(reported=Reported(params=23_895_566, **{**_R50_8F, "gflops": 32.962}, results=_TIN_RESULTS))
 def tin_r50(
     *,
     num_classes: int,

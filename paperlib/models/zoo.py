@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._registry import create
+from ._registry import ReportedResult, create
+from ._registry import reported_results as registry_results
 
 # Where each layout is documented / published.
 TSM_REPO = "mit-han-lab/temporal-shift-module (README, pretrained models)"
@@ -39,6 +40,7 @@ class PublishedCheckpoint:
     options: dict = field(default_factory=dict)  # extra create() options
     load_from: str = '"<file>.pth"'  # Python expression of the file (or state dict) to load
     note: str = ""
+    results: tuple[ReportedResult, ...] = ()  # the reported accuracies as data, where a chapter compares with them
 
     def build(self):
         return create(self.model, self.num_classes, self.frames, **self.options)
@@ -49,7 +51,13 @@ class PublishedCheckpoint:
         return f'load_checkpoint(create("{self.model}", {self.num_classes}, {self.frames}{extra}), {self.load_from})'
 
 
-def _tsm_repo(model, classes, frames, dataset, reported, note=""):
+def _results(dataset: str, frames: int, metric: str, views: dict[str, float], source: str, label: str):
+    """Reported accuracies of one checkpoint, per test views, and the text that shows them."""
+    results = tuple(ReportedResult(dataset, metric, v, str(frames), k, source, label) for k, v in views.items())
+    return " / ".join(f"{metric} {r.value} ({r.views})" for r in results), results
+
+
+def _tsm_repo(model, classes, frames, dataset, reported, note="", results=()):
     return PublishedCheckpoint(
         model,
         classes,
@@ -60,10 +68,11 @@ def _tsm_repo(model, classes, frames, dataset, reported, note=""):
         TSM_REPO,
         "official TIN/TSM (main.py: state_dict, module.base_model.…)",
         note=note,
+        results=results,
     )
 
 
-def _xtemporal(model, classes, frames, dataset, reported, size=224):
+def _xtemporal(model, classes, frames, dataset, reported, size=224, results=()):
     return PublishedCheckpoint(
         model,
         classes,
@@ -73,6 +82,7 @@ def _xtemporal(model, classes, frames, dataset, reported, size=224):
         reported,
         XTEMPORAL_ZOO,
         "X-Temporal (model: module.base_model.…, the official TIN/TSM keys)",
+        results=results,
     )
 
 
@@ -121,9 +131,25 @@ def _pytorchvideo(model, frames, file, reported, options=None, note=_PTV_NOTE):
     )
 
 
+_MMIT = "Multi-Moments in Time"
+_SAMPLEWISE = "mAP (sample-wise)"  # X-Temporal's mAP: utils/calculate_map.py averages AP over videos
+
+
+def _tsm_sthv1(frames: int, single: float, two_clips: float):
+    views = {"1 crop x 1 clip": single, "full-res, 2 clips": two_clips}
+    text, results = _results("Something-Something v1", frames, "top1", views, TSM_REPO, "TSM (revised)")
+    return text, "", results  # reported, note, results
+
+
+def _xt(dataset: str, frames: int, metric: str, single: float, multi: float, label: str):
+    views = {"1 crop x 1 clip": single, "3 crops x 10 clips": multi}
+    text, results = _results(dataset, frames, metric, views, XTEMPORAL_ZOO, f"{label} (X-Temporal)")
+    return text, 224, results  # reported, size, results
+
+
 PUBLISHED: tuple[PublishedCheckpoint, ...] = (
-    _tsm_repo("tsm_r50", 174, 8, "Something-Something v1", "top-1 45.6 (1×1) / 47.2 (full-res, 2 clips)"),
-    _tsm_repo("tsm_r50", 174, 16, "Something-Something v1", "top-1 47.2 (1×1) / 48.4 (full-res, 2 clips)"),
+    _tsm_repo("tsm_r50", 174, 8, "Something-Something v1", *_tsm_sthv1(8, 45.6, 47.2)),
+    _tsm_repo("tsm_r50", 174, 16, "Something-Something v1", *_tsm_sthv1(16, 47.2, 48.4)),
     _tsm_repo(
         "tsm_r101",
         174,
@@ -143,11 +169,13 @@ PUBLISHED: tuple[PublishedCheckpoint, ...] = (
         note="dense and uniform sampling share the model; pick the sampler to match",
     ),
     _tsm_repo("tsn_r50", 400, 8, "Kinetics-400", "top-1 70.6 (dense, 10 clips); uniform 68.8 / 69.9 (1 / 10 crops)"),
-    _xtemporal("tin_r50", 174, 8, "Something-Something v1", "top-1 46.0 (1 view) / 47.1 (3 crops × 10 clips)"),
-    _xtemporal("tin_r50", 313, 8, "Multi-Moments in Time", "sample-wise mAP 62.2 / 62.8 (3×10)"),
-    _xtemporal("tin_r50", 313, 16, "Multi-Moments in Time", "sample-wise mAP 62.5 / 62.9 (3×10)"),
-    _xtemporal("tin_r101", 313, 8, "Multi-Moments in Time", "sample-wise mAP 62.2 / 63.0 (3×10)"),
-    _xtemporal("tsn_r101", 313, 5, "Multi-Moments in Time", "sample-wise mAP 58.9 / 60.7 (3×10)"),
+    _xtemporal(
+        "tin_r50", 174, 8, "Something-Something v1", *_xt("Something-Something v1", 8, "top1", 46.0, 47.1, "TIN")
+    ),
+    _xtemporal("tin_r50", 313, 8, _MMIT, *_xt(_MMIT, 8, _SAMPLEWISE, 62.2, 62.8, "TIN R50")),
+    _xtemporal("tin_r50", 313, 16, _MMIT, *_xt(_MMIT, 16, _SAMPLEWISE, 62.5, 62.9, "TIN R50")),
+    _xtemporal("tin_r101", 313, 8, _MMIT, *_xt(_MMIT, 8, _SAMPLEWISE, 62.2, 63.0, "TIN R101")),
+    _xtemporal("tsn_r101", 313, 5, _MMIT, *_xt(_MMIT, 5, _SAMPLEWISE, 58.9, 60.7, "TSN R101")),
     _xtemporal("tsn_r50", 600, 8, "Kinetics-600 (pre-training)", "top-1 67.5 / 70.0 (3×10)"),
     _xtemporal("tin_r101", 700, 8, "Kinetics-700 (pre-training)", "top-1 61.9 / 64.3 (3×10)"),
     _mmaction2_tin(174, "Something-Something v1", "top-1 44.25 / top-5 73.94 (0.x; original repo retrained: 44.04)"),
@@ -173,3 +201,10 @@ PUBLISHED: tuple[PublishedCheckpoint, ...] = (
         note=_PTV_NOTE + "; slow frames: theirs linspace, ours every 4th",
     ),
 )
+
+
+def reported_results(dataset: str | None = None) -> list[tuple[str, ReportedResult]]:
+    """Every published accuracy, as ``(model name, result)``: the architectures' (model registry) and the
+    published checkpoints' (:data:`PUBLISHED`), optionally for one dataset."""
+    from_checkpoints = [(e.model, r) for e in PUBLISHED for r in e.results if dataset in (None, r.dataset)]
+    return registry_results(dataset) + from_checkpoints

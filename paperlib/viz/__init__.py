@@ -1,7 +1,7 @@
 """Figures for the notebooks and the book (plotly figures render offline, with plotly.js inlined once)."""
 
-from .offsets import offset_summary, offsets_figure, offsets_static
+from .offsets import offsets_figure, offsets_static
 from .plotly_offline import show
 from .shift_slider import shift_slider_figure
 
-__all__ = ["offset_summary", "offsets_figure", "offsets_static", "shift_slider_figure", "show"]
+__all__ = ["offsets_figure", "offsets_static", "shift_slider_figure", "show"]

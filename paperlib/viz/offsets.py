@@ -9,29 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def offset_summary(records: dict[str, dict[str, np.ndarray]]) -> dict:
-    """Measured trends: mean |offset| per layer (and its rank correlation with depth), mean weight per frame."""
-    layers = list(records)
-    magnitude = np.array([np.abs(records[k]["offset"]).mean() for k in layers])
-    depth_corr = (
-        float(np.corrcoef(np.arange(len(layers)), np.argsort(np.argsort(magnitude)))[0, 1])
-        if len(layers) > 2
-        else float("nan")
-    )
-    weights = np.stack([records[k]["weight"].mean(axis=(0, 2)) for k in layers])  # [L, T]
-    t = weights.shape[1]
-    ends = weights[:, [0, t - 1]].mean()
-    middle = weights[:, 1 : t - 1].mean() if t > 2 else float("nan")
-    return {
-        "layers": layers,
-        "mean_abs_offset": magnitude.tolist(),
-        "offset_depth_rank_corr": depth_corr,
-        "mean_weight_per_frame": weights.mean(axis=0).tolist(),
-        "end_frame_weight": float(ends),
-        "middle_frame_weight": float(middle),
-    }
-
-
 def offsets_figure(records: dict[str, dict[str, np.ndarray]], video_ids: list[str]):
     """Two panels: every video's offsets (b0, b1) per layer against depth (hover: video and value), and the
     per-frame weights of the layer chosen in the drop-down (mean over videos and every video's curve)."""

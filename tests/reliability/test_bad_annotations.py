@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from paperlib.data.lists import ListFormatError
-from paperlib.data.prepare import RECIPES
+from paperlib.data.prepare import PREPARERS
 from paperlib.data.sources import FrameReadError
 
 
@@ -34,7 +34,7 @@ def _sthv1(root, labels="Pushing something\n", train="7;Pushing something\n", va
 def test_something_v1_csvs(tmp_path, files, match):
     _sthv1(tmp_path, **files)
     with pytest.raises((ListFormatError, FrameReadError), match=match):
-        RECIPES["sthv1"](tmp_path)
+        PREPARERS["sthv1"](tmp_path)
     assert not (tmp_path / "category.txt").exists() and not (tmp_path / "train.txt").exists()  # nothing half-written
 
 
@@ -51,7 +51,7 @@ def test_something_v2_json(tmp_path, labels, train, match):
     (tmp_path / "something-something-v2-train.json").write_text(train)
     (tmp_path / "something-something-v2-validation.json").write_text("[]")
     with pytest.raises((ListFormatError, FileNotFoundError), match=match):
-        RECIPES["sthv2"](tmp_path)
+        PREPARERS["sthv2"](tmp_path)
     assert not (tmp_path / "category.txt").exists()
 
 
@@ -68,7 +68,7 @@ def test_kinetics_csvs(tmp_path, content, match):
     (tmp_path / "annotations" / "train.csv").write_text(content)
     (tmp_path / "annotations" / "validate.csv").write_text("label,youtube_id,time_start,time_end,split\n")
     with pytest.raises((ListFormatError, FileNotFoundError), match=match):
-        RECIPES["kinetics"](tmp_path)
+        PREPARERS["kinetics"](tmp_path)
     assert not (tmp_path / "category.txt").exists()
 
 
@@ -86,7 +86,7 @@ def test_mmit_annotations(tmp_path, categories, train, match):
     (tmp_path / "annotations" / "trainingSet.txt").write_text(train)
     (tmp_path / "annotations" / "validationSet.txt").write_text("")
     with pytest.raises((ListFormatError, FileNotFoundError), match=match):
-        RECIPES["mmit"](tmp_path)
+        PREPARERS["mmit"](tmp_path)
     assert not (tmp_path / "category.txt").exists()
 
 
@@ -183,11 +183,11 @@ def test_ucf101_hmdb51_jester_mit_annotations(tmp_path, recipe, media, files, ma
     _one_frame(tmp_path / media)  # the first line's video exists, so only the annotation files can be wrong
     _write(tmp_path, files)
     with pytest.raises((ListFormatError, FileNotFoundError), match=match):
-        RECIPES[recipe](tmp_path)
+        PREPARERS[recipe](tmp_path)
     assert not (tmp_path / "category.txt").exists()
 
 
 def test_every_recipe_is_covered():
     """A new recipe gets bad-annotation cases here (the Kinetics versions share one recipe)."""
     covered = {"sthv1", "sthv2", "kinetics", "mmit", "ucf101", "hmdb51", "jester", "mit"}
-    assert {name for name, recipe in RECIPES.items() if recipe is not RECIPES["kinetics"]} | {"kinetics"} == covered
+    assert {name for name, recipe in PREPARERS.items() if recipe is not PREPARERS["kinetics"]} | {"kinetics"} == covered

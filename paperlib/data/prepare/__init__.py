@@ -14,7 +14,7 @@ from .sthv1 import prepare_sthv1
 from .sthv2 import prepare_sthv2
 from .ucf101 import prepare_ucf101
 
-RECIPES = {
+PREPARERS = {
     "sthv1": prepare_sthv1,
     "sthv2": prepare_sthv2,
     "jester": prepare_jester,
@@ -30,7 +30,7 @@ RECIPES = {
 }
 
 __all__ = [
-    "RECIPES",
+    "PREPARERS",
     "prepare_hmdb51",
     "prepare_jester",
     "prepare_kinetics",

@@ -11,7 +11,7 @@ import inspect
 import sys
 
 from ..lists import read_list
-from . import RECIPES
+from . import PREPARERS
 from .expected import EXPECTED, completeness
 
 
@@ -27,7 +27,7 @@ def _options(recipe, args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m paperlib.data.prepare", description=__doc__)
-    parser.add_argument("dataset", choices=sorted(RECIPES))
+    parser.add_argument("dataset", choices=sorted(PREPARERS))
     parser.add_argument("--root", required=True, help="the dataset as downloaded")
     parser.add_argument("--out", default=None, help="where the lists go (default: --root)")
     parser.add_argument(
@@ -41,9 +41,14 @@ def main(argv: list[str] | None = None) -> int:
         "--template", default=None, help="frame file name template of frame folders, e.g. img_{:05d}.jpg"
     )
     args = parser.parse_args(argv)
-    recipe = RECIPES[args.dataset]
+    recipe = PREPARERS[args.dataset]
     try:
-        written = recipe(args.root, args.out, **_options(recipe, args))
+        options = _options(recipe, args)
+    except ValueError as exc:  # an option this dataset does not take: a usage error
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        written = recipe(args.root, args.out, **options)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,143 @@
+"""A chapter's parameters, where its results go, and how it saves them.
+
+Every chapter notebook starts with ``chapter = open_chapter("<name>", scale=..., ...)`` and ends with
+``chapter.save({...})``. The results location does not depend on the current directory, so
+``jupyter-book build book/``, ``python -m reproduce``, ``papermill`` run from anywhere and a notebook opened in
+JupyterLab all share one run cache:
+
+1. the ``results_dir`` parameter, if given;
+2. else ``$PAPERLIB_RESULTS/<scale>``;
+3. else ``<repository>/results/<scale>`` when ``paperlib`` runs from a checkout (a folder holding
+   ``pyproject.toml`` and ``notebooks/`` above the package);
+4. else ``~/.cache/paperlib/results/<scale>`` (an installed package).
+
+Inside it: ``notebooks/<chapter>.json`` (the chapter's numbers with provenance) and one folder per experiment
+(``table1/``, ``mmit/``) holding the cached runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .results import write_results
+
+SCALES = ("smoke", "embedded", "full")
+DEFAULT_SEEDS = {"smoke": [0], "embedded": [0, 1], "full": [0]}  # training seeds of the chapters that train
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def default_scale() -> str:
+    """``$PAPERLIB_SCALE`` if set, else ``"embedded"`` (checked against :data:`SCALES`)."""
+    scale = os.environ.get("PAPERLIB_SCALE", "embedded")
+    if scale not in SCALES:
+        raise ValueError(f"PAPERLIB_SCALE={scale!r} is not one of {SCALES}")
+    return scale
+
+
+def default_seeds(scale: str) -> list[int]:
+    """The seeds a training chapter runs when the ``seeds`` parameter is not given."""
+    return list(DEFAULT_SEEDS[scale])
+
+
+def repository_root() -> Path | None:
+    """The checkout ``paperlib`` runs from, or None for an installed package."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir() else None
+
+
+def results_root(scale: str) -> Path:
+    """Where a build at ``scale`` keeps its results (see the module docstring for the order)."""
+    if os.environ.get("PAPERLIB_RESULTS"):
+        return Path(os.environ["PAPERLIB_RESULTS"]).expanduser().resolve() / scale
+    root = repository_root()
+    return (root / "results" if root is not None else Path("~/.cache/paperlib/results").expanduser()) / scale
+
+
+def check_parameters(**parameters) -> None:
+    """Fail at the parameters cell, naming the parameter, when a notebook parameter has a wrong value."""
+    scale = parameters.get("scale")
+    if scale is not None and scale not in SCALES:
+        raise ValueError(f"parameter 'scale' must be one of {SCALES}, got {scale!r}")
+    for name in ("data_root", "results_dir", "checkpoints"):
+        if parameters.get(name) is not None and not isinstance(parameters[name], (str, os.PathLike)):
+            raise TypeError(f"parameter '{name}' must be a path or None, got {parameters[name]!r}")
+    seeds = parameters.get("seeds")
+    if seeds is not None and not (
+        isinstance(seeds, (list, tuple)) and seeds and all(isinstance(s, int) for s in seeds)
+    ):
+        raise TypeError(f"parameter 'seeds' must be a non-empty list of integers, got {seeds!r}")
+    device = parameters.get("device")
+    if device is not None and device not in DEVICES:
+        raise ValueError(f"parameter 'device' must be one of {DEVICES}, got {device!r}")
+
+
+@dataclass
+class Chapter:
+    """One chapter's resolved parameters. ``results_dir`` holds every run of this scale; ``extra`` keeps the
+    chapter's own parameters (recorded with its results)."""
+
+    name: str
+    scale: str
+    seeds: list[int]
+    data_root: str | None
+    checkpoints: str | None
+    device: str
+    results_dir: Path
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def parameters(self) -> dict:
+        """What decides this chapter's numbers (recorded in its results file)."""
+        shown = {"scale": self.scale, "seeds": self.seeds, "data_root": self.data_root}
+        return {**shown, "checkpoints": self.checkpoints, "device": self.device, **self.extra}
+
+    @property
+    def data_label(self) -> str:
+        """The data this chapter ran on, for captions."""
+        return "the embedded dataset" if self.data_root is None else f"data at {self.data_root}"
+
+    def relative(self, path: str | os.PathLike) -> str:
+        """``path`` relative to the results folder's repository (or results folder): no machine paths on a page."""
+        path = Path(path).resolve()
+        for base in (repository_root(), self.results_dir):
+            if base is not None and path.is_relative_to(base):
+                return str(path.relative_to(base))
+        return path.name
+
+    def save(self, results: dict) -> None:
+        """Write ``<results_dir>/notebooks/<name>.json`` atomically (returns nothing, so a cell shows nothing)."""
+        write_results(self.results_dir / "notebooks", self.name, results, self.parameters)
+
+
+def open_chapter(
+    name: str,
+    *,
+    scale: str | None = None,
+    seeds: list[int] | None = None,
+    data_root: str | os.PathLike | None = None,
+    checkpoints: str | os.PathLike | None = None,
+    device: str = "auto",
+    results_dir: str | os.PathLike | None = None,
+    **extra,
+) -> Chapter:
+    """Resolve a chapter's parameters (defaults, checks, results location) from its parameters cell. Left at
+    their defaults, ``data_root``, ``checkpoints`` and ``device`` come from ``$PAPERLIB_DATA_ROOT``,
+    ``$PAPERLIB_CHECKPOINTS`` and ``$PAPERLIB_DEVICE`` when set (``python -m reproduce`` sets them)."""
+    data_root = data_root if data_root is not None else os.environ.get("PAPERLIB_DATA_ROOT") or None
+    checkpoints = checkpoints if checkpoints is not None else os.environ.get("PAPERLIB_CHECKPOINTS") or None
+    device = device if device != "auto" else os.environ.get("PAPERLIB_DEVICE", "auto")
+    check_parameters(scale=scale, seeds=seeds, data_root=data_root, checkpoints=checkpoints, device=device)
+    check_parameters(results_dir=results_dir)
+    scale = scale or default_scale()
+    return Chapter(
+        name=name,
+        scale=scale,
+        seeds=list(seeds) if seeds else default_seeds(scale),
+        data_root=None if data_root is None else str(data_root),
+        checkpoints=None if checkpoints is None else str(checkpoints),
+        device=device,
+        results_dir=Path(results_dir).expanduser().resolve() if results_dir is not None else results_root(scale),
+        extra=extra,
+    )
