@@ -32,7 +32,7 @@ book: $(STAMP)
 	$(PY) -m reproduce --scale $(SCALE)
 	@test -f _build/html/index.html && echo "book: _build/html/index.html"
 
-browser-test: $(STAMP)
+browser-test: $(STAMP)  ## every page of the built book in headless Chromium; screenshots in _build/screenshots
 	$(PY) -m pytest tests/browser
 
 bench: $(STAMP)

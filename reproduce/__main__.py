@@ -104,12 +104,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-root", default=None, help="the real dataset (scale full)")
     parser.add_argument("--checkpoints", default=None, help="evaluate these checkpoints instead of training")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument(
+        "--imagenet",
+        default=None,
+        help="scale full, training: the folder holding torchvision's ImageNet weights the recipes start from "
+        "(resnet50-0676ba61.pth); nothing is downloaded",
+    )
     parser.add_argument("--only", default=None, help="run this chapter alone with papermill (no book)")
     parser.add_argument("--force", action="store_true", help="with --only/--no-book: ignore cached executions")
     parser.add_argument("--no-book", action="store_true", help="run every chapter with papermill, build no book")
     args = parser.parse_args(argv)
     if args.scale == "full" and not args.data_root and not args.checkpoints:
         parser.error("--scale full needs --data-root (the real datasets) or --checkpoints")
+    if args.scale == "full" and not args.checkpoints:
+        from paperlib.engine.config import IMAGENET_FILES
+
+        wanted = Path(args.imagenet or ".") / IMAGENET_FILES["50"]
+        if not args.imagenet or not wanted.is_file():
+            parser.error(
+                f"--scale full trains the paper recipes from ImageNet: pass --imagenet DIR, a folder holding "
+                f"torchvision's {IMAGENET_FILES['50']} (https://download.pytorch.org/models/{IMAGENET_FILES['50']}; "
+                f"not found: {wanted}), or --checkpoints to evaluate trained models"
+            )
     names = [c.name for c in CHAPTERS]
     if args.only is not None and args.only not in names:
         parser.error(f"no chapter named {args.only!r} (chapters: {', '.join(names)})")
@@ -117,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = {"PAPERLIB_SCALE": args.scale, "PAPERLIB_DEVICE": args.device}
     settings |= {"PAPERLIB_DATA_ROOT": args.data_root} if args.data_root else {}
     settings |= {"PAPERLIB_CHECKPOINTS": args.checkpoints} if args.checkpoints else {}
+    settings |= {"PAPERLIB_IMAGENET": str(Path(args.imagenet).resolve())} if args.imagenet else {}
     os.environ.update(settings)
     from paperlib.experiments import results_root
 

@@ -10,7 +10,21 @@ from paperlib.bench.__main__ import main
 def test_shift_bench_json(tmp_path, capsys):
     path = tmp_path / "shift.json"
     assert (
-        main(["shift", "--layers", "layer4", "--batch", "1", "--frames", "4", "--budget", "0.01", "--json", str(path)])
+        main(
+            [
+                "shift",
+                "--layers",
+                "layer4",
+                "--batch",
+                "1",
+                "--num-segments",
+                "4",
+                "--budget",
+                "0.01",
+                "--json",
+                str(path),
+            ]
+        )
         == 0
     )
     payload = json.loads(path.read_text())
@@ -50,7 +64,7 @@ def test_data_bench_json(tmp_path):
                 "data",
                 "--videos",
                 "2",
-                "--frames",
+                "--video-frames",
                 "12",
                 "--width",
                 "64",
@@ -58,7 +72,7 @@ def test_data_bench_json(tmp_path):
                 "48",
                 "--size",
                 "32",
-                "--segments",
+                "--num-segments",
                 "4",
                 "--epochs",
                 "1",
@@ -78,7 +92,8 @@ def test_data_bench_json(tmp_path):
 def test_train_bench_json(tmp_path):
     path = tmp_path / "train.json"
     assert (
-        main(["train", "--batch", "1", "--frames", "8", "--size", "32", "--budget", "0.01", "--json", str(path)]) == 0
+        main(["train", "--batch", "1", "--num-segments", "8", "--size", "32", "--budget", "0.01", "--json", str(path)])
+        == 0
     )
     records = json.loads(path.read_text())["records"]
     assert [r["model"] for r in records] == ["tsn_r50", "tsm_r50", "tin_r50"]

@@ -137,3 +137,16 @@ def test_papermill_from_another_directory_reuses_the_runs(tmp_path):
         )
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.json"))
     assert written == [Path("results/smoke/notebooks/theory.json")]
+
+
+def test_reproduce_full_without_imagenet_weights_stops_before_training(tmp_path, capsys):
+    from reproduce.__main__ import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--scale", "full", "--data-root", str(tmp_path)])
+    message = capsys.readouterr().err
+    assert stopped.value.code == 2 and "--imagenet DIR" in message and "resnet50-0676ba61.pth" in message
+    with pytest.raises(SystemExit) as stopped:
+        main(["--scale", "full", "--data-root", str(tmp_path), "--imagenet", str(tmp_path)])
+    message = capsys.readouterr().err
+    assert stopped.value.code == 2 and "resnet50-0676ba61.pth" in message and "--imagenet DIR" in message

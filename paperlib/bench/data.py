@@ -1,7 +1,7 @@
 """Benchmark the training input pipeline: clips/s from JPEG frame folders, from video with decord, and from
 the same videos decoded with PyAV, side by side in one run (TSN sampling, multi-scale crop to 224², flip).
 
-The clips are written to a temporary folder first (``--videos`` videos of ``--frames`` frames at
+The clips are written to a temporary folder first (``--videos`` videos of ``--video-frames`` frames at
 ``--width``×``--height``, H.264), so the three pipelines read identical content.
 """
 
@@ -44,10 +44,10 @@ class PyAVVideo:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--videos", type=int, default=16)
-    parser.add_argument("--frames", type=int, default=64, help="frames per video")
+    parser.add_argument("--video-frames", type=int, default=64, help="frames per generated video")
     parser.add_argument("--width", type=int, default=340)
     parser.add_argument("--height", type=int, default=256)
-    parser.add_argument("--segments", type=int, default=8, help="frames per clip (TSN sampling)")
+    parser.add_argument("--num-segments", type=int, default=8, help="frames per clip T (TSN sampling)")
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--epochs", type=int, default=2, help="passes over the videos per pipeline")
     parser.add_argument("--json", default=None)
@@ -127,10 +127,12 @@ def measure(
 
 def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
-    results = measure(args.videos, args.frames, args.width, args.height, args.segments, args.size, args.epochs)
+    results = measure(
+        args.videos, args.video_frames, args.width, args.height, args.num_segments, args.size, args.epochs
+    )
     print(
-        f"# training pipeline, TSN {args.segments} frames -> 3x{args.segments}x{args.size}x{args.size}, "
-        f"{args.videos} videos of {args.frames} frames at {args.width}x{args.height}, 1 thread"
+        f"# training pipeline, TSN {args.num_segments} frames -> 3x{args.num_segments}x{args.size}x{args.size}, "
+        f"{args.videos} videos of {args.video_frames} frames at {args.width}x{args.height}, 1 thread"
     )
     print(f"{'pipeline':20} {'clips/s':>8} {'vs PyAV':>8}")
     for r in results:

@@ -67,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--layers", nargs="+", default=list(RESNET50_SHAPES), choices=list(RESNET50_SHAPES))
     parser.add_argument("--batch", type=int, default=8, help="videos N")
-    parser.add_argument("--frames", type=int, default=8, help="frames T")
+    parser.add_argument("--num-segments", type=int, default=8, help="frames per clip T")
     parser.add_argument(
         "--layout",
         nargs="+",
@@ -225,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
             args.dtype,
             args.layers,
             args.batch,
-            args.frames,
+            args.num_segments,
             args.budget,
             verbose=True,
             layouts=args.layout,

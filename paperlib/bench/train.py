@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--batch", type=int, default=None, help="videos per step (default 2 on cpu, 16 on cuda)")
-    parser.add_argument("--frames", type=int, default=8)
+    parser.add_argument("--num-segments", type=int, default=8, help="frames per clip T")
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--budget", type=float, default=5.0, help="seconds of timing per model")
     parser.add_argument("--json", default=None)
@@ -81,7 +81,7 @@ def measure(
 def run(args: argparse.Namespace) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("paperlib.bench train: --device cuda requested but no CUDA device is available")
-    results = measure(args.device, args.models, args.batch, args.frames, args.size, args.budget)
+    results = measure(args.device, args.models, args.batch, args.num_segments, args.size, args.budget)
     facts = machine_facts(torch.device(args.device))
     print(f"# training step throughput on {facts['device_name']} ({args.device}, {facts['threads']} threads)")
     print(f"{'model':10} {'batch':>5} {'s/step':>8} {'clips/s':>8}")

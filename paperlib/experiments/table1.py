@@ -10,13 +10,14 @@ evaluates given checkpoints.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..configs import recipe_dir
-from ..engine.config import load_config
+from ..engine.config import IMAGENET_FILES, check_pretrained, load_config
 from ..engine.metrics import topk_accuracy
 from ..models import complexity, create, reported
 from ..models.zoo import reported_results
@@ -48,13 +49,16 @@ def table1_config(
         if data_root is None:
             raise ValueError("scale 'full' needs data_root (the prepared Something-Something v1)")
         path, overrides = CONFIGS / f"{model}_1x1x{frames}_40e_sthv1.yaml", [f"data.root={data_root}"]
+        imagenet = os.environ.get("PAPERLIB_IMAGENET")  # the folder holding torchvision's ImageNet files
+        if imagenet and init_from is None:
+            overrides.append(f"model.pretrained={Path(imagenet) / IMAGENET_FILES['50']}")
     else:
         path, overrides = CONFIGS / SCALE_CONFIG[scale], []
         if data_root is not None:
             overrides.append(f"data.root={data_root}")
         if init_from is not None:
             overrides += [f"model.pretrained={init_from}", *SIXTEEN_FROM_EIGHT[scale]]
-    return load_config(
+    config = load_config(
         path,
         [
             *overrides,
@@ -65,6 +69,8 @@ def table1_config(
             f"name={model}_{frames}f_seed{seed}",
         ],
     )
+    check_pretrained(config)  # a recipe that starts from ImageNet fails here, before any training
+    return config
 
 
 def table1_checkpoint(checkpoints: str | Path, model: str, frames: int) -> Path | None:
