@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -c requirements.lock -e ".[test,book]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	mkdir -p $(VENV)/share/jupyter/lab/settings && cp .jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json  # .py chapters open as notebooks
 	touch $(STAMP)
 
 # tests/browser needs a built book: browser-test runs it.

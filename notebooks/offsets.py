@@ -32,9 +32,9 @@ results_dir = None  # default: the repository's results/<scale>/ (or $PAPERLIB_R
 max_videos = 200
 
 # %% tags=["remove-cell"]
-from paperlib.engine.provenance import sha256_file
 from paperlib.experiments import open_chapter, run_provenance
 from paperlib.experiments.offsets import collect_from_checkpoint, offset_summary, tin_checkpoint, verdict
+from paperlib.utils import sha256_file
 from paperlib.viz import offsets_figure, offsets_static, show
 
 chapter = open_chapter(

@@ -20,9 +20,10 @@ from .engine.data import build_datasets, resolve_data
 from .engine.device import AMP_DTYPES, pick_device
 from .engine.distributed import setup, teardown
 from .engine.evaluator import evaluate, write_evaluation
-from .engine.provenance import device_description, git_commit, sha256_file
+from .engine.provenance import device_description, git_commit
 from .models import from_checkpoint
 from .models.checkpoint import read_checkpoint
+from .utils import sha256_file
 
 
 def parse_views(text: str) -> tuple[int, int]:

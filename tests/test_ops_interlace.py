@@ -7,7 +7,9 @@ import warnings
 import pytest
 import torch
 
+from paperlib.experiments.interlace import values_and_grads
 from paperlib.ops import InterlaceShift, _extension, channels_last_frames, interlace_shift, interlace_shift_reference
+from paperlib.ops._extension import is_channels_last_frames
 
 from .conftest import requires_cuda
 
@@ -114,14 +116,6 @@ def test_gradcheck_float64(backend, shift_channels):
     assert torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-7)
 
 
-def _values_and_grads(backend, x, offset, weight, shift_channels):
-    inputs = [t.detach().clone().requires_grad_() for t in (x, offset, weight)]
-    out = interlace_shift(*inputs, shift_channels=shift_channels, backend=backend)
-    grad_out = torch.linspace(-1, 1, out.numel(), dtype=out.dtype).reshape(out.shape)
-    out.backward(grad_out)
-    return [out.detach()] + [t.grad for t in inputs]
-
-
 @pytest.mark.parametrize(
     "shape,groups,shift_channels,scale",
     [
@@ -132,12 +126,12 @@ def _values_and_grads(backend, x, offset, weight, shift_channels):
         ((4, 6, 12, 3, 3), 2, 6, 40.0),  # large offsets, negative and positive
     ],
 )
-def test_cpp_matches_torch_values_and_grads(shape, groups, shift_channels, scale):
+def test_cpp_matches_torchvalues_and_grads(shape, groups, shift_channels, scale):
     x = torch.randn(*shape, dtype=torch.float64)
     offset = away_from_integers((torch.rand(shape[0], groups, dtype=torch.float64) * 2 - 1) * scale)
     weight = torch.rand(shape[0], shape[1], groups, dtype=torch.float64) * 2
-    expected = _values_and_grads("torch", x, offset, weight, shift_channels)
-    actual = _values_and_grads("cpp", x, offset, weight, shift_channels)
+    expected = values_and_grads("torch", x, offset, weight, shift_channels)
+    actual = values_and_grads("cpp", x, offset, weight, shift_channels)
     for name, a, e in zip(["y", "grad_x", "grad_offset", "grad_weight"], actual, expected):
         torch.testing.assert_close(a, e, rtol=0, atol=1e-9, msg=lambda m: f"{name}: {m}")
 
@@ -146,8 +140,8 @@ def test_cpp_matches_torch_values_and_grads(shape, groups, shift_channels, scale
 def test_cpp_low_precision_matches_float64(dtype, tol):
     x, offset, weight = make_inputs(n=2, t=8, c=16, h=4, w=4, groups=4, scale=1.9)
     x, offset, weight = x.to(dtype), away_from_integers(offset).to(dtype), weight.to(dtype)
-    expected = _values_and_grads("torch", x.double(), offset.double(), weight.double(), 4)
-    actual = _values_and_grads("cpp", x, offset, weight, 4)
+    expected = values_and_grads("torch", x.double(), offset.double(), weight.double(), 4)
+    actual = values_and_grads("cpp", x, offset, weight, 4)
     for a, e in zip(actual, expected):
         assert a.dtype == dtype
         scale = e.abs().max().clamp_min(1)
@@ -261,14 +255,10 @@ def test_opcheck_registrations():
 
 def test_backward_is_deterministic():
     x, offset, weight = make_inputs(n=2, t=8, c=64, h=7, w=7, groups=4, dtype=torch.float32)
-    runs = [_values_and_grads("cpp", x, offset, weight, 16) for _ in range(3)]
+    runs = [values_and_grads("cpp", x, offset, weight, 16) for _ in range(3)]
     for run in runs[1:]:
         for a, b in zip(run, runs[0]):
             assert torch.equal(a, b)
-
-
-def is_channels_last_frames(t):
-    return not t.is_contiguous() and t.permute(0, 1, 3, 4, 2).is_contiguous()
 
 
 @pytest.mark.parametrize(
@@ -286,8 +276,8 @@ def test_cpp_layouts_match_torch_and_keep_layout(shape, groups, shift_channels, 
         x = channels_last_frames(x)
     offset = away_from_integers((torch.rand(shape[0], groups, dtype=torch.float64) * 2 - 1) * 2.5)
     weight = torch.rand(shape[0], shape[1], groups, dtype=torch.float64) * 2
-    expected = _values_and_grads("torch", x.contiguous(), offset, weight, shift_channels)
-    actual = _values_and_grads("cpp", x, offset, weight, shift_channels)
+    expected = values_and_grads("torch", x.contiguous(), offset, weight, shift_channels)
+    actual = values_and_grads("cpp", x, offset, weight, shift_channels)
     for name, a, e in zip(["y", "grad_x", "grad_offset", "grad_weight"], actual, expected):
         torch.testing.assert_close(a, e, rtol=0, atol=1e-9, msg=lambda m: f"{name}: {m}")
     for out in actual[:2]:  # y and grad_x stay in x's layout: no copy back and forth around the op
@@ -345,11 +335,11 @@ def test_opcheck_channels_last():
 def test_cuda_matches_torch(dtype, tol, hw, layout):
     x, offset, weight = make_inputs(n=3, t=8, c=64, h=hw[0], w=hw[1], groups=4, scale=1.9)
     offset = away_from_integers(offset)
-    expected = _values_and_grads("torch", x, offset, weight, 16)
+    expected = values_and_grads("torch", x, offset, weight, 16)
     x_dev = x.cuda().to(dtype)
     if layout == "channels_last":
         x_dev = channels_last_frames(x_dev)
-    actual = _values_and_grads("cuda", x_dev, offset.cuda().to(dtype), weight.cuda().to(dtype), 16)
+    actual = values_and_grads("cuda", x_dev, offset.cuda().to(dtype), weight.cuda().to(dtype), 16)
     for a, e in zip(actual, expected):
         assert a.dtype == dtype and a.is_cuda
         scale = e.abs().max().clamp_min(1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -17,6 +16,7 @@ from paperlib.data.synthetic import GENERATOR_VERSION, GeneratedDataset, fingerp
 from paperlib.data.synthetic import mmit as mmit_module
 from paperlib.data.synthetic import something as something_module
 from paperlib.data.synthetic.something import PAIRS, REVERSED, SomethingScale
+from paperlib.utils import sha256_file
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def mmit(tmp_path_factory) -> GeneratedDataset:
 
 
 def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_file(path)
 
 
 def _rows(path: Path, sep: str) -> list[list[str]]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..data import ClipSampler, TestTransform, TrainTransform, VideoDataset, read_class_names, source_for
 from ..data.prepare import PREPARERS
+from ..utils import sha256_file
 from .config import RunConfig
 from .distributed import DistInfo, barrier, broadcast_object
 
@@ -26,12 +25,9 @@ class ResolvedData:
 
 
 def _list_fingerprint(root: Path, lists: list[Path], class_names: list[str]) -> dict:
-    digest = hashlib.sha256()
-    for path in lists:
-        digest.update(path.read_bytes())
     return {
         "root": str(root),
-        "lists_sha256": digest.hexdigest()[:16],
+        "lists_sha256": sha256_file(*lists, length=16),
         "classes": len(class_names),
         "entries": {p.name: sum(1 for line in p.read_text().splitlines() if line.strip()) for p in lists},
     }
@@ -114,7 +110,3 @@ def build_datasets(config: RunConfig, data: ResolvedData) -> tuple[VideoDataset,
         **common,
     )
     return train, val
-
-
-def fingerprint_hash(fingerprint: dict) -> str:
-    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:16]

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from ..engine.config import config_to_dict
+from ..utils import sha256_file, sha256_json
 
 PACKAGE = Path(__file__).resolve().parents[1]
 CSRC = PACKAGE / "csrc"
@@ -35,8 +36,7 @@ def code_hash() -> str:
 
 def input_key(**inputs) -> str:
     """A short hash of JSON-serialisable inputs plus the code hash."""
-    payload = json.dumps({"code": code_hash(), **inputs}, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+    return sha256_json({"code": code_hash(), **inputs}, length=12)
 
 
 def file_digest(*paths: str | Path) -> str:
@@ -48,10 +48,7 @@ def file_digest(*paths: str | Path) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _digest(stats: tuple[tuple[str, int, int], ...]) -> str:
-    digest = hashlib.sha256()
-    for path, _, _ in stats:
-        digest.update(Path(path).read_bytes())
-    return digest.hexdigest()[:16]
+    return sha256_file(*(path for path, _, _ in stats), length=16)
 
 
 def find_first(folder: str | Path, candidates: list[str]) -> Path | None:

@@ -7,7 +7,6 @@ pixels, angles in radians, image axes x -> right and y -> down, so a growing ang
 from __future__ import annotations
 
 import colorsys
-import hashlib
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...utils import atomic_write_text
+from ...utils import atomic_write_text, sha256_file, sha256_json
 
 # Bump when a change alters the bytes written for the same scale and seed: it renames every cached folder
 GENERATOR_VERSION = 1
@@ -50,17 +49,13 @@ class GeneratedDataset:
 def param_hash(generator: str, params: dict, seed: int) -> str:
     """Short hash of what determines the bytes written: generator, its version, scale parameters, seed."""
     key = {"generator": generator, "version": GENERATOR_VERSION, "params": params, "seed": seed}
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
+    return sha256_json(key, length=10)
 
 
 def fingerprint(path: str | os.PathLike) -> dict:
     """Read ``fingerprint.json`` from a dataset folder (or the file itself)."""
     path = Path(path)
     return json.loads((path / FINGERPRINT if path.is_dir() else path).read_text(encoding="utf-8"))
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def resolve_scale(scale, table: dict) -> tuple[str, object]:
