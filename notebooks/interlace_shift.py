@@ -24,31 +24,41 @@
 # with frames outside the clip read as zero. This chapter runs `paperlib.ops.interlace_shift` to show what
 # the formula does, checks that its three backends (pure PyTorch, C++ CPU kernel, CUDA kernel) agree, and
 # measures its speed on this machine. Every number below is computed when the book is built.
+#
+# **What this chapter shows**: what an offset does to a signal (interactive), the two identities that fix the
+# op's semantics, that the backends agree with the pure-PyTorch reference in values and gradients, and how
+# close the kernels come to the speed of a plain memory copy.
 
 # %% tags=["parameters"]
-scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
-data_root = None  # unused here: this chapter needs no data
-checkpoints = None  # unused here
-device = "cpu"  # where the parity check and the speed measurement run ("cpu" or "cuda")
-seeds = [0]
-results_dir = "../results/notebooks"
+scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded); the same at every scale
+device = "cpu"  # where the parity check and the speed measurement run: cpu | cuda | auto
+seeds = [0]  # the random draw of the parity check
+results_dir = None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 bench_budget_s = 0.3  # seconds of timing per measurement
 
-# %%
-import pandas as pd
+# %% tags=["remove-cell"]
 import torch
 
-from paperlib.bench import shift as shift_bench
 from paperlib.engine.device import pick_device
-from paperlib.experiments import check_parameters, default_scale, write_results
-from paperlib.ops import available_backends, interlace_shift
+from paperlib.experiments import open_chapter
+from paperlib.experiments.interlace import (
+    backend_parity,
+    benchmark,
+    benchmark_table,
+    parity_summary,
+    semantics_checks,
+    verdict,
+)
+from paperlib.ops import available_backends
 from paperlib.viz import shift_slider_figure, show
 
-scale = scale or default_scale()
-check_parameters(scale=scale, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
-device = pick_device(device).type
-torch.manual_seed(seeds[0])
-print("backends here:", available_backends(device))
+chapter = open_chapter(
+    "interlace_shift", scale=scale, seeds=seeds, device=device, results_dir=results_dir, bench_budget_s=bench_budget_s
+)
+device = pick_device(chapter.device).type
+
+# %% tags=["hide-input"]
+print("backends here:", ", ".join(available_backends(device)))
 
 # %% [markdown]
 # ## What an offset does
@@ -58,7 +68,7 @@ print("backends here:", available_backends(device))
 # interpolate linearly between the two neighbouring integer shifts, and content shifted past either end of
 # the clip is lost (zero padding, the paper's *temporal extension*).
 
-# %%
+# %% tags=["hide-input"]
 signal = torch.tensor([0.0, 0.2, 1.0, 0.6, 0.1, 0.0, 0.3, 0.0])
 offsets = [round(-2 + 0.25 * i, 2) for i in range(17)]
 show(shift_slider_figure(signal, offsets))
@@ -68,15 +78,8 @@ show(shift_slider_figure(signal, offsets))
 # one, and an integer offset is a zero-filled roll.
 
 # %%
-x = torch.randn(1, 8, 4, 3, 3, dtype=torch.float64)
-ones = torch.ones(1, 8, 1, dtype=torch.float64)
-half = interlace_shift(x, torch.tensor([[0.5]], dtype=torch.float64), ones)
-previous = torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], dim=1)
-two = interlace_shift(x, torch.tensor([[2.0]], dtype=torch.float64), ones)
-rolled = torch.roll(x, 2, dims=1)
-rolled[:, :2] = 0
-print("b = 0.5 equals (x[t] + x[t-1]) / 2:", torch.allclose(half, (x + previous) / 2))
-print("b = 2 equals a zero-filled roll by 2:", torch.equal(two, rolled))
+semantics = semantics_checks(seed=chapter.seeds[0])
+semantics
 
 # %% [markdown]
 # ## The backends agree
@@ -84,26 +87,9 @@ print("b = 2 equals a zero-filled roll by 2:", torch.equal(two, rolled))
 # At a TIN shape in float64 (a quarter of 64 channels shifted in 4 groups, offsets in TIN's range (-2, 2)),
 # the output and all three gradients of each kernel backend, against the pure-PyTorch reference.
 
-
 # %%
-def values_and_grads(backend, x, offset, weight, shift_channels):
-    leaves = [t.detach().clone().requires_grad_() for t in (x, offset, weight)]
-    y = interlace_shift(*leaves, shift_channels=shift_channels, backend=backend)
-    y.backward(torch.ones_like(y).cumsum(1))
-    return [y.detach()] + [t.grad for t in leaves]
-
-
-dev = torch.device(device)
-x = torch.randn(2, 8, 64, 7, 7, dtype=torch.float64, device=dev)
-offset = (torch.rand(2, 4, dtype=torch.float64, device=dev) * 2 - 1) * 1.9
-weight = torch.rand(2, 8, 4, dtype=torch.float64, device=dev) * 2
-reference = values_and_grads("torch", x, offset, weight, 16)
-rows = []
-for backend in available_backends(device):
-    result = values_and_grads(backend, x, offset, weight, 16)
-    diffs = [(a - b).abs().max().item() for a, b in zip(result, reference)]
-    rows.append(dict(backend=backend, **dict(zip(["y", "grad x", "grad offset", "grad weight"], diffs))))
-pd.DataFrame(rows).set_index("backend").style.format("{:.1e}").set_caption(
+parity = backend_parity(device, seed=chapter.seeds[0])
+parity.style.format("{:.1e}").set_caption(
     f"Max |difference| from the pure-PyTorch reference, float64, on {device} (measured now)"
 )
 
@@ -119,19 +105,16 @@ pd.DataFrame(rows).set_index("backend").style.format("{:.1e}").set_caption(
 # measures every layer.
 
 # %%
-records = shift_bench.measure(device, layers=["layer4"], budget=bench_budget_s)
-table = pd.DataFrame([r.to_json() for r in records])
-table["ms"] = table.seconds * 1e3
-write_results(
-    results_dir,
-    "interlace_shift",
+timings = benchmark(device, budget_s=bench_budget_s, layers=("layer4",))
+benchmark_table(timings)
+
+# %% tags=["remove-cell"]
+chapter.save(
     {
-        "parity_max_abs_difference": {r["backend"]: max(v for k, v in r.items() if k != "backend") for r in rows},
-        "benchmark": [r.to_json() for r in records],
-    },
-    {"scale": scale, "device": device, "bench_budget_s": bench_budget_s},
+        "parity_max_abs_difference": parity_summary(parity),
+        "benchmark": timings.drop(columns="ms").to_dict(orient="records"),
+    }
 )
-table.pivot_table(index="backend", columns="pass", values=["ms", "frac_copy"], sort=False).round(2)
 
 # %% [markdown]
 # ## Summary
@@ -143,3 +126,8 @@ table.pivot_table(index="backend", columns="pass", values=["ms", "frac_copy"], s
 #   gradients.
 # * The kernels do one pass each way over memory; the table above shows how close this machine gets to the
 #   bandwidth of a plain copy.
+#
+# What this build measured:
+
+# %% tags=["hide-input"]
+print("\n".join(verdict(semantics, parity, timings)))

@@ -12,8 +12,6 @@
 #     name: python3
 # ---
 
-# %%
-
 # %% [markdown]
 # # Model zoo: published checkpoints, and ours
 #
@@ -28,25 +26,20 @@
 # The second table lists the checkpoints this book's own runs produced (the runs behind the numbers of
 # {doc}`table1` and {doc}`mmit_single`, at this build's scale): **measured** numbers, the file's sha256,
 # and the `from_checkpoint` call that rebuilds the model and loads it; the call is run below for every row.
+# Its path is relative to the repository (or, for results kept outside it, to the results folder).
 
 # %% tags=["parameters"]
-scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
-data_root = None  # as in the other chapters: this one reads their results and trains nothing
-checkpoints = None  # given checkpoints are evaluated by the other chapters, not listed here as ours
-device = "auto"
-results_dir = "../results/notebooks"
-repo_root = ".."  # paths in the load calls are relative to this folder
+scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded): whose runs to list
+results_dir = None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 
-# %%
+# %% tags=["remove-cell"]
 import pandas as pd
 from IPython.display import display
 
-from paperlib.experiments import check_parameters, default_scale, write_results
-from paperlib.experiments.zoo import own_checkpoints
-from paperlib.models.zoo import PUBLISHED
+from paperlib.experiments import open_chapter
+from paperlib.experiments.zoo import own_checkpoint_tables, own_checkpoints, published_table, verdict
 
-scale = scale or default_scale()
-check_parameters(scale=scale, data_root=data_root, device=device, results_dir=results_dir)
+chapter = open_chapter("model_zoo", scale=scale, results_dir=results_dir)
 pd.set_option("display.max_colwidth", None)
 
 # %% [markdown]
@@ -63,43 +56,27 @@ pd.set_option("display.max_colwidth", None)
 # sample-wise mAP, which is not the class-wise mAP of {doc}`mmit_single`.
 
 # %%
-published = pd.DataFrame(
-    [
-        {
-            "model": e.model,
-            "dataset": e.dataset,
-            "classes": e.num_classes,
-            "input": e.input,
-            "REPORTED (not measured here)": e.reported,
-            "source": e.source,
-            "layout": e.fmt,
-            "load": e.call(),
-            "note": e.note,
-        }
-        for e in PUBLISHED
-    ]
-)
+published = published_table()
 published.style.hide(axis="index").set_caption("Published checkpoints: the publishers' numbers")
 
 # %% [markdown]
 # ## Checkpoints of this build (MEASURED numbers)
 
 # %%
-rows = own_checkpoints(results_dir, relative_to=repo_root)
-print(f"{len(rows)} checkpoints from this build's runs ({scale} scale); every load call below was run.")
-ours = pd.DataFrame(rows)
-for dataset, table in ours.groupby("dataset", sort=False):
+ours = own_checkpoints(chapter.results_dir)
+print(f"{len(ours)} checkpoints from this build's runs ({chapter.scale} scale); every load call below was run.")
+for dataset, table in own_checkpoint_tables(ours).items():
     display(
-        table.dropna(axis="columns", how="all")
-        .style.hide(axis="index")
+        table.style.hide(axis="index")
         .format(precision=2)
         .set_caption(f"{dataset}: checkpoints of this build, MEASURED here")
     )
 
-# %%
-write_results(
-    results_dir,
-    "model_zoo",
-    {"published": published.to_dict(orient="records"), "ours": rows},
-    {"scale": scale, "data_root": data_root, "checkpoints": checkpoints},
-)
+# %% tags=["remove-cell"]
+chapter.save({"published": published.to_dict(orient="records"), "ours": ours})
+
+# %% [markdown]
+# ## What this build shows
+
+# %% tags=["hide-input"]
+print("\n".join(verdict(published, ours)))

@@ -24,32 +24,32 @@
 
 # %% tags=["parameters"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
-data_root = None  # unused: random inputs
-checkpoints = None  # unused
-device = "auto"
-seeds = None  # unused
-results_dir = "../results/notebooks"
+device = "auto"  # where the models are timed: auto | cpu | cuda
 rounds = None  # timed rounds of the model benchmark (default: 1 smoke, 3 embedded, 5 full)
 train_step = None  # also time a training step (default: only in the full scale)
+results_dir = None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 
-# %%
-import json
-from pathlib import Path
-
+# %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
-import pandas as pd
-import seaborn as sns
-import torch
 
 from paperlib.bench import models as model_bench
-from paperlib.experiments import check_parameters, default_scale, write_results
+from paperlib.experiments import open_chapter
+from paperlib.experiments.speed import (
+    committed_shift_results,
+    cost_table,
+    layer_table,
+    measure_models,
+    ratio_table,
+    resolve_device,
+    shift_notes,
+    verdict,
+)
+from paperlib.viz.speed import cost_figure, roofline_figure
 
-scale = scale or default_scale()
-check_parameters(scale=scale, data_root=data_root, device=device, seeds=seeds, results_dir=results_dir)
-rounds = rounds or {"smoke": 1, "embedded": 3, "full": 5}[scale]
-train_step = (scale == "full") if train_step is None else train_step
-device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-RESULTS = Path("..") / "benchmarks" / "results"
+chapter = open_chapter(
+    "speed", scale=scale, device=device, results_dir=results_dir, rounds=rounds, train_step=train_step
+)
+device = resolve_device(chapter.device)
 
 # %% [markdown]
 # ## The shift op against the roofline
@@ -62,50 +62,13 @@ RESULTS = Path("..") / "benchmarks" / "results"
 # frames of a `channels_last` model (`(N, T, H, W, C)` in memory), which the kernels read and write as they
 # are; the figure shows the channels-first rows.
 
-# %%
-shift_files = sorted(RESULTS.glob("shift_*.json"))
-rows = []
-for path in shift_files:
-    payload = json.loads(path.read_text())
-    for record in payload["records"]:
-        rows.append(
-            {
-                "file": path.name,
-                "device": f"{payload['machine']['device_name']} ({record['device']})",
-                "layout": record.get("layout", "channels_first"),
-                **{
-                    k: record[k]
-                    for k in (
-                        "layer",
-                        "dtype",
-                        "pass",
-                        "backend",
-                        "seconds",
-                        "gbytes_per_s",
-                        "frac_copy",
-                        "speedup_vs_torch",
-                    )
-                },
-            }
-        )
-shift = pd.DataFrame(rows)
-devices = sorted(shift["device"].unique())
-print(f"committed shift benchmarks: {', '.join(p.name for p in shift_files)}")
-if not any("cuda" in d for d in devices):
-    print("No GPU result is committed yet: reproduce/gpu_check.sh writes one on a GPU machine.")
-layer1 = shift[(shift["layer"] == "layer1") & (shift["dtype"] == "float32")]
-layer1.assign(ms=layer1["seconds"] * 1e3).pivot_table(
-    index=["device", "layout", "backend"], columns="pass", values=["ms", "frac_copy"]
-).round(3)
+# %% tags=["hide-input"]
+shift = committed_shift_results()
+print("\n".join(shift_notes(shift)))
+layer_table(shift, layer="layer1", dtype="float32")
 
-# %%
-per_pass = shift[(shift["pass"] != "forward+backward") & (shift["layout"] == "channels_first")]
-grid = sns.catplot(
-    data=per_pass, x="layer", y="frac_copy", hue="backend", col="pass", row="device", kind="bar", height=3.2, aspect=1.3
-)
-grid.set_axis_labels("ResNet-50 stage", "fraction of copy bandwidth")
-for ax in grid.axes.flat:
-    ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+# %% tags=["hide-input"]
+roofline_figure(shift)
 plt.show()
 
 # %% [markdown]
@@ -119,51 +82,24 @@ plt.show()
 # (each once per round) and the median is shown, so machine load affects all alike.
 
 # %%
-records = model_bench.measure(device, rounds=rounds, train=train_step)
-cost = pd.DataFrame(records).set_index("model")
-cost["params (M)"] = cost["params"] / 1e6
-columns = ["clip", "params (M)", "gflops_per_view", "inference_s"] + (["train_step_s"] if train_step else [])
-cost[columns].round(3).style.set_caption(f"MEASURED on {device} in this build ({rounds} rounds)")
+records = measure_models(device, chapter.scale, rounds=rounds, train_step=train_step)
+cost_table(records).style.set_caption(f"MEASURED on {device} in this build")
 
 # %%
-ratios = model_bench.ratios(records)
-for label, value in ratios.items():
-    print(f"{label}: {value:.2f}x the latency")
-if train_step:
-    for label, value in model_bench.ratios(records, "train_step_s").items():
-        print(f"training step, {label}: {value:.2f}x")
+ratio_table(records)
 
-# %%
-fig, ax = plt.subplots(figsize=(6.5, 4))
-sns.scatterplot(data=cost.reset_index(), x="gflops_per_view", y="inference_s", hue="model", s=80, ax=ax)
-ax.set(xlabel="GFLOPs per view", ylabel=f"inference latency (s, {device})", xscale="log", yscale="log")
-ax.legend(fontsize=8, loc="best")
+# %% tags=["hide-input"]
+cost_figure(cost_table(records), device)
 plt.show()
+
+# %% tags=["remove-cell"]
+ratios = model_bench.ratios(records)
+chapter.save({"device": device, "models": records, "ratios": ratios, "shift_files": sorted(set(shift["file"]))})
 
 # %% [markdown]
 # ## What this run shows
 #
 # The statements are generated from the measurements above:
 
-# %%
-tin_tsm = ratios.get("TIN / TSM")
-print(
-    f"TIN takes {tin_tsm:.2f}x TSM's inference time on {device}: "
-    f"{'within' if tin_tsm <= 1.15 else 'more than'} the 15 % overhead this project aims for."
-)
-if "TIN / temporal conv" in ratios:
-    print(
-        f"The temporal-convolution baseline takes {1 / ratios['TIN / temporal conv']:.2f}x TIN's time "
-        f"(the paper quotes 6x less latency for TIN against its temporal-convolution network, on GPU)."
-    )
-for label in ("TIN / I3D", "TIN / SlowFast", "TIN / R(2+1)D"):
-    if label in ratios:
-        print(f"{label.split(' / ')[1]} takes {1 / ratios[label]:.2f}x TIN's time per video at its own input.")
-
-# %%
-write_results(
-    results_dir,
-    "speed",
-    {"device": device, "models": records, "ratios": ratios, "shift_files": [p.name for p in shift_files]},
-    {"scale": scale, "device": device, "rounds": rounds, "train_step": train_step},
-)
+# %% tags=["hide-input"]
+print("\n".join(verdict(ratios, device)))

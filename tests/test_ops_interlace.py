@@ -126,7 +126,7 @@ def test_gradcheck_float64(backend, shift_channels):
         ((4, 6, 12, 3, 3), 2, 6, 40.0),  # large offsets, negative and positive
     ],
 )
-def test_cpp_matches_torchvalues_and_grads(shape, groups, shift_channels, scale):
+def test_cpp_matches_torch_values_and_grads(shape, groups, shift_channels, scale):
     x = torch.randn(*shape, dtype=torch.float64)
     offset = away_from_integers((torch.rand(shape[0], groups, dtype=torch.float64) * 2 - 1) * scale)
     weight = torch.rand(shape[0], shape[1], groups, dtype=torch.float64) * 2

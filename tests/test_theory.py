@@ -3,8 +3,8 @@
 import pytest
 import torch
 
+from paperlib.experiments.theory import interlace_kernel, interlace_shift_via_conv
 from paperlib.ops import interlace_shift
-from paperlib.ops.equivalence import interlace_kernel, interlace_shift_via_conv
 
 
 def test_kernel_taps():
