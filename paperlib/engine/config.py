@@ -68,9 +68,24 @@ class OptimConfig:
     weight_decay: float = 5e-4
     epochs: int = 40
     warmup_epochs: float = 1.0
-    schedule: str = "cosine"  # cosine | constant
+    # warm-up from warmup_start x lr to lr over warmup_epochs: "linear" (deepcs233/TIN main.py adjust_learning_rate,
+    # X-Temporal warmup_type: linear) or "exp" (X-Temporal x_temporal/utils/lr_helper.py ExponentialWarmUpLR, its
+    # default warmup_type: a geometric rise). warmup_start None: 1 / global batch (X-Temporal's init_lr = lr / lr_scale
+    # with lr_scale = world_size * batch_size); 0.1: the official TIN code's lr / 10
+    warmup_type: str = "linear"  # linear | exp
+    warmup_start: float | None = 0.1
+    # cosine: after the warm-up, 0.5 (1 + cos(pi (t - w) / (T - w))) to 0 at the run's end (deepcs233/TIN main.py);
+    # cosine_annealing: torch.optim.lr_scheduler.CosineAnnealingLR over t_max_epochs (counted from step 0), chained
+    # after the warm-up as X-Temporal's ChainIterLR does: the rate reaches 0 at t_max_epochs and rises again after it
+    # when the run is longer (see paperlib.engine.trainer.lr_factor); constant: lr after the warm-up
+    schedule: str = "cosine"  # cosine | cosine_annealing | constant
+    t_max_epochs: float | None = None  # cosine_annealing's T_max in epochs; None: epochs
     clip_grad: float | None = 20.0
     fc_lr5: bool = True
+    # tsm: the official TSM/TIN groups (conv/linear weights lr x1 with wd, biases x2 and BN without wd, fc x5/x10 when
+    # fc_lr5: deepcs233/TIN ops/models.py get_optim_policies); single: one group, every trainable parameter at lr x1
+    # with weight decay (X-Temporal x_temporal/utils/optimizer_helper.py build_optimizer)
+    param_groups: str = "tsm"  # tsm | single
     optimizer: str = "sgd"  # sgd | adamw
 
 
@@ -108,7 +123,9 @@ CHOICES = {
     "data.source": ("frames", "video"),
     "data.sampling": ("tsn", "dense"),
     "data.on_error": ("raise", "skip"),
-    "optim.schedule": ("cosine", "constant"),
+    "optim.schedule": ("cosine", "cosine_annealing", "constant"),
+    "optim.warmup_type": ("linear", "exp"),
+    "optim.param_groups": ("tsm", "single"),
     "optim.optimizer": ("sgd", "adamw"),
     "device": ("auto", "cpu", "cuda"),
     "amp": ("none", "bf16", "fp16"),
@@ -242,10 +259,29 @@ def config_from_dict(tree: dict, overrides: list[str] | tuple[str, ...] = ()) ->
     if isinstance(config.model.pretrained, str) and config.model.pretrained.lower() in ("none", "null", ""):
         config.model.pretrained = None  # said explicitly: from scratch
     if config.checkpoint_every < 0:
-        raise ConfigError(f"config key 'checkpoint_every': must be >= 0 (0: every epoch only), got {config.checkpoint_every}")
+        raise ConfigError(f"config key 'checkpoint_every': must be >= 0, got {config.checkpoint_every}")
     if config.optim.batch_size < 1 or config.optim.epochs < 0 or config.model.num_segments < 1:
         raise ConfigError("optim.batch_size and model.num_segments must be >= 1, optim.epochs >= 0")
+    _check_schedule(config.optim)
     return config
+
+
+def _check_schedule(optim: OptimConfig) -> None:
+    """The warm-up and schedule keys that only make sense together."""
+    if optim.warmup_start is not None and not 0 < optim.warmup_start <= 1:
+        raise ConfigError(f"config key 'optim.warmup_start': must be in (0, 1] or null, got {optim.warmup_start}")
+    if optim.t_max_epochs is not None:
+        if optim.schedule != "cosine_annealing":
+            raise ConfigError(
+                f"config key 'optim.t_max_epochs': only for schedule cosine_annealing, not {optim.schedule}"
+            )
+        if optim.t_max_epochs <= optim.warmup_epochs:
+            raise ConfigError(
+                f"config key 'optim.t_max_epochs': must exceed optim.warmup_epochs ({optim.warmup_epochs}), "
+                f"got {optim.t_max_epochs}"
+            )
+    if optim.param_groups == "single" and optim.fc_lr5:
+        raise ConfigError("config key 'optim.fc_lr5': param_groups single has one learning rate; set fc_lr5: false")
 
 
 def config_to_dict(config: RunConfig) -> dict:

@@ -1,5 +1,6 @@
 """Training: the official TSM/TIN recipe (SGD, linear warm-up, per-iteration cosine, grad clipping, partial
-BN, fc ×5/×10), single process or torchrun DDP, AMP, atomic checkpoints and exact resumption."""
+BN, fc ×5/×10), single process or torchrun DDP (one node or many), AMP, atomic checkpoints (every epoch and
+every ``checkpoint_every`` iterations) and exact resumption, by itself after a torchrun elastic restart."""
 
 from __future__ import annotations
 
@@ -7,29 +8,72 @@ import json
 import math
 import random
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ..data import make_loader
 from ..models import create, load_checkpoint, save_checkpoint, tin_param_groups
 from ..models.checkpoint import read_checkpoint
+from ..models.param_groups import single_param_group
 from ..utils import atomic_write_text
 from .config import RunConfig, config_to_dict, dump_config
 from .data import build_datasets, resolve_data
 from .device import AMP_DTYPES, autocast, pick_device
-from .distributed import DistInfo, barrier, setup, teardown
+from .distributed import (
+    DistInfo,
+    all_gather_objects,
+    barrier,
+    broadcast_object,
+    elastic_restarted,
+    mean_over_ranks,
+    setup,
+    teardown,
+)
 from .evaluator import evaluate, write_evaluation
 from .provenance import device_description, git_commit
 
 
-def lr_factor(step: int, total_steps: int, warmup_steps: int, schedule: str) -> float:
-    """Linear warm-up from 0.1 to 1 over ``warmup_steps``, then cosine to 0 (per iteration), or constant."""
+def lr_factor(
+    step: int,
+    total_steps: int,
+    warmup_steps: int,
+    schedule: str,
+    warmup_type: str = "linear",
+    warmup_start: float = 0.1,
+    t_max_steps: int | None = None,
+) -> float:
+    """The learning rate of iteration ``step`` (from 0) as a fraction of the recipe's rate (see OptimConfig).
+
+    Warm-up (``step < warmup_steps``) from ``warmup_start`` to 1: linear, ``s + (1 - s) t / w`` (deepcs233/TIN
+    main.py adjust_learning_rate with s = 0.1; X-Temporal x_temporal/utils/lr_helper.py LinearWarmUpLR), or
+    exponential, ``s ** (1 - t / w)`` (X-Temporal ExponentialWarmUpLR: ``target * gamma**t / lr_scale`` with
+    ``gamma = lr_scale ** (1 / w)``, s = 1 / lr_scale). Then:
+
+    - ``cosine``: ``0.5 (1 + cos(pi (t - w) / (total - w)))``, 0 at the run's end (deepcs233/TIN main.py);
+    - ``cosine_annealing``: torch's CosineAnnealingLR with ``T = t_max_steps`` after X-Temporal's warm-up
+      (x_temporal/utils/lr_helper.py ChainIterLR, which hands over to torch's recursive ``get_lr`` at the rate 1
+      reached at step w). With ``c(t) = 1 + cos(pi t / T)`` that recursion gives ``c(t) / c(w)`` up to T (0 at T),
+      and ``c(t) / 2`` after T (its restart branch adds ``(1 - cos(pi / T)) / 2`` at T + 1): the rate rises again
+      when the run is longer than T, as X-Temporal's TIN recipe (35 epochs, T_max 30) does;
+    - ``constant``: 1.
+    """
     if step < warmup_steps:
-        return 0.1 + 0.9 * step / warmup_steps
+        if warmup_type == "exp":
+            return warmup_start ** (1 - step / warmup_steps)
+        return warmup_start + (1 - warmup_start) * step / warmup_steps
+    if schedule == "cosine_annealing":
+        period = t_max_steps or total_steps
+
+        def c(t: int) -> float:
+            return 1 + math.cos(math.pi * t / period)
+
+        return c(step) / c(warmup_steps) if step <= period else c(step) / 2
     if schedule == "constant" or total_steps <= warmup_steps:
         return 1.0
     return 0.5 * (1 + math.cos(math.pi * (step - warmup_steps) / (total_steps - warmup_steps)))
@@ -68,13 +112,62 @@ def save_training_state(path: Path, model: nn.Module, optimizer, scaler, epoch: 
     )
 
 
-def _load_training_state(path: Path, model: nn.Module, optimizer, scaler) -> int:
+@dataclass
+class ResumePoint:
+    """Where a resumed run continues: ``iteration`` batches of ``epoch`` are done, with this rank's ``losses``."""
+
+    epoch: int = 0
+    iteration: int = 0
+    losses: list[float] = field(default_factory=list)
+    train_loss: float | None = None  # of epoch - 1, when the checkpoint closed an epoch (for a missed evaluation)
+    note: str = ""
+
+    def describe(self) -> str:
+        return f"resuming at epoch {self.epoch}" + (f", iteration {self.iteration}" if self.iteration else "")
+
+
+def _load_training_state(path: Path, model: nn.Module, optimizer, scaler, info: DistInfo = DistInfo()) -> ResumePoint:
+    """Restore model, optimizer, scaler and this rank's RNG states; the position to continue from.
+
+    A checkpoint written mid-epoch (``iteration`` set) holds every rank's RNG states and epoch losses; with the
+    same world size each rank gets its own back, so the run continues exactly as if never stopped.
+    """
     state = read_checkpoint(path)
     load_checkpoint(model, state)
     optimizer.load_state_dict(state["optimizer"])
     scaler.load_state_dict(state["scaler"])
-    _set_rng_state(state["rng"])
-    return int(state["epoch"]) + 1
+    ranks = state.get("ranks") or []
+    same_world = len(ranks) == info.world_size
+    mine = ranks[info.rank] if same_world else None
+    _set_rng_state(mine["rng"] if mine else state["rng"])
+    epoch, iteration = int(state["epoch"]), state.get("iteration")
+    if iteration is None:  # the checkpoint closed epoch `epoch`
+        return ResumePoint(epoch + 1, train_loss=state.get("train_loss"))
+    if same_world:
+        return ResumePoint(epoch, int(iteration), list(mine["losses"]))
+    saved_world = int(state.get("world_size", 1))
+    return ResumePoint(  # the same number of clips seen, but not the same clips: no longer an exact continuation
+        epoch,
+        int(iteration) * saved_world // info.world_size,
+        list(ranks[0]["losses"]) if ranks else [],
+        note=f"the world size changed from {saved_world} to {info.world_size} mid-epoch: continuing after the "
+        "same number of clips (the result will differ from an uninterrupted run's)",
+    )
+
+
+def _remaining(loader: DataLoader, skip: int, seed: int) -> DataLoader:
+    """``loader`` (its sampler's epoch already set) without its first ``skip`` batches, none of them read."""
+    indices = list(loader.sampler)[skip * loader.batch_size :]
+    return DataLoader(
+        loader.dataset,
+        batch_size=loader.batch_size,
+        sampler=indices,
+        num_workers=loader.num_workers,
+        collate_fn=loader.collate_fn,
+        pin_memory=loader.pin_memory,
+        drop_last=loader.drop_last,
+        generator=torch.Generator().manual_seed(seed),
+    )
 
 
 class Logger:
@@ -90,11 +183,12 @@ class Logger:
 
 
 def train(config: RunConfig, resume: bool = False) -> dict:
-    """Train (and evaluate) one run; returns the last evaluation's metrics. Run under torchrun for DDP."""
+    """Train (and evaluate) one run; returns the last evaluation's metrics (the training loss averaged over
+    ranks). Run under torchrun for DDP; after a torchrun elastic restart it resumes by itself."""
     device = pick_device(config.device)
     info = setup(device)
     try:
-        return _train(config, resume, device, info)
+        return _train(config, resume or elastic_restarted(info), device, info)
     finally:
         teardown()
 
@@ -152,7 +246,11 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
 
     global_batch = config.optim.batch_size * info.world_size
     base_lr = config.optim.lr * global_batch / config.optim.reference_batch
-    groups = tin_param_groups(model, config.optim.weight_decay, config.optim.fc_lr5)
+    groups = (
+        single_param_group(model, config.optim.weight_decay)
+        if config.optim.param_groups == "single"
+        else tin_param_groups(model, config.optim.weight_decay, config.optim.fc_lr5)
+    )
     if config.optim.optimizer == "sgd":
         optimizer = torch.optim.SGD(groups, lr=base_lr, momentum=config.optim.momentum, nesterov=config.optim.nesterov)
     else:
@@ -164,36 +262,97 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
     steps_per_epoch = len(loader)
     total_steps = steps_per_epoch * config.optim.epochs
     warmup_steps = int(round(config.optim.warmup_epochs * steps_per_epoch))
+    schedule = dict(
+        warmup_type=config.optim.warmup_type,
+        # null: X-Temporal's start, lr / (world size x batch size)
+        warmup_start=config.optim.warmup_start or 1 / global_batch,
+        t_max_steps=int(round((config.optim.t_max_epochs or config.optim.epochs) * steps_per_epoch)),
+    )
     last = out / "last.pth"
-    start_epoch = _load_training_state(last, model, optimizer, scaler) if resume and last.is_file() else 0
+    position = ResumePoint()
+    if broadcast_object(resume and last.is_file(), info):  # rank 0 decides; every rank reads the same file
+        if not last.is_file():
+            raise FileNotFoundError(f"rank {info.rank}: {last} not found; output_dir must be shared by every node")
+        position = _load_training_state(last, model, optimizer, scaler, info)
+    start_epoch = position.epoch
+    extra = {"config": config_to_dict(config), "data": data.fingerprint, "class_names": data.class_names}
+
+    def checkpoint(epoch: int, iteration: int | None, losses: list[float], train_loss: float | None) -> None:
+        """``last.pth`` by rank 0, with every rank's RNG states and epoch losses; then all ranks wait for it."""
+        ranks = all_gather_objects({"rng": _rng_state(), "losses": list(losses)}, info)
+        if info.is_main:
+            state = {"iteration": iteration, "world_size": info.world_size, "ranks": ranks, "train_loss": train_loss}
+            save_training_state(last, model, optimizer, scaler, epoch, {**extra, **state})
+        barrier(info)
+
+    def evaluate_epoch(epoch: int, train_loss: float) -> dict:
+        result = evaluate(net, val_set, config.eval.batch_size, device, info, config.data.workers, amp_dtype)
+        result["metrics"]["epoch"] = epoch + 1
+        result["metrics"]["train_loss"] = train_loss
+        if info.is_main:
+            log(event="eval", **result["metrics"])
+            write_evaluation(
+                out,
+                result,
+                {
+                    "commit": git_commit(),
+                    "config": config_to_dict(config),
+                    "data": data.fingerprint,
+                    "device": device_description(device),
+                    "views": f"{config.eval.crops}x{config.eval.clips}",
+                },
+            )
+        return result
+
+    def evaluates_after(epoch: int) -> bool:
+        return (epoch + 1) % config.eval.every == 0 or epoch + 1 == config.optim.epochs
+
     if info.is_main:
         print(
             f"{config.name}: {config.model.name} on {device_description(device)}, {info.world_size} process(es); "
             f"global batch {global_batch} -> lr {base_lr:.5g} (lr {config.optim.lr} for batch "
             f"{config.optim.reference_batch}, scaled linearly); {config.optim.epochs} epochs x {steps_per_epoch} "
             f"steps, warm-up {warmup_steps} steps, {config.optim.schedule}"
-            + (f"; resuming at epoch {start_epoch}" if start_epoch else "")
+            + (f"; {position.describe()}" if start_epoch or position.iteration else "")
         )
+        if position.note:
+            print(f"warning: {position.note}")
         log(
             event="start",
             global_batch=global_batch,
             lr=base_lr,
             steps_per_epoch=steps_per_epoch,
             start_epoch=start_epoch,
+            start_iteration=position.iteration,
             world_size=info.world_size,
             data=data.fingerprint,
         )
 
     result: dict = {}
+    if start_epoch and not position.iteration and position.train_loss is not None and evaluates_after(start_epoch - 1):
+        # stopped between the checkpoint that closed the last epoch and its evaluation's metrics.json: evaluate now
+        metrics_path = out / "metrics.json"
+        done = metrics_path.is_file() and json.loads(metrics_path.read_text())["metrics"].get("epoch") == start_epoch
+        if not broadcast_object(done, info):
+            result = evaluate_epoch(start_epoch - 1, position.train_loss)
     for epoch in range(start_epoch, config.optim.epochs):
         train_set.set_epoch(epoch)
         loader.sampler.set_epoch(epoch)
         net.train()
-        losses, clips, started = [], 0, time.perf_counter()
-        bar = tqdm(loader, disable=not info.is_main, desc=f"epoch {epoch + 1}/{config.optim.epochs}", unit="batch")
-        for i, batch in enumerate(bar):
+        skip = position.iteration if epoch == start_epoch else 0
+        losses = position.losses if epoch == start_epoch else []
+        clips, started = 0, time.perf_counter()
+        bar = tqdm(
+            _remaining(loader, skip, config.seed) if skip else loader,
+            initial=skip,
+            total=steps_per_epoch,
+            disable=not info.is_main,
+            desc=f"epoch {epoch + 1}/{config.optim.epochs}",
+            unit="batch",
+        )
+        for i, batch in enumerate(bar, start=skip):
             step = epoch * steps_per_epoch + i
-            factor = lr_factor(step, total_steps, warmup_steps, config.optim.schedule)
+            factor = lr_factor(step, total_steps, warmup_steps, config.optim.schedule, **schedule)
             for group in optimizer.param_groups:
                 group["lr"] = base_lr * factor * group["lr_mult"]
             video = batch["video"].to(device, non_blocking=True)
@@ -222,32 +381,11 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
                 log(event="step", epoch=epoch, step=step, loss=losses[-1], lr=base_lr * factor, clips_per_s=rate)
             if batch["skipped"]:
                 log(event="skipped", epoch=epoch, step=step, items=batch["skipped"])
-        log(event="epoch", epoch=epoch, loss=float(np.mean(losses)), seconds=time.perf_counter() - started)
-        if info.is_main:
-            save_training_state(
-                last,
-                model,
-                optimizer,
-                scaler,
-                epoch,
-                {"config": config_to_dict(config), "data": data.fingerprint, "class_names": data.class_names},
-            )
-        barrier(info)
-        if (epoch + 1) % config.eval.every == 0 or epoch + 1 == config.optim.epochs:
-            result = evaluate(net, val_set, config.eval.batch_size, device, info, config.data.workers, amp_dtype)
-            result["metrics"]["epoch"] = epoch + 1
-            result["metrics"]["train_loss"] = float(np.mean(losses))
-            if info.is_main:
-                log(event="eval", **result["metrics"])
-                write_evaluation(
-                    out,
-                    result,
-                    {
-                        "commit": git_commit(),
-                        "config": config_to_dict(config),
-                        "data": data.fingerprint,
-                        "device": device_description(device),
-                        "views": f"{config.eval.crops}x{config.eval.clips}",
-                    },
-                )
+            if config.checkpoint_every and (i + 1) % config.checkpoint_every == 0 and i + 1 < steps_per_epoch:
+                checkpoint(epoch, i + 1, losses, None)
+        train_loss = mean_over_ranks(float(np.mean(losses)), info)
+        log(event="epoch", epoch=epoch, loss=train_loss, seconds=time.perf_counter() - started)
+        checkpoint(epoch, None, [], train_loss)
+        if evaluates_after(epoch):
+            result = evaluate_epoch(epoch, train_loss)
     return result.get("metrics", {})

@@ -54,8 +54,13 @@ SMALL = {
     "embedded": [],
 }
 # Small scales: the fast-only model at half the others' width (it sees 4x their frames; SlowFast's own fast
-# pathway is 1/8 of the slow one's width), which keeps it within the others' training time.
-SMALL_OPTIONS = {"fast_r50": {"width": 8}}
+# pathway is 1/8 of the slow one's width), which keeps it within the others' training time. SlowFast keeps the
+# PySlowFast 4x16 layout the small runs were calibrated with (``config``, variant's old name, as their cached
+# configurations store it); the full recipe uses X-Temporal's (variant xtemporal).
+SMALL_OPTIONS = {"fast_r50": {"width": 8}, "slowfast_r50": {"config": "4x16"}}
+# Recipe options the small runs leave out: regularisation (no dropout at the small scales), the temporal module's
+# split (the default) and SlowFast's layout (SMALL_OPTIONS).
+SMALL_DROPS = ("dropout", "backbone_dropout", "shift_div", "variant")
 
 
 def mmit_config(scale: str, model: str, seed: int, data_root: str | None, device: str):
@@ -80,7 +85,7 @@ def mmit_config(scale: str, model: str, seed: int, data_root: str | None, device
             *overrides,
         ],
     )
-    architecture = {k: v for k, v in full["model"].get("options", {}).items() if k not in ("dropout", "shift_div")}
+    architecture = {k: v for k, v in full["model"].get("options", {}).items() if k not in SMALL_DROPS}
     config.model.options = {
         **config.model.options,
         **architecture,

@@ -1,4 +1,4 @@
-"""Optimizer parameter groups of the official TSM/TIN recipe (deepcs233/TIN ``ops/models.py``)."""
+"""Optimizer parameter groups: the official TSM/TIN recipe's (deepcs233/TIN ``ops/models.py``) or X-Temporal's one."""
 
 from __future__ import annotations
 
@@ -49,3 +49,11 @@ def tin_param_groups(model: nn.Module, weight_decay: float = 5e-4, fc_lr5: bool 
         for name, params in buckets.items()
         if params
     ]
+
+
+def single_param_group(model: nn.Module, weight_decay: float = 5e-4) -> list[dict]:
+    """One group: every trainable parameter (BN and biases included) at lr x1 with ``weight_decay``, as X-Temporal
+    builds its SGD (Sense-X/X-Temporal ``x_temporal/utils/optimizer_helper.py`` ``build_optimizer``:
+    ``[p for p in model.parameters() if p.requires_grad]``, the recipe's ``weight_decay`` for all)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    return [{"params": params, "lr_mult": 1.0, "weight_decay": weight_decay, "name": "all"}]
