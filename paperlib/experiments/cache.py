@@ -74,10 +74,10 @@ def run_or_load(config, results_dir: str | Path, data_root: str | None, group: s
     config.output_dir = str(out)  # also when cached: later steps (evaluation keys) see the same configuration
     if not _finished(out, config.optim.epochs):
         started = time.perf_counter()
-        _progress(f"{group}: training {config.name} ({config.optim.epochs} epochs) ...")
-        with _to_terminal():
+        _progress(results_dir, f"{group}: training {config.name} ({config.optim.epochs} epochs) ...")
+        with _to_log(results_dir):
             train(config, resume=True)  # a run interrupted earlier continues from its last epoch
-        _progress(f"{group}: trained {config.name} in {time.perf_counter() - started:.0f} s")
+        _progress(results_dir, f"{group}: trained {config.name} in {time.perf_counter() - started:.0f} s")
     return out
 
 
@@ -109,8 +109,8 @@ def evaluate_or_load(
     }
     out = Path(results_dir) / group / f"{config.name}-eval-{input_key(**inputs)}"
     if not (out / "scores.npz").exists():
-        _progress(f"{group}: evaluating {config.name} ...")
-        with _to_terminal():
+        _progress(results_dir, f"{group}: evaluating {config.name} ...")
+        with _to_log(results_dir):
             run(checkpoint, config, output=out, progress=False)
     return out
 
@@ -122,20 +122,27 @@ def _finished(out: Path, epochs: int) -> bool:
 
 
 def _in_notebook() -> bool:
-    return "ipykernel" in sys.modules and sys.__stderr__ is not None
+    return "ipykernel" in sys.modules
 
 
 @contextlib.contextmanager
-def _to_terminal():
-    """In a notebook kernel, send training logs and progress bars to the terminal that runs the kernel (the
-    build's), not into the page; elsewhere, change nothing."""
+def _to_log(results_dir: str | Path):
+    """In a notebook kernel (which captures even the process's own stdout/stderr into the page), send training
+    logs and progress bars to ``<results_dir>/build.log`` instead; elsewhere (a terminal), change nothing."""
     if not _in_notebook():
         yield
         return
-    with contextlib.redirect_stdout(sys.__stderr__), contextlib.redirect_stderr(sys.__stderr__):
-        yield
+    Path(results_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(results_dir) / "build.log", "a") as log:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            yield
 
 
-def _progress(line: str) -> None:
-    """One progress line on the terminal (also from a notebook kernel), never on the page."""
-    print(line, file=sys.__stderr__ if _in_notebook() else sys.stderr, flush=True)
+def _progress(results_dir: str | Path, line: str) -> None:
+    """One progress line: on the terminal, or from a notebook kernel into ``<results_dir>/build.log``."""
+    if not _in_notebook():
+        print(line, file=sys.stderr, flush=True)
+        return
+    Path(results_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(results_dir) / "build.log", "a") as log:
+        print(f"{time.strftime('%H:%M:%S')} {line}", file=log, flush=True)

@@ -31,7 +31,7 @@ DRAWN = (
 @pytest.fixture(scope="module")
 def browser_page():
     if not PAGE.is_file():
-        pytest.fail(f"{PAGE} does not exist: build the book first (make book PROFILE=smoke)")
+        pytest.fail(f"{PAGE} does not exist: build the book first (make book SCALE=smoke)")
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's package (apt-get install chromium)")
     from playwright.sync_api import sync_playwright

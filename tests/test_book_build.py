@@ -1,0 +1,54 @@
+"""`jupyter-book build` executes the chapters it lists (as the project's _config.yml configures it) and fails,
+naming the chapter, when one cannot be built: never a "succeeded" book with a chapter missing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _book(tmp_path: Path, second_cell: str) -> Path:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config.pop("bibtex_bibfiles", None)
+    config["sphinx"].pop("local_extensions", None)
+    (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapter\n")
+    (book / "intro.md").write_text("# Intro\n")
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# A chapter"), nbformat.v4.new_code_cell(second_cell)]
+    )
+    notebook.metadata = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+    nbformat.write(notebook, book / "chapter.ipynb")
+    return book
+
+
+def _build(book: Path) -> subprocess.CompletedProcess:
+    jupyter_book = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
+    return subprocess.run(
+        [jupyter_book, "build", "-W", "-n", "--keep-going", str(book)],
+        capture_output=True,
+        text=True,
+        cwd=book.parent,
+        timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_the_build_executes_chapters_and_fails_naming_a_broken_one(tmp_path):
+    good = _build(_book(tmp_path / "good", "print(6 * 7)"))
+    assert good.returncode == 0, good.stdout[-2000:] + good.stderr[-2000:]
+    page = (tmp_path / "good" / "_build" / "html" / "chapter.html").read_text()
+    assert "42" in page  # executed by the build, not rendered from stored outputs
+    broken = _build(_book(tmp_path / "broken", "open('a-required-input-that-is-missing.txt')"))
+    assert broken.returncode != 0
+    assert "chapter.ipynb" in broken.stdout + broken.stderr and "FileNotFoundError" in broken.stdout + broken.stderr
