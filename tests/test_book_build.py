@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _book(tmp_path: Path, second_cell: str) -> Path:
+    tmp_path.mkdir(parents=True)
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config.pop("bibtex_bibfiles", None)
     config["sphinx"].pop("local_extensions", None)
