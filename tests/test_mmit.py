@@ -14,7 +14,7 @@ from paperlib.experiments import mmit
 def test_small_configs_take_frames_sampling_and_architecture_from_the_recipes():
     slowfast = mmit.mmit_config("embedded", "slowfast_r50", 1, None, "cpu")
     assert slowfast.model.num_segments == 32 and slowfast.data.sampling == "dense" and slowfast.data.rate == 2
-    assert slowfast.model.options["config"] == "4x16" and slowfast.model.options["width"] == 16
+    assert slowfast.model.options["variant"] == "4x16" and slowfast.model.options["width"] == 16
     assert "fc_init_std" not in slowfast.model.options and slowfast.seed == 1
     tsn = mmit.mmit_config("embedded", "tsn_r50", 0, None, "cpu")
     assert tsn.model.num_segments == 5 and tsn.data.sampling == "tsn" and tsn.model.options["fc_init_std"] is None

@@ -40,6 +40,7 @@ def predict_scores(
     loader = make_loader(
         dataset, batch_size, train=False, workers=workers, rank=info.rank, world_size=info.world_size, device=device
     )
+    protocol = getattr(dataset.sampler, "protocol", "paperlib")
     indices, scores, skipped = [], [], []
     for batch in tqdm(loader, disable=not progress, desc="evaluate", unit="batch"):
         skipped += batch["skipped"]
@@ -49,7 +50,6 @@ def predict_scores(
         b, v = video.shape[:2]
         with autocast(device, amp_dtype):
             logits = model(video.flatten(0, 1)).float()  # [B*V, K]
-        protocol = getattr(dataset.sampler, "protocol", "paperlib")
         scores.append(average_views(logits.view(b, v, -1), protocol, dataset.multi_label).cpu().numpy())
         indices.append(batch["index"].numpy())
     local = (

@@ -132,10 +132,8 @@ def _to_log(results_dir: str | Path):
     if not _in_notebook():
         yield
         return
-    Path(results_dir).mkdir(parents=True, exist_ok=True)
-    with open(Path(results_dir) / "build.log", "a") as log:
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            yield
+    with _build_log(results_dir) as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        yield
 
 
 def _progress(results_dir: str | Path, line: str) -> None:
@@ -143,6 +141,11 @@ def _progress(results_dir: str | Path, line: str) -> None:
     if not _in_notebook():
         print(line, file=sys.stderr, flush=True)
         return
-    Path(results_dir).mkdir(parents=True, exist_ok=True)
-    with open(Path(results_dir) / "build.log", "a") as log:
+    with _build_log(results_dir) as log:
         print(f"{time.strftime('%H:%M:%S')} {line}", file=log, flush=True)
+
+
+def _build_log(results_dir: str | Path):
+    """``<results_dir>/build.log``, opened for appending (the folder made if needed)."""
+    Path(results_dir).mkdir(parents=True, exist_ok=True)
+    return open(Path(results_dir) / "build.log", "a")

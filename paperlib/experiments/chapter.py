@@ -73,6 +73,16 @@ def check_parameters(**parameters) -> None:
         raise ValueError(f"parameter 'device' must be one of {DEVICES}, got {device!r}")
 
 
+def shown_path(path: str | os.PathLike, results_dir: str | os.PathLike) -> str:
+    """``path`` as a book page shows it: relative to the repository when it lies in the checkout, else relative
+    to the results folder, else its name alone (never a machine's absolute path)."""
+    path = Path(path).resolve()
+    for base in (repository_root(), Path(results_dir).resolve()):
+        if base is not None and path.is_relative_to(base):
+            return path.relative_to(base).as_posix()
+    return path.name
+
+
 @dataclass
 class Chapter:
     """One chapter's resolved parameters. ``results_dir`` holds every run of this scale; ``extra`` keeps the
@@ -99,12 +109,8 @@ class Chapter:
         return "the embedded dataset" if self.data_root is None else f"data at {self.data_root}"
 
     def relative(self, path: str | os.PathLike) -> str:
-        """``path`` relative to the results folder's repository (or results folder): no machine paths on a page."""
-        path = Path(path).resolve()
-        for base in (repository_root(), self.results_dir):
-            if base is not None and path.is_relative_to(base):
-                return str(path.relative_to(base))
-        return path.name
+        """``path`` as a page shows it (:func:`shown_path`): no machine paths on a page."""
+        return shown_path(path, self.results_dir)
 
     def save(self, results: dict) -> None:
         """Write ``<results_dir>/notebooks/<name>.json`` atomically (returns nothing, so a cell shows nothing)."""

@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..configs import recipe_path
 from ..engine.config import load_config
 from ..engine.metrics import classwise_map, samplewise_map
 from ..models import complexity, create
-from ..models.zoo import XTEMPORAL_ZOO, reported_results
+from ..models.zoo import MMIT, XTEMPORAL_ZOO, reported_results
 from .cache import evaluate_or_load, find_first, run_or_load
-from .table1 import CONFIGS
 
 # model -> its full recipe (frames, sampling and architecture options come from there)
 MODEL_RECIPES = {
@@ -55,9 +55,8 @@ SMALL = {
 }
 # Small scales: the fast-only model at half the others' width (it sees 4x their frames; SlowFast's own fast
 # pathway is 1/8 of the slow one's width), which keeps it within the others' training time. SlowFast keeps the
-# PySlowFast 4x16 layout the small runs were calibrated with (``config``, variant's old name, as their cached
-# configurations store it); the full recipe uses X-Temporal's (variant xtemporal).
-SMALL_OPTIONS = {"fast_r50": {"width": 8}, "slowfast_r50": {"config": "4x16"}}
+# PySlowFast 4x16 layout the small runs were calibrated with; the full recipe uses X-Temporal's (xtemporal).
+SMALL_OPTIONS = {"fast_r50": {"width": 8}, "slowfast_r50": {"variant": "4x16"}}
 # Recipe options the small runs leave out: regularisation (no dropout at the small scales), the temporal module's
 # split (the default) and SlowFast's layout (SMALL_OPTIONS).
 SMALL_DROPS = ("dropout", "backbone_dropout", "shift_div", "variant")
@@ -65,7 +64,7 @@ SMALL_DROPS = ("dropout", "backbone_dropout", "shift_div", "variant")
 
 def mmit_config(scale: str, model: str, seed: int, data_root: str | None, device: str):
     """The training configuration of one MMIT single model (output_dir still unset)."""
-    recipe = CONFIGS / f"{MODEL_RECIPES[model]}.yaml"
+    recipe = recipe_path(MODEL_RECIPES[model])
     overrides = [f"seed={seed}", f"device={device}", f"name={model}_seed{seed}"]
     if data_root is not None:
         overrides.append(f"data.root={data_root}")
@@ -75,7 +74,7 @@ def mmit_config(scale: str, model: str, seed: int, data_root: str | None, device
         return load_config(recipe, overrides)
     full = yaml.safe_load(recipe.read_text())
     config = load_config(
-        CONFIGS / "embedded_mmit.yaml",
+        recipe_path("embedded_mmit"),
         [
             f"model.name={model}",
             f"model.num_segments={full['model']['num_segments']}",
@@ -236,7 +235,6 @@ def chance_map(targets: np.ndarray) -> dict[str, float]:
     }
 
 
-MMIT = "Multi-Moments in Time"
 # Published MMIT numbers that belong to no checkpoint that loads into paperlib's models (the others are in
 # paperlib.models.zoo.PUBLISHED). X-Temporal's ModelZoo.md lists a SlowFast R101 (64 frames, 8x8 layout, 112 px)
 # whose architecture paperlib does not build; the winning report gives only the ensemble's numbers.
@@ -275,7 +273,7 @@ def cost_table(num_classes: int = 313) -> pd.DataFrame:
     """Parameters and GFLOPs per view of the full-size MMIT models at their recipes' input (meta device)."""
     rows = []
     for name in MODEL_RECIPES:
-        config = load_config(CONFIGS / f"{MODEL_RECIPES[name]}.yaml", ["model.pretrained=none"])
+        config = load_config(recipe_path(MODEL_RECIPES[name]), ["model.pretrained=none"])
         frames, size = config.model.num_segments, config.data.input_size
         options = {k: v for k, v in config.model.options.items() if k != "dropout"}
         counted = complexity(create(name, num_classes, frames, **options), (1, 3, frames, size, size))

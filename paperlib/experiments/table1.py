@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..configs import recipe_dir
+from ..configs import recipe_path
 from ..engine.config import IMAGENET_FILES, check_pretrained, load_config
 from ..engine.metrics import topk_accuracy
 from ..models import complexity, create, reported
@@ -24,7 +24,6 @@ from ..models.zoo import reported_results
 from .cache import evaluate_or_load, find_first, run_or_load
 from .results import mean_std
 
-CONFIGS = recipe_dir()
 MODELS = ("tsn_r50", "tsm_r50", "tin_r50")
 FRAMES = (8, 16)
 SCALE_CONFIG = {"smoke": "smoke.yaml", "embedded": "embedded_sthv1.yaml"}
@@ -48,12 +47,12 @@ def table1_config(
     if scale == "full":
         if data_root is None:
             raise ValueError("scale 'full' needs data_root (the prepared Something-Something v1)")
-        path, overrides = CONFIGS / f"{model}_1x1x{frames}_40e_sthv1.yaml", [f"data.root={data_root}"]
+        path, overrides = recipe_path(f"{model}_1x1x{frames}_40e_sthv1"), [f"data.root={data_root}"]
         imagenet = os.environ.get("PAPERLIB_IMAGENET")  # the folder holding torchvision's ImageNet files
         if imagenet and init_from is None:
             overrides.append(f"model.pretrained={Path(imagenet) / IMAGENET_FILES['50']}")
     else:
-        path, overrides = CONFIGS / SCALE_CONFIG[scale], []
+        path, overrides = recipe_path(SCALE_CONFIG[scale]), []
         if data_root is not None:
             overrides.append(f"data.root={data_root}")
         if init_from is not None:

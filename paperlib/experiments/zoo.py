@@ -14,7 +14,7 @@ import pandas as pd
 from ..models import from_checkpoint
 from ..models.zoo import PUBLISHED, PublishedCheckpoint
 from ..utils import sha256_file
-from .chapter import repository_root
+from .chapter import shown_path
 
 DATASETS = {"sthv1": "Something-Something v1", "mmit": "Multi-Moments in Time"}
 REPORTED_COLUMN = "REPORTED (not measured here)"
@@ -48,16 +48,6 @@ def published_results(entries: tuple[PublishedCheckpoint, ...] = PUBLISHED) -> p
     rows = [{"model": e.model, "classes": e.num_classes, **asdict(r)} for e in entries for r in e.results]
     columns = ["model", "classes", "dataset", "frames", "metric", "views", "value", "label", "source"]
     return pd.DataFrame(rows, columns=columns)
-
-
-def shown_path(path: str | os.PathLike, results_dir: str | os.PathLike) -> str:
-    """``path`` as a book page shows it: relative to the repository when it lies in the checkout, else relative
-    to the results folder (never a machine's absolute path)."""
-    path = Path(path).resolve()
-    for base in (repository_root(), Path(results_dir).resolve()):
-        if base is not None and path.is_relative_to(base):
-            return path.relative_to(base).as_posix()
-    return path.name
 
 
 def _chapter(results_dir: Path, name: str) -> dict | None:

@@ -131,7 +131,7 @@ def _pytorchvideo(model, frames, file, reported, options=None, note=_PTV_NOTE):
     )
 
 
-_MMIT = "Multi-Moments in Time"
+MMIT = "Multi-Moments in Time"
 _SAMPLEWISE = "mAP (sample-wise)"  # X-Temporal's mAP: utils/calculate_map.py averages AP over videos
 
 
@@ -172,10 +172,10 @@ PUBLISHED: tuple[PublishedCheckpoint, ...] = (
     _xtemporal(
         "tin_r50", 174, 8, "Something-Something v1", *_xt("Something-Something v1", 8, "top1", 46.0, 47.1, "TIN")
     ),
-    _xtemporal("tin_r50", 313, 8, _MMIT, *_xt(_MMIT, 8, _SAMPLEWISE, 62.2, 62.8, "TIN R50")),
-    _xtemporal("tin_r50", 313, 16, _MMIT, *_xt(_MMIT, 16, _SAMPLEWISE, 62.5, 62.9, "TIN R50")),
-    _xtemporal("tin_r101", 313, 8, _MMIT, *_xt(_MMIT, 8, _SAMPLEWISE, 62.2, 63.0, "TIN R101")),
-    _xtemporal("tsn_r101", 313, 5, _MMIT, *_xt(_MMIT, 5, _SAMPLEWISE, 58.9, 60.7, "TSN R101")),
+    _xtemporal("tin_r50", 313, 8, MMIT, *_xt(MMIT, 8, _SAMPLEWISE, 62.2, 62.8, "TIN R50")),
+    _xtemporal("tin_r50", 313, 16, MMIT, *_xt(MMIT, 16, _SAMPLEWISE, 62.5, 62.9, "TIN R50")),
+    _xtemporal("tin_r101", 313, 8, MMIT, *_xt(MMIT, 8, _SAMPLEWISE, 62.2, 63.0, "TIN R101")),
+    _xtemporal("tsn_r101", 313, 5, MMIT, *_xt(MMIT, 5, _SAMPLEWISE, 58.9, 60.7, "TSN R101")),
     _xtemporal("tsn_r50", 600, 8, "Kinetics-600 (pre-training)", "top-1 67.5 / 70.0 (3×10)"),
     _xtemporal("tin_r101", 700, 8, "Kinetics-700 (pre-training)", "top-1 61.9 / 64.3 (3×10)"),
     _mmaction2_tin(174, "Something-Something v1", "top-1 44.25 / top-5 73.94 (0.x; original repo retrained: 44.04)"),

@@ -8,15 +8,11 @@ browser-test`` runs it after the book is built (CI does). It fails, rather than 
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGE = Path(os.environ.get("PAPERLIB_BOOK_HTML", ROOT / "_build" / "html")) / "chapters" / "offsets.html"
-CHROMIUM = os.environ.get("PAPERLIB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+from .conftest import HTML, open_offline
+
+PAGE = HTML / "chapters" / "offsets.html"
 
 pytestmark = pytest.mark.browser
 
@@ -29,32 +25,13 @@ DRAWN = (
 
 
 @pytest.fixture(scope="module")
-def browser_page():
+def browser_page(chromium):
     if not PAGE.is_file():
         pytest.fail(f"{PAGE} does not exist: build the book first (make book SCALE=smoke)")
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's package (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    external: list[str] = []
-    console_errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-
-        def only_local(route):
-            if route.request.url.startswith(("file://", "data:", "blob:", "about:")):
-                route.continue_()
-            else:
-                external.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", only_local)
-        page.on("pageerror", lambda error: console_errors.append(str(error)))
-        page.goto(PAGE.as_uri(), wait_until="load")
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
-        yield page, external, console_errors
-        browser.close()
+    page, external, console_errors = open_offline(chromium, PAGE)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    yield page, external, console_errors
+    page.close()
 
 
 def test_figure_renders_offline(browser_page):

@@ -8,17 +8,14 @@ Needs a built book (``make book``) and ``/usr/bin/chromium``; ``make browser-tes
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-HTML = Path(os.environ.get("PAPERLIB_BOOK_HTML", ROOT / "_build" / "html"))
+from .conftest import HTML, ROOT, open_offline
+
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = os.environ.get("PAPERLIB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = sorted(p for p in HTML.rglob("*.html") if p.name not in ("search.html", "genindex.html"))
 
 MAX_HEIGHT_PX = 15_000  # at 1,300 px wide: a chapter a reader scrolls through, not a log
@@ -31,37 +28,16 @@ JS_ERRORS: dict[Path, list[str]] = {}  # per page, filled by test_page_reads_cle
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(chromium):
     if not PAGES:
         pytest.fail(f"no pages under {HTML}: build the book first (make book SCALE=smoke)")
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's package (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield chromium
-        chromium.close()
+    return chromium
 
 
 @pytest.mark.parametrize("page_file", PAGES, ids=lambda p: str(p.relative_to(HTML)))
 def test_page_reads_cleanly(browser, page_file):
-    page = browser.new_page(viewport={"width": 1300, "height": 900})
-    external: list[str] = []
-    errors: list[str] = []
-
-    def only_local(route):
-        if route.request.url.startswith(("file://", "data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            external.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_local)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(page_file.as_uri(), wait_until="load")
+    page, external, errors = open_offline(browser, page_file, console=True, viewport={"width": 1300, "height": 900})
     page.wait_for_timeout(300)
     name = str(page_file.relative_to(HTML)).replace("/", "_").removesuffix(".html")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
