@@ -24,22 +24,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-BOOK_CHAPTERS = ROOT / "book" / "chapters"
-
-
-def _ordered(chapters, only: str | None):
-    names = [c.name for c in chapters]
-    if only is not None and only not in names:
-        raise SystemExit(f"reproduce: no chapter named {only!r} (chapters: {', '.join(names)})")
-    wanted = {only} if only else set(names)
-    by_name = {c.name: c for c in chapters}
-    stack = list(wanted)
-    while stack:  # a chapter needs the chapters it reads from
-        for dep in by_name[stack.pop()].after:
-            if dep not in wanted:
-                wanted.add(dep)
-                stack.append(dep)
-    return [c for c in chapters if c.name in wanted]
 
 
 def run_chapter(chapter, parameters: dict, results: Path, force: bool = False) -> dict:
@@ -52,7 +36,8 @@ def run_chapter(chapter, parameters: dict, results: Path, force: bool = False) -
     from paperlib.utils import atomic_write_text
 
     source = NOTEBOOKS / f"{chapter.name}.ipynb"
-    key = input_key(notebook=file_digest(source), parameters=parameters)
+    environment = {k: v for k, v in os.environ.items() if k.startswith("PAPERLIB_")}  # what the chapters read
+    key = input_key(notebook=file_digest(source), parameters=parameters, environment=environment)
     record_path = results / "provenance" / f"{chapter.name}.json"
     executed = results / "executed" / f"{chapter.name}.ipynb"
     if not force and executed.exists() and record_path.exists() and json.loads(record_path.read_text())["key"] == key:
@@ -140,12 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     results = results_root(args.scale)
     started = time.perf_counter()
     if args.only or args.no_book:
-        parameters = {
-            "scale": args.scale,
-            "data_root": args.data_root,
-            "checkpoints": args.checkpoints,
-            "device": args.device,
-        }
+        parameters = {"scale": args.scale}  # data, checkpoints and device reach the chapters as PAPERLIB_*
         chosen = [c for c in CHAPTERS if args.only in (None, c.name)]
         for i, chapter in enumerate(chosen, 1):
             print(f"reproduce: chapter {i} of {len(chosen)}: {chapter.name}", flush=True)
