@@ -150,3 +150,25 @@ def test_reproduce_full_without_imagenet_weights_stops_before_training(tmp_path,
         main(["--scale", "full", "--data-root", str(tmp_path), "--imagenet", str(tmp_path)])
     message = capsys.readouterr().err
     assert stopped.value.code == 2 and "resnet50-0676ba61.pth" in message and "--imagenet DIR" in message
+
+
+def test_imagenet_start_is_resolved_where_training_starts(tmp_path, monkeypatch):
+    """A recipe that starts from ImageNet: the run cache stops before training, naming torchvision's file, unless
+    $PAPERLIB_IMAGENET (reproduce --imagenet DIR) holds it; evaluating given checkpoints never asks for it."""
+    import paperlib.engine.trainer as trainer
+    from paperlib.engine.config import ConfigError
+    from paperlib.experiments.cache import run_or_load
+
+    monkeypatch.delenv("PAPERLIB_IMAGENET", raising=False)
+    config = table1.table1_config("full", "tin_r50", 8, 0, str(tmp_path), "cpu")  # builds: no training yet
+    assert config.model.pretrained == "imagenet"
+    trained = []
+    monkeypatch.setattr(trainer, "train", lambda config, resume: trained.append(config.model.pretrained))
+    with pytest.raises(ConfigError, match="resnet50-0676ba61.pth"):
+        run_or_load(config, tmp_path / "results", None)
+    assert trained == []
+    (tmp_path / "imagenet").mkdir()
+    (tmp_path / "imagenet" / "resnet50-0676ba61.pth").write_bytes(b"weights")
+    monkeypatch.setenv("PAPERLIB_IMAGENET", str(tmp_path / "imagenet"))
+    run_or_load(table1.table1_config("full", "tin_r50", 8, 0, str(tmp_path), "cpu"), tmp_path / "results", None)
+    assert trained == [str(tmp_path / "imagenet" / "resnet50-0676ba61.pth")]

@@ -140,6 +140,11 @@ CHOICES = {
 IMAGENET_FILES = {"50": "resnet50-0676ba61.pth", "101": "resnet101-63fe2227.pth"}
 
 
+def imagenet_file(model_name: str) -> str:
+    """The torchvision ImageNet file a 2D recipe of ``model_name`` starts from (ResNet-101 or ResNet-50)."""
+    return IMAGENET_FILES["101" if "101" in model_name else "50"]
+
+
 def check_pretrained(config: RunConfig) -> None:
     """Fail at once when a recipe starts from ImageNet (``model.pretrained: imagenet``) and no file is given.
 
@@ -147,10 +152,10 @@ def check_pretrained(config: RunConfig) -> None:
     or ``model.pretrained=none`` to train from scratch."""
     if (config.model.pretrained or "").lower() != "imagenet":
         return
-    depth = "101" if "101" in config.model.name else "50"
+    depth, file = "101" if "101" in config.model.name else "50", imagenet_file(config.model.name)
     raise ConfigError(
         f"{config.name}: model.pretrained is 'imagenet': the recipe starts from torchvision's ImageNet ResNet-{depth} "
-        f"weights; download {IMAGENET_FILES[depth]} (https://download.pytorch.org/models/{IMAGENET_FILES[depth]}) "
+        f"weights; download {file} (https://download.pytorch.org/models/{file}) "
         f"yourself and pass model.pretrained=PATH, or model.pretrained=none to train from scratch"
     )
 

@@ -12,11 +12,12 @@ import contextlib
 import functools
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
-from ..engine.config import config_to_dict
+from ..engine.config import check_pretrained, config_to_dict, imagenet_file
 from ..utils import sha256_file, sha256_json
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -65,6 +66,10 @@ def run_or_load(config, results_dir: str | Path, data_root: str | None, group: s
     (``metrics.json``, ``scores.npz``, ``last.pth``)."""
     from ..engine.trainer import train
 
+    if (config.model.pretrained or "").lower() == "imagenet" and os.environ.get("PAPERLIB_IMAGENET"):
+        # the folder holding torchvision's ImageNet files (python -m reproduce --imagenet DIR)
+        config.model.pretrained = str(Path(os.environ["PAPERLIB_IMAGENET"]) / imagenet_file(config.model.name))
+    check_pretrained(config)  # a recipe that starts from ImageNet stops here, before training, naming the file
     inputs = config_to_dict(config)
     if config.model.pretrained:  # a checkpoint's identity: its run folder (named by its inputs) or its bytes
         start = Path(config.model.pretrained).resolve()

@@ -10,14 +10,13 @@ evaluates given checkpoints.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..configs import recipe_path
-from ..engine.config import IMAGENET_FILES, check_pretrained, load_config
+from ..engine.config import load_config
 from ..engine.metrics import topk_accuracy
 from ..models import complexity, create, reported
 from ..models.zoo import reported_results
@@ -48,16 +47,13 @@ def table1_config(
         if data_root is None:
             raise ValueError("scale 'full' needs data_root (the prepared Something-Something v1)")
         path, overrides = recipe_path(f"{model}_1x1x{frames}_40e_sthv1"), [f"data.root={data_root}"]
-        imagenet = os.environ.get("PAPERLIB_IMAGENET")  # the folder holding torchvision's ImageNet files
-        if imagenet and init_from is None:
-            overrides.append(f"model.pretrained={Path(imagenet) / IMAGENET_FILES['50']}")
     else:
         path, overrides = recipe_path(SCALE_CONFIG[scale]), []
         if data_root is not None:
             overrides.append(f"data.root={data_root}")
         if init_from is not None:
             overrides += [f"model.pretrained={init_from}", *SIXTEEN_FROM_EIGHT[scale]]
-    config = load_config(
+    return load_config(
         path,
         [
             *overrides,
@@ -68,8 +64,6 @@ def table1_config(
             f"name={model}_{frames}f_seed{seed}",
         ],
     )
-    check_pretrained(config)  # a recipe that starts from ImageNet fails here, before any training
-    return config
 
 
 def table1_checkpoint(checkpoints: str | Path, model: str, frames: int) -> Path | None:
