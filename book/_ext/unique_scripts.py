@@ -1,9 +1,10 @@
 """Sphinx extension: each page includes each script once.
 
-sphinx-thebe adds its inline configuration script (``const THEBE_JS_URL = ...``) every time Sphinx reads the
-sources, and a build that reads them twice then declares the constant twice, a JavaScript error on every page
-("Identifier 'THEBE_JS_URL' has already been declared"). Dropping repeated scripts from each page's context fixes
-it without touching the theme.
+sphinx-thebe (and sphinx-togglebutton) add inline scripts through the application, and Sphinx 7.4 files them
+twice: once from its registry with the file name ``""`` and once directly with ``None``, which its own check does
+not see as equal. The page then declares ``const THEBE_JS_URL`` twice, a JavaScript error on every page
+("Identifier 'THEBE_JS_URL' has already been declared"). Dropping repeated scripts (an inline script's missing
+file name counted as one) from each page's context fixes it without touching the theme.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ def _unique_scripts(app, pagename, templatename, context, doctree) -> None:
     unique = []
     for script in context.get("script_files", []):
         attributes = tuple(sorted((k, str(v)) for k, v in getattr(script, "attributes", {}).items()))
-        key = (getattr(script, "filename", str(script)), attributes)
+        key = (getattr(script, "filename", str(script)) or "", attributes)  # inline: None or "" (same script)
         if key not in seen:
             seen.add(key)
             unique.append(script)

@@ -9,7 +9,6 @@ Needs a built book (``make book``) and ``/usr/bin/chromium``; ``make browser-tes
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -24,7 +23,6 @@ MAX_OUTPUT_LINES = 300  # per output block
 MACHINE_PATH = re.compile(r"(/root/|/home/\w|/tmp/|/work/|/Users/\w|" + re.escape(str(ROOT)) + ")")
 
 pytestmark = pytest.mark.browser
-JS_ERRORS: dict[Path, list[str]] = {}  # per page, filled by test_page_reads_cleanly
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +46,7 @@ def test_page_reads_cleanly(browser, page_file):
     )
     text = page.evaluate("() => document.body.innerText")
     page.close()
-    JS_ERRORS[page_file] = errors
+    assert errors == [], f"JavaScript errors: {errors}"
     assert external == [], f"requests leaving the machine: {external}"
     assert height <= MAX_HEIGHT_PX, f"page is {height} px tall (limit {MAX_HEIGHT_PX})"
     assert longest <= MAX_OUTPUT_LINES, f"an output block has {longest} lines (limit {MAX_OUTPUT_LINES})"
@@ -56,14 +54,3 @@ def test_page_reads_cleanly(browser, page_file):
     assert leaked is None, (
         f"a path of the build machine is shown: ...{text[max(0, leaked.start() - 60) : leaked.end() + 60]}..."
     )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="known, open: sphinx-thebe declares THEBE_JS_URL twice on chapter pages, the theme logs an empty theme "
-    "mode, and some pages request a missing local file (book/_ext/unique_scripts.py does not yet remove them)",
-)
-def test_no_page_logs_a_javascript_error():
-    assert JS_ERRORS, "run with the page tests"
-    failing = {str(p.relative_to(HTML)): e for p, e in JS_ERRORS.items() if e}
-    assert failing == {}, f"JavaScript errors: {failing}"
