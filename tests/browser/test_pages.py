@@ -15,7 +15,11 @@ import pytest
 from .conftest import HTML, ROOT, open_offline
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-PAGES = sorted(p for p in HTML.rglob("*.html") if p.name not in ("search.html", "genindex.html"))
+PAGES = sorted(  # the book's pages: not the search and index pages, nor the theme's templates under _static
+    p
+    for p in HTML.rglob("*.html")
+    if p.name not in ("search.html", "genindex.html") and "_static" not in p.relative_to(HTML).parts
+)
 
 MAX_HEIGHT_PX = 15_000  # at 1,300 px wide: a chapter a reader scrolls through, not a log
 MAX_OUTPUT_LINES = 300  # per output block
