@@ -29,11 +29,15 @@
 # op's semantics, that the backends agree with the pure-PyTorch reference in values and gradients, and how
 # close the kernels come to the speed of a plain memory copy.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded); the same at every scale
-device = "cpu"  # where the parity check and the speed measurement run: cpu | cuda | auto
+device = (
+    "cpu"  # where the parity check and the speed measurement run: cpu | cuda | auto
+)
 seeds = [0]  # the random draw of the parity check
-results_dir = None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+results_dir = (
+    None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+)
 bench_budget_s = 0.3  # seconds of timing per measurement
 
 # %% tags=["remove-cell"]
@@ -50,10 +54,15 @@ from paperlib.experiments.interlace import (
     verdict,
 )
 from paperlib.ops import available_backends
-from paperlib.viz import shift_slider_figure, show
+from paperlib.viz import shift_slider_figure, show, statements
 
 chapter = open_chapter(
-    "interlace_shift", scale=scale, seeds=seeds, device=device, results_dir=results_dir, bench_budget_s=bench_budget_s
+    "interlace_shift",
+    scale=scale,
+    seeds=seeds,
+    device=device,
+    results_dir=results_dir,
+    bench_budget_s=bench_budget_s,
 )
 device = pick_device(chapter.device).type
 
@@ -130,4 +139,4 @@ chapter.save(
 # What this build measured:
 
 # %% tags=["hide-input"]
-print("\n".join(verdict(semantics, parity, timings)))
+statements(verdict(semantics, parity, timings))

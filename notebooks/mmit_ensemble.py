@@ -23,19 +23,28 @@
 # (greedy ensemble selection with replacement, maximising class-wise mAP; ours), and every row below is
 # measured once on the held-out **test** split. It ends with a verdict computed from the fused scores.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
 data_root = None  # the prepared real Multi-Moments in Time (scale "full"); None: the embedded dataset
 checkpoints = None  # as in mmit_single
 device = "auto"
 seeds = None  # default: as in mmit_single
-results_dir = None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+results_dir = (
+    None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+)
 view = "multi"  # "multi": the multi-view scores; "1 view": single-view scores
 
 # %% tags=["remove-cell"]
 from paperlib.experiments import open_chapter
-from paperlib.experiments.mmit import REPORTED_ENSEMBLE, VIEWS, ensemble, ensemble_verdict, run_single_models
+from paperlib.experiments.mmit import (
+    REPORTED_ENSEMBLE,
+    VIEWS,
+    ensemble,
+    ensemble_verdict,
+    run_single_models,
+)
 from paperlib.experiments.results import mean_std
+from paperlib.viz import statements
 
 chapter = open_chapter(
     "mmit_ensemble",
@@ -67,8 +76,12 @@ table, weights = ensemble(single, view)
 # *validation* split (which model that was, per seed, is in `best_single` below).
 
 # %%
-measured = mean_std(table, ["method"], ["classwise_mAP", "samplewise_mAP", "gain_over_best_single"])
-measured.style.set_caption(f"MEASURED by paperlib on the test split, {chapter.scale} scale, {view}")
+measured = mean_std(
+    table, ["method"], ["classwise_mAP", "samplewise_mAP", "gain_over_best_single"]
+)
+measured.style.set_caption(
+    f"MEASURED by paperlib on the test split, {chapter.scale} scale, {view}"
+)
 
 # %% [markdown]
 # The fusion weights chosen on validation, per seed:
@@ -99,4 +112,4 @@ chapter.save(
 # Computed from the table above:
 
 # %% tags=["hide-input"]
-print("\n".join(ensemble_verdict(table)))
+statements(ensemble_verdict(table))

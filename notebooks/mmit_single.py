@@ -28,18 +28,27 @@
 # models are small variants (ResNet-50 layout at width 16, one block per stage) trained for a minute or
 # less each; their numbers test the pipeline and the relative behaviour of the models, not MMIT accuracy.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
 data_root = None  # the prepared real Multi-Moments in Time (scale "full"); None: the embedded dataset
 checkpoints = None  # a folder of trained MMIT checkpoints to score instead of training (see the real-datasets chapter)
 device = "auto"
 seeds = None  # default: [0] (smoke), [0, 1] (embedded), [0] (full)
-results_dir = None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+results_dir = (
+    None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+)
 
 # %% tags=["remove-cell"]
 from paperlib.experiments import open_chapter, run_provenance
-from paperlib.experiments.mmit import cost_table, multiview_gain, reported_single, run_single_models, single_verdict
+from paperlib.experiments.mmit import (
+    cost_table,
+    multiview_gain,
+    reported_single,
+    run_single_models,
+    single_verdict,
+)
 from paperlib.experiments.results import mean_std
+from paperlib.viz import statements
 
 chapter = open_chapter(
     "mmit_single",
@@ -80,8 +89,12 @@ single.drop(columns=["scores", "run"]).round(2)
 # its model zoo) calls mAP. The two are different numbers and are never compared with each other.
 
 # %%
-measured = mean_std(single, ["model", "split", "view"], ["classwise_mAP", "samplewise_mAP"])
-measured.style.set_caption(f"MEASURED by paperlib, {chapter.scale} scale, {chapter.data_label}")
+measured = mean_std(
+    single, ["model", "split", "view"], ["classwise_mAP", "samplewise_mAP"]
+)
+measured.style.set_caption(
+    f"MEASURED by paperlib, {chapter.scale} scale, {chapter.data_label}"
+)
 
 # %% [markdown]
 # Multi-view testing against one view, on the test split (class-wise mAP, points gained by averaging the
@@ -99,7 +112,9 @@ multiview_gain(single, chapter.scale)
 # crops × 10 clips), not the views measured above: the two tables are not comparable number for number.
 
 # %%
-reported_single().style.set_caption("REPORTED (not measured here): X-Temporal ModelZoo.md, sample-wise mAP")
+reported_single().style.format(precision=1).set_caption(
+    "REPORTED (not measured here): X-Temporal ModelZoo.md, sample-wise mAP"
+)
 
 # %% [markdown]
 # ## Cost per view
@@ -130,4 +145,4 @@ chapter.save(
 # is the chance level the measured numbers are compared with.
 
 # %% tags=["hide-input"]
-print("\n".join(single_verdict(single, chapter.scale)))
+statements(single_verdict(single, chapter.scale))

@@ -28,16 +28,24 @@
 # and the `from_checkpoint` call that rebuilds the model and loads it; the call is run below for every row.
 # Its path is relative to the repository (or, for results kept outside it, to the results folder).
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded): whose runs to list
-results_dir = None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+results_dir = (
+    None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+)
 
 # %% tags=["remove-cell"]
 import pandas as pd
 from IPython.display import display
 
 from paperlib.experiments import open_chapter
-from paperlib.experiments.zoo import own_checkpoint_tables, own_checkpoints, published_table, verdict
+from paperlib.experiments.zoo import (
+    own_checkpoint_tables,
+    own_checkpoints,
+    published_table,
+    verdict,
+)
+from paperlib.viz import statements
 
 chapter = open_chapter("model_zoo", scale=scale, results_dir=results_dir)
 pd.set_option("display.max_colwidth", None)
@@ -57,14 +65,22 @@ pd.set_option("display.max_colwidth", None)
 
 # %%
 published = published_table()
-published.style.hide(axis="index").set_caption("Published checkpoints: the publishers' numbers")
+published.style.hide(axis="index").set_caption(
+    "Published checkpoints: the publishers' numbers"
+)
 
 # %% [markdown]
 # ## Checkpoints of this build (MEASURED numbers)
 
 # %%
 ours = own_checkpoints(chapter.results_dir)
-print(f"{len(ours)} checkpoints from this build's runs ({chapter.scale} scale); every load call below was run.")
+display(
+    statements(
+        [
+            f"{len(ours)} checkpoints from this build's runs ({chapter.scale} scale); every load call below was run."
+        ]
+    )
+)
 for dataset, table in own_checkpoint_tables(ours).items():
     display(
         table.style.hide(axis="index")
@@ -79,4 +95,4 @@ chapter.save({"published": published.to_dict(orient="records"), "ours": ours})
 # ## What this build shows
 
 # %% tags=["hide-input"]
-print("\n".join(verdict(published, ours)))
+statements(verdict(published, ours))

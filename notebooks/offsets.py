@@ -22,20 +22,29 @@
 # The figure is interactive in the static page (no server): hover a point for its video and value, pick a
 # layer in the drop-down. It ends with what the measured offsets and weights show.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
 data_root = None  # the real Something-Something v1 (with scale "full"); None: the embedded dataset
 checkpoints = None  # a TIN checkpoint file, or Table 1's checkpoint folder, instead of the Table 1 run
 device = "auto"
 seeds = None  # the Table 1 seed whose TIN is read (default: the first)
-results_dir = None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+results_dir = (
+    None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+)
 max_videos = 200
 
 # %% tags=["remove-cell"]
+from IPython.display import display
+
 from paperlib.experiments import open_chapter, run_provenance
-from paperlib.experiments.offsets import collect_from_checkpoint, offset_summary, tin_checkpoint, verdict
+from paperlib.experiments.offsets import (
+    collect_from_checkpoint,
+    offset_summary,
+    tin_checkpoint,
+    verdict,
+)
 from paperlib.utils import sha256_file
-from paperlib.viz import offsets_figure, offsets_static, show
+from paperlib.viz import offsets_figure, offsets_static, show, statements
 
 chapter = open_chapter(
     "offsets",
@@ -51,7 +60,13 @@ checkpoint = tin_checkpoint(chapter)
 records, video_ids = collect_from_checkpoint(checkpoint, chapter.data_root, max_videos)
 
 # %% tags=["hide-input"]
-print(f"{chapter.relative(checkpoint)}: {len(records)} TIN layers, {len(video_ids)} validation videos")
+display(
+    statements(
+        [
+            f"`{chapter.relative(checkpoint)}`: {len(records)} TIN layers, {len(video_ids)} validation videos"
+        ]
+    )
+)
 show(offsets_figure(records, video_ids))
 
 # %% [markdown]
@@ -68,7 +83,9 @@ chapter.save(
         "checkpoint": chapter.relative(checkpoint),
         "checkpoint_sha256": sha256_file(checkpoint),
         "videos": len(video_ids),
-        "provenance": [run_provenance(checkpoint.parent)] if checkpoints is None and trained_here.exists() else [],
+        "provenance": [run_provenance(checkpoint.parent)]
+        if checkpoints is None and trained_here.exists()
+        else [],
         **summary,
     }
 )
@@ -79,4 +96,4 @@ chapter.save(
 # Computed from the offsets and weights above (the statements are generated, not written in advance).
 
 # %% tags=["hide-input"]
-print("\n".join(verdict(summary)))
+statements(verdict(summary))

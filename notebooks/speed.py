@@ -22,15 +22,19 @@
 # R(2+1)D at their papers' input sizes, **measured side by side in one run on this machine** while the book
 # is built.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
 device = "auto"  # where the models are timed: auto | cpu | cuda
-rounds = None  # timed rounds of the model benchmark (default: 1 smoke, 3 embedded, 5 full)
+rounds = (
+    None  # timed rounds of the model benchmark (default: 1 smoke, 3 embedded, 5 full)
+)
 train_step = None  # also time a training step (default: only in the full scale)
-results_dir = None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+results_dir = (
+    None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+)
 
 # %% tags=["remove-cell"]
-import matplotlib.pyplot as plt
+from IPython.display import display
 
 from paperlib.bench import models as model_bench
 from paperlib.experiments import open_chapter
@@ -44,10 +48,16 @@ from paperlib.experiments.speed import (
     shift_notes,
     verdict,
 )
+from paperlib.viz import statements
 from paperlib.viz.speed import cost_figure, roofline_figure
 
 chapter = open_chapter(
-    "speed", scale=scale, device=device, results_dir=results_dir, rounds=rounds, train_step=train_step
+    "speed",
+    scale=scale,
+    device=device,
+    results_dir=results_dir,
+    rounds=rounds,
+    train_step=train_step,
 )
 device = resolve_device(chapter.device)
 
@@ -64,12 +74,11 @@ device = resolve_device(chapter.device)
 
 # %% tags=["hide-input"]
 shift = committed_shift_results()
-print("\n".join(shift_notes(shift)))
+display(statements(shift_notes(shift)))
 layer_table(shift, layer="layer1", dtype="float32")
 
 # %% tags=["hide-input"]
 roofline_figure(shift)
-plt.show()
 
 # %% [markdown]
 # ## What the models cost, measured here
@@ -90,11 +99,17 @@ ratio_table(records)
 
 # %% tags=["hide-input"]
 cost_figure(cost_table(records), device)
-plt.show()
 
 # %% tags=["remove-cell"]
 ratios = model_bench.ratios(records)
-chapter.save({"device": device, "models": records, "ratios": ratios, "shift_files": sorted(set(shift["file"]))})
+chapter.save(
+    {
+        "device": device,
+        "models": records,
+        "ratios": ratios,
+        "shift_files": sorted(set(shift["file"])),
+    }
+)
 
 # %% [markdown]
 # ## What this run shows
@@ -102,4 +117,4 @@ chapter.save({"device": device, "models": records, "ratios": ratios, "shift_file
 # The statements are generated from the measurements above:
 
 # %% tags=["hide-input"]
-print("\n".join(verdict(ratios, device)))
+statements(verdict(ratios, device))

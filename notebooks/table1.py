@@ -28,17 +28,29 @@
 # use frame order?), not the paper's accuracy. Pass `data_root` (and `scale="full"`) to run the paper
 # recipes on the real Something-Something v1.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
 data_root = None  # the prepared real Something-Something v1 (scale "full"); None: the embedded dataset
 checkpoints = None  # a folder of Table 1 checkpoints to evaluate instead of training (see the real-datasets chapter)
 device = "auto"
 seeds = None  # default: [0] (smoke), [0, 1] (embedded), [0] (full)
-results_dir = None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+results_dir = (
+    None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+)
 
 # %% tags=["remove-cell"]
+from IPython.display import display
+
 from paperlib.experiments import open_chapter, run_provenance
-from paperlib.experiments.table1 import cost_table, data_description, reported_table, run_table1, summarize, verdict
+from paperlib.experiments.table1 import (
+    cost_table,
+    data_description,
+    reported_table,
+    run_table1,
+    summarize,
+    verdict,
+)
+from paperlib.viz import statements
 
 chapter = open_chapter(
     "table1",
@@ -64,9 +76,14 @@ chapter = open_chapter(
 
 # %%
 runs = run_table1(
-    chapter.scale, chapter.seeds, chapter.results_dir, chapter.data_root, chapter.device, chapter.checkpoints
+    chapter.scale,
+    chapter.seeds,
+    chapter.results_dir,
+    chapter.data_root,
+    chapter.device,
+    chapter.checkpoints,
 )
-print(data_description(runs))
+display(statements([data_description(runs)]))
 runs.drop(columns=["run"]).round(2)
 
 # %% [markdown]
@@ -78,7 +95,9 @@ runs.drop(columns=["run"]).round(2)
 
 # %%
 measured = summarize(runs)
-measured.style.set_caption(f"MEASURED by paperlib, {chapter.scale} scale, {chapter.data_label}, 1 crop x 1 clip")
+measured.style.set_caption(
+    f"MEASURED by paperlib, {chapter.scale} scale, {chapter.data_label}, 1 crop x 1 clip"
+)
 
 # %% [markdown]
 # ## Reported in the papers
@@ -90,7 +109,9 @@ measured.style.set_caption(f"MEASURED by paperlib, {chapter.scale} scale, {chapt
 # authors' — is that against them TIN's margin mostly vanishes.
 
 # %%
-reported_table().style.set_caption("REPORTED (not measured here); source and test views per row")
+reported_table().style.format(precision=1).set_caption(
+    "REPORTED (not measured here); source and test views per row"
+)
 
 # %% [markdown]
 # ## Cost per view
@@ -122,4 +143,4 @@ chapter.save(
 # runs above, not written in advance.
 
 # %% tags=["hide-input"]
-print("\n".join(verdict(runs)))
+statements(verdict(runs))

@@ -31,14 +31,14 @@
 # depthwise `conv1d` agree in values and all gradients (measured when the book is built), that TIN's module
 # with $b=(-1,-1)$ reproduces the repository's TSM layer bit for bit, and what the constraint saves.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded); the same at every scale
 seeds = [0, 1, 2]  # random draws of inputs, offsets and weights to check
-results_dir = None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+results_dir = (
+    None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
+)
 
 # %% tags=["remove-cell"]
-import matplotlib.pyplot as plt
-
 from paperlib.experiments import open_chapter
 from paperlib.experiments.theory import (
     KERNEL_OFFSETS,
@@ -47,6 +47,7 @@ from paperlib.experiments.theory import (
     tsm_special_case,
     verdict,
 )
+from paperlib.viz import statements
 from paperlib.viz.kernels import interlace_kernel_figure
 
 chapter = open_chapter("theory", scale=scale, seeds=seeds, results_dir=results_dir)
@@ -59,7 +60,6 @@ chapter = open_chapter("theory", scale=scale, seeds=seeds, results_dir=results_d
 
 # %% tags=["hide-input"]
 interlace_kernel_figure(KERNEL_OFFSETS, num_frames=3)
-plt.show()
 
 # %% [markdown]
 # ## Same output, same gradients
@@ -70,7 +70,9 @@ plt.show()
 
 # %%
 equivalence = equivalence_table(chapter.seeds)
-equivalence.style.format("{:.1e}").set_caption("Max |op − conv1d| in float64 (measured now)")
+equivalence.style.format("{:.1e}").set_caption(
+    "Max |op − conv1d| in float64 (measured now)"
+)
 
 # %% [markdown]
 # ## TSM is the special case b = ±1
@@ -118,4 +120,4 @@ chapter.save(
 # What this build measured:
 
 # %% tags=["hide-input"]
-print("\n".join(verdict(equivalence, tsm_is_special_case)))
+statements(verdict(equivalence, tsm_is_special_case))

@@ -10,19 +10,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _book(tmp_path: Path, second_cell: str) -> Path:
     tmp_path.mkdir(parents=True)
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    config.pop("bibtex_bibfiles", None)
-    config["sphinx"].pop("local_extensions", None)
-    (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")  # the project's configuration, unchanged
     book = tmp_path / "book"
-    book.mkdir()
+    for part in ("_ext", "_static"):
+        shutil.copytree(ROOT / "book" / part, book / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "book" / "references.bib", book / "references.bib")
     (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapter\n")
     (book / "intro.md").write_text("# Intro\n")
     notebook = nbformat.v4.new_notebook(

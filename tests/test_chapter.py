@@ -172,3 +172,19 @@ def test_imagenet_start_is_resolved_where_training_starts(tmp_path, monkeypatch)
     monkeypatch.setenv("PAPERLIB_IMAGENET", str(tmp_path / "imagenet"))
     run_or_load(table1.table1_config("full", "tin_r50", 8, 0, str(tmp_path), "cpu"), tmp_path / "results", None)
     assert trained == [str(tmp_path / "imagenet" / "resnet50-0676ba61.pth")]
+
+
+def test_statements_and_figures_show_once():
+    """A chapter's statements are wrapped prose (Markdown bullets); a figure function hands back its figure
+    closed, so the cell that ends with it shows it once, not twice."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from paperlib.viz import offsets_static, statements
+
+    assert statements(["a is 1.", "b is 2."]).data == "- a is 1.\n- b is 2."
+    records = {f"layer{i}": {"offset": np.full((3, 2), 0.1 * i), "weight": np.ones((3, 8, 2))} for i in range(2)}
+    figure = offsets_static(records)
+    assert figure.number not in plt.get_fignums() and len(figure.axes) >= 2

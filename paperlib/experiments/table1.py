@@ -245,7 +245,9 @@ def cost_table(num_classes: int = 174, size: int = 224) -> pd.DataFrame:
 def data_description(runs: pd.DataFrame) -> str:
     """One line naming the data the runs used (the embedded set or the real data's folder name) and its size."""
     first = Path(runs.dropna(subset=["run"]).iloc[0]["run"])
-    data = json.loads((first / "metrics.json").read_text())["data"]
+    record = json.loads((first / "metrics.json").read_text())
+    data = record["data"]
     entries = ", ".join(f"{name}: {count}" for name, count in data["entries"].items())
-    where = "the embedded Something-v1-format set" if data.get("embedded_scale") else Path(data["root"]).name
+    embedded = (record.get("config") or {}).get("data", {}).get("root") is None
+    where = "the embedded Something-v1-format set" if embedded else Path(data["root"]).name
     return f"data: {where} ({entries}; {data['classes']} classes)"

@@ -25,4 +25,5 @@ def interlace_kernel_figure(offsets: Sequence[float], num_frames: int = 3):
     fig.colorbar(image, ax=ax, label="tap weight")
     ax.set_title("Interlace-shift kernels: two adjacent taps summing to 1")
     fig.tight_layout()
+    plt.close(fig)  # shown once, where the caller displays it
     return fig

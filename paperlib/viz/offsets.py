@@ -117,4 +117,5 @@ def offsets_static(records: dict[str, dict[str, np.ndarray]]):
     ax1.set_ylabel("mean weight")
     ax1.legend(fontsize=7, ncol=2)
     fig.tight_layout()
+    plt.close(fig)  # shown once, where the caller displays it
     return fig

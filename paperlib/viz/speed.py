@@ -8,6 +8,7 @@ import pandas as pd
 def roofline_figure(shift: pd.DataFrame):
     """Fraction of copy bandwidth per ResNet-50 stage and backend, one panel per (device, pass), channels-first
     rows of :func:`paperlib.experiments.speed.committed_shift_results`; the dashed line is the copy."""
+    import matplotlib.pyplot as plt
     import seaborn as sns
 
     rows = shift[(shift["pass"] != "forward+backward") & (shift["layout"] == "channels_first")]
@@ -17,6 +18,7 @@ def roofline_figure(shift: pd.DataFrame):
     grid.set_axis_labels("ResNet-50 stage", "fraction of copy bandwidth")
     for ax in grid.axes.flat:
         ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+    plt.close(grid.figure)  # shown once, where the caller displays it
     return grid.figure
 
 
@@ -30,4 +32,5 @@ def cost_figure(cost: pd.DataFrame, device: str):
     sns.scatterplot(data=cost.reset_index(), x="gflops_per_view", y="inference_s", hue="model", s=80, ax=ax)
     ax.set(xlabel="GFLOPs per view", ylabel=f"inference latency (s, {device})", xscale="log", yscale="log")
     ax.legend(fontsize=8, loc="best")
+    plt.close(fig)  # shown once, where the caller displays it
     return fig
