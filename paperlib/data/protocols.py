@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .sampling import dense_test, tsn_test, tsn_train
+from .sampling import dense_clips, dense_test, tsn_test, tsn_train
 
 PROTOCOLS = ("paperlib", "tin", "tsm", "xtemporal")
 DENSE_WINDOW = 64  # TIN/TSM dense test: sample_pos = max(1, 1 + F - 64), t_stride = 64 // T
@@ -49,10 +49,6 @@ def segment_centres(num_frames: int, t: int) -> np.ndarray:
     """``int(tick / 2.0 + tick·i)`` with ``tick = F / t`` (the originals' formula, 0-based); ``(t,)``."""
     tick = num_frames / float(t)
     return np.array([int(tick / 2.0 + tick * i) for i in range(t)], dtype=np.int64)
-
-
-def _dense(num_frames: int, t: int, stride: int, starts: np.ndarray) -> np.ndarray:
-    return ((np.arange(t)[None] * stride + starts[:, None]) % max(num_frames, 1)).astype(np.int64)
 
 
 def protocol_clips(
@@ -84,14 +80,12 @@ def protocol_clips(
             raise ValueError(f"protocol {protocol}: random test clips need a random generator")
         # tin / xtemporal: the centres, then clips - 1 random clips drawn as in training
         return np.concatenate([centres[None]] + [tsn_train(num_frames, t, rng) for _ in range(clips - 1)])
-    if protocol == "xtemporal":
-        pos = max(1, 1 + num_frames - t * rate)
-        starts = np.array([pos // 2]) if clips == 1 else np.linspace(0, pos - 1, num=clips, dtype=int)
-        return _dense(num_frames, t, rate, np.asarray(starts))
+    if protocol == "xtemporal":  # its dense test is the one paperlib uses: pos // 2, or spread evenly
+        return dense_test(num_frames, t, rate, clips)
     if protocol == "tsm" and clips != 10:
         raise ValueError(f"protocol tsm: dense sampling tests 10 clips (--dense_sample); got {clips}")
     pos = max(1, 1 + num_frames - DENSE_WINDOW)
-    return _dense(num_frames, t, DENSE_WINDOW // t, np.linspace(0, pos - 1, num=clips, dtype=int))
+    return dense_clips(num_frames, t, DENSE_WINDOW // t, np.linspace(0, pos - 1, num=clips, dtype=int))
 
 
 def crop_boxes(protocol: str, height: int, width: int, size: int, crops: int) -> list[tuple[int, int, int, int]]:

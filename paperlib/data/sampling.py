@@ -41,6 +41,12 @@ def tsn_test(num_frames: int, t: int, clips: int = 1) -> np.ndarray:
     return np.minimum(idx, max(num_frames - 1, 0))
 
 
+def dense_clips(num_frames: int, t: int, stride: int, starts: np.ndarray) -> np.ndarray:
+    """Clip ``j``: ``t`` frames ``stride`` apart from ``starts[j]``, wrapping around in videos shorter than the
+    span; ``(len(starts), t)``."""
+    return ((np.arange(t)[None] * stride + np.asarray(starts)[:, None]) % max(num_frames, 1)).astype(np.int64)
+
+
 def dense_train(num_frames: int, t: int, rate: int, rng: np.random.Generator) -> np.ndarray:
     """``t`` frames ``rate`` apart from a random start; ``(1, t)``.
 
@@ -49,7 +55,7 @@ def dense_train(num_frames: int, t: int, rate: int, rng: np.random.Generator) ->
     """
     pos = max(1, 1 + num_frames - t * rate)
     start = int(rng.integers(0, pos - 1)) if pos > 1 else 0
-    return ((np.arange(t) * rate + start) % max(num_frames, 1)).astype(np.int64)[None]
+    return dense_clips(num_frames, t, rate, np.array([start]))
 
 
 def dense_test(num_frames: int, t: int, rate: int, clips: int = 1) -> np.ndarray:
@@ -57,7 +63,7 @@ def dense_test(num_frames: int, t: int, rate: int, clips: int = 1) -> np.ndarray
     ``(clips, t)``."""
     pos = max(1, 1 + num_frames - t * rate)
     starts = np.array([pos // 2]) if clips == 1 else np.linspace(0, pos - 1, clips).astype(np.int64)
-    return ((np.arange(t)[None] * rate + starts[:, None]) % max(num_frames, 1)).astype(np.int64)
+    return dense_clips(num_frames, t, rate, starts)
 
 
 @dataclass(frozen=True)
