@@ -1,8 +1,8 @@
 # Two commands do all set-up on a fresh machine (Python 3.11, no GPU needed):
 #   make test   create .venv, install the pinned project, run the whole test suite
 #   make book   create .venv, install the pinned project, run every chapter (python -m reproduce), build the book
-#   make browser-test   open the built book's interactive chapter in headless Chromium (after make book;
-#                       needs Debian's chromium package: apt-get install chromium)
+#   make browser-test   open every page of the built book in headless Chromium, screenshots in _build/screenshots
+#                       (after make book; needs Debian's chromium package: apt-get install chromium)
 PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python

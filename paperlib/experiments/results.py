@@ -26,8 +26,8 @@ def write_results(results_dir: str | os.PathLike, name: str, results: dict, para
 
 
 def run_provenance(run: str | os.PathLike) -> dict:
-    """How one training run or checkpoint evaluation was produced, from its ``metrics.json``: for the
-    provenance page (folder named by its input hash, commit, device, data fingerprint, views, metrics)."""
+    """How one training run or checkpoint evaluation was produced, from its ``metrics.json``: for a
+    chapter's saved results (folder named by its input hash, commit, device, data fingerprint, views, metrics)."""
     run = Path(run)
     record = json.loads((run / "metrics.json").read_text())
     data = record.get("data", {})
