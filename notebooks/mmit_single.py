@@ -78,6 +78,11 @@ single = run_single_models(
     chapter.device,
     checkpoints=chapter.checkpoints,
 )
+
+# %% [markdown]
+# Every (model, seed, split, view), collapsed:
+
+# %% tags=["hide-output"]
 single.drop(columns=["scores", "run"]).round(2)
 
 # %% [markdown]

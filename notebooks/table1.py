@@ -39,7 +39,6 @@ results_dir = (
 )
 
 # %% tags=["remove-cell"]
-from IPython.display import display
 
 from paperlib.experiments import open_chapter, run_provenance
 from paperlib.experiments.table1 import (
@@ -83,7 +82,12 @@ runs = run_table1(
     chapter.device,
     chapter.checkpoints,
 )
-display(statements([data_description(runs)]))
+statements([data_description(runs)])
+
+# %% [markdown]
+# Every run, collapsed:
+
+# %% tags=["hide-output"]
 runs.drop(columns=["run"]).round(2)
 
 # %% [markdown]
