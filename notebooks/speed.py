@@ -92,7 +92,9 @@ roofline_figure(shift)
 
 # %%
 records = measure_models(device, chapter.scale, rounds=rounds, train_step=train_step)
-cost_table(records).style.set_caption(f"MEASURED on {device} in this build")
+cost_table(records).style.format(precision=3).set_caption(
+    f"MEASURED on {device} in this build"
+)
 
 # %%
 ratio_table(records)
