@@ -19,8 +19,9 @@
 # statement exact and checks it numerically. For one video and one channel group with offset $b$
 # ($k=\lfloor b\rfloor$, $f=b-k$) and per-frame weights $w_t$,
 #
-# $$ y_t \;=\; w_t\big((1-f)\,x_{t-k} + f\,x_{t-k-1}\big) \;=\; w_t \sum_{d} \kappa_d\, x_{t-d},
-# \qquad \kappa_k = 1-f,\; \kappa_{k+1} = f,\; \text{all other } \kappa_d = 0, $$
+# $$ y_t \;=\; w_t\big((1-f)\,x_{t-k} + f\,x_{t-k-1}\big) \;=\; w_t \sum_{d} \kappa_d\, x_{t-d}, $$
+#
+# $$ \kappa_k = 1-f,\quad \kappa_{k+1} = f,\quad \text{all other } \kappa_d = 0, $$
 #
 # a depthwise temporal convolution (zero padding) whose kernel has two adjacent non-zero taps that sum to
 # one, followed by a per-frame scale. A free depthwise kernel reaching $\pm D$ frames has $2D+1$ weights per
