@@ -30,6 +30,10 @@
 
 # %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded): whose runs to list
+data_root = None  # as in the Table 1 and MMIT chapters, whose runs this one lists
+checkpoints = None  # given checkpoints are evaluated by the other chapters, not listed here as ours
+device = "auto"
+seeds = None  # default: as in the Table 1 and MMIT chapters
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 )
@@ -39,6 +43,8 @@ import pandas as pd
 from IPython.display import display
 
 from paperlib.experiments import open_chapter
+from paperlib.experiments.mmit import run_single_models
+from paperlib.experiments.table1 import run_table1
 from paperlib.experiments.zoo import (
     own_checkpoint_tables,
     own_checkpoints,
@@ -47,7 +53,15 @@ from paperlib.experiments.zoo import (
 )
 from paperlib.viz import statements
 
-chapter = open_chapter("model_zoo", scale=scale, results_dir=results_dir)
+chapter = open_chapter(
+    "model_zoo",
+    scale=scale,
+    seeds=seeds,
+    data_root=data_root,
+    checkpoints=checkpoints,
+    device=device,
+    results_dir=results_dir,
+)
 pd.set_option("display.max_colwidth", None)
 
 # %% [markdown]
@@ -73,7 +87,17 @@ published.style.hide(axis="index").set_caption(
 # ## Checkpoints of this build (MEASURED numbers)
 
 # %%
-ours = own_checkpoints(chapter.results_dir)
+# The runs behind the Table 1 and MMIT chapters, from the run cache (trained here if this chapter runs first).
+where = (
+    chapter.scale,
+    chapter.seeds,
+    chapter.results_dir,
+    chapter.data_root,
+    chapter.device,
+)
+table1 = run_table1(*where, checkpoints=chapter.checkpoints)
+mmit = run_single_models(*where, checkpoints=chapter.checkpoints)
+ours = own_checkpoints(chapter.results_dir, table1, mmit)
 display(
     statements(
         [

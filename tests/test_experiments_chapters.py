@@ -181,13 +181,17 @@ def test_shown_path_is_never_absolute(tmp_path):
     assert zoo.shown_path("/elsewhere/last.pth", tmp_path) == "last.pth"
 
 
-def test_own_checkpoints_reads_the_chapters_results(tmp_path):
+def test_own_checkpoints_lists_the_runs_trained_here(tmp_path):
     assert zoo.own_checkpoints(tmp_path) == []
-    (tmp_path / "notebooks").mkdir()
-    table1 = {"results": {"provenance": [{"run": "table1/tin-abc", "checkpoint_sha256": None}]}}
-    (tmp_path / "notebooks" / "table1.json").write_text(json.dumps(table1))
-    with pytest.raises(FileNotFoundError, match="last.pth: named by the chapters' results"):
-        zoo.own_checkpoints(tmp_path)
+    trained, evaluated, given = tmp_path / "table1" / "tin-abc", tmp_path / "table1" / "tin-eval", tmp_path.parent
+    for folder in (trained, evaluated):
+        folder.mkdir(parents=True)
+    (trained / "log.jsonl").write_text("{}\n")  # trained here; the evaluation folder has no training log
+    table1 = pd.DataFrame({"run": [str(trained), str(evaluated), str(given), None]})
+    with pytest.raises(FileNotFoundError, match="tin-abc/last.pth: a trained run without its checkpoint"):
+        zoo.own_checkpoints(tmp_path, table1)
+    (trained / "log.jsonl").unlink()
+    assert zoo.own_checkpoints(tmp_path, table1) == []
 
 
 def test_own_checkpoint_tables_one_per_dataset():

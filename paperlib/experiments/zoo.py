@@ -50,51 +50,40 @@ def published_results(entries: tuple[PublishedCheckpoint, ...] = PUBLISHED) -> p
     return pd.DataFrame(rows, columns=columns)
 
 
-def _chapter(results_dir: Path, name: str) -> dict | None:
-    """A chapter's saved results (``<results_dir>/notebooks/<name>.json``), or None before it ran."""
-    path = results_dir / "notebooks" / f"{name}.json"
-    return json.loads(path.read_text())["results"] if path.is_file() else None
+def _trained_runs(results_dir: Path, table1: pd.DataFrame | None, mmit: pd.DataFrame | None) -> list[Path]:
+    """Training run folders behind the current Table 1 and MMIT numbers: the runs of those experiments that
+    were trained in ``results_dir`` (not stale cached runs, not checkpoints a user passed in, which the chapters
+    evaluate but did not train)."""
+    folders = [*(table1["run"].dropna() if table1 is not None else []), *(mmit["run"] if mmit is not None else [])]
+    inside = [Path(f) for f in folders if Path(f).resolve().is_relative_to(results_dir.resolve())]
+    return [run for run in dict.fromkeys(inside) if (run / "log.jsonl").is_file()]  # trained, not only evaluated
 
 
-def _training_runs(results_dir: Path, mmit: dict | None) -> list[Path]:
-    """Training run folders behind the current Table 1 and MMIT numbers (not stale cached runs, not checkpoints
-    a user passed in, which the chapters evaluate but did not train)."""
-    runs: list[Path] = []
-    table1 = _chapter(results_dir, "table1")
-    for entry in (table1 or {}).get("provenance", []):
-        if entry.get("checkpoint_sha256") is None:  # trained here (evaluations of given files carry its sha)
-            runs.append(results_dir / entry["run"])  # "table1/<run>", relative to the results folder
-    for entry in (mmit or {}).get("runs", []):
-        if entry.get("run"):
-            runs.append(results_dir / entry["run"])
-    return list(dict.fromkeys(runs))
+def _mmit_test(mmit: pd.DataFrame | None, run: Path) -> dict:
+    """The run's single-view test mAPs, from the MMIT experiment's rows."""
+    if mmit is None:
+        return {}
+    rows = mmit[(mmit["run"] == str(run)) & (mmit["split"] == "test") & (mmit["view"] == "1 view")]
+    if rows.empty:
+        return {}
+    return {"test classwise mAP": rows["classwise_mAP"].iloc[0], "test samplewise mAP": rows["samplewise_mAP"].iloc[0]}
 
 
-def _mmit_test(mmit: dict | None, run: Path, results_dir: Path) -> dict:
-    for entry in (mmit or {}).get("runs", []):
-        if (
-            entry.get("run")
-            and (results_dir / entry["run"]).resolve() == run.resolve()
-            and entry["split"] == "test"
-            and entry["view"] == "1 view"
-        ):
-            return {"test classwise mAP": entry["classwise_mAP"], "test samplewise mAP": entry["samplewise_mAP"]}
-    return {}
-
-
-def own_checkpoints(results_dir: str | os.PathLike) -> list[dict]:
-    """One row per checkpoint trained for the book's current numbers (read from the chapters' results in
-    ``results_dir``, a scale's results folder): model, dataset, frames, width, seed, measured metrics, sha256,
-    size, parameters and the ``from_checkpoint`` call, which is run here so a row only appears if that call
-    works. Its path is relative to the repository (or to ``results_dir`` outside a checkout):
+def own_checkpoints(
+    results_dir: str | os.PathLike, table1: pd.DataFrame | None = None, mmit: pd.DataFrame | None = None
+) -> list[dict]:
+    """One row per checkpoint trained for the book's current numbers: the runs of ``table1``
+    (:func:`paperlib.experiments.table1.run_table1`) and ``mmit`` (:func:`paperlib.experiments.mmit.run_single_models`)
+    trained in ``results_dir``, a scale's results folder. Model, dataset, frames, width, seed, measured metrics,
+    sha256, size, parameters and the ``from_checkpoint`` call, which is run here so a row only appears if that
+    call works. Its path is relative to the repository (or to ``results_dir`` outside a checkout):
     :func:`shown_path`."""
     results_dir = Path(results_dir)
-    mmit = _chapter(results_dir, "mmit_single")
     rows = []
-    for run in _training_runs(results_dir, mmit):
+    for run in _trained_runs(results_dir, table1, mmit):
         checkpoint = run / "last.pth"
         if not checkpoint.is_file():
-            raise FileNotFoundError(f"{checkpoint}: named by the chapters' results but missing (rebuild the book)")
+            raise FileNotFoundError(f"{checkpoint}: a trained run without its checkpoint (rebuild the book)")
         record = json.loads((run / "metrics.json").read_text())
         config, metrics = record["config"], record["metrics"]
         data = config["data"]
@@ -102,7 +91,7 @@ def own_checkpoints(results_dir: str | os.PathLike) -> list[dict]:
         measured = {
             "val top-1": metrics.get("top1"),
             "val classwise mAP": metrics.get("mAP_classwise"),
-            **_mmit_test(mmit, run, results_dir),
+            **_mmit_test(mmit, run),
         }
         rows.append(
             {
