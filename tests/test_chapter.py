@@ -86,7 +86,7 @@ def test_offsets_verdict_follows_the_numbers():
     assert "Offsets grow with depth" in lines[1] and "End frames get lower weights" in lines[2]
     falling = {**rising, "offset_depth_rank_corr": -1.0, "end_frame_weight": 1.0}
     lines = offsets.verdict(falling)
-    assert "do not clearly grow" in lines[1] and "not lower" in lines[2]
+    assert "do not clearly grow" in lines[1] and "End frames do not get lower weights" in lines[2]
 
 
 def test_offset_summary_measures_depth_and_frame_trends():

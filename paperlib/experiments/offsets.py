@@ -105,6 +105,6 @@ def verdict(summary: dict) -> list[str]:
         f"Mean |offset| per layer: {per_layer}.",
         f"Offsets {'grow' if grows > 0.5 else 'do not clearly grow'} with depth "
         f"(rank correlation of mean |offset| with layer index: {grows:+.2f}, over {len(summary['layers'])} layers).",
-        f"End frames get {'lower' if ends < middle else 'not lower'} weights than middle frames "
+        f"End frames {'get lower' if ends < middle else 'do not get lower'} weights than middle frames "
         f"(mean weight {ends:.3f} at the first and last frame vs {middle:.3f} in between).",
     ]
