@@ -117,7 +117,7 @@ def test_frame_folder_reads_and_fails_with_file_names(tmp_path):
     out = source.read(folder, np.array([5, 0, 5]))
     assert out.shape == (3, 32, 48, 3) and out.dtype == np.uint8
     assert np.abs(out[1].astype(int) - frames[0]).mean() < 3 and np.array_equal(out[0], out[2])
-    with pytest.raises(FrameReadError, match="frame 6 missing: .*00007.jpg"):
+    with pytest.raises(FrameReadError, match="frame file missing: .*00007.jpg"):
         source.read(folder, np.array([6]))
     (folder / "00003.jpg").write_bytes(b"")
     with pytest.raises(FrameReadError, match="cannot decode .*00003.jpg"):

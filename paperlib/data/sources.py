@@ -6,8 +6,12 @@ Both return ``uint8`` arrays ``(T, H, W, 3)`` (RGB) for 0-based frame indices, a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -54,13 +58,85 @@ class FrameFolder:
                 with Image.open(file) as image:
                     cache[int(i)] = np.asarray(image.convert("RGB"))
             except FileNotFoundError:
-                raise FrameReadError(f"frame {int(i)} missing: {file}") from None
+                raise FrameReadError(f"frame file missing: {file}{self.hint(path)}") from None
             except (UnidentifiedImageError, OSError, SyntaxError) as exc:
                 raise FrameReadError(f"cannot decode {file}: {exc}") from None
         frames = [cache[int(i)] for i in indices]
-        if len({f.shape for f in frames}) != 1:
+        if len({f.shape for f in frames}) > 1:
             raise FrameReadError(f"frames of {path} differ in size: {sorted({f.shape for f in frames})}")
         return np.stack(frames)
+
+    def hint(self, path: Path) -> str:
+        """Why no file matches the template, when the folder holds frames under another name (``.png`` frames,
+        ``img_00001.jpg``): ``" (the folder holds 00001.png ...; set data.template / --template)"``; else ``""``."""
+        try:
+            others = sorted(n for n in os.listdir(path) if not self._pattern.match(n) and not n.startswith("."))
+        except OSError:
+            return ""
+        if not others or any(self._pattern.match(n) for n in os.listdir(path)):
+            return ""
+        return (
+            f" (the folder holds no {self.template.format(self.start_index)} but {others[0]} and "
+            f"{len(others) - 1} other file(s): set data.template / --template to their name)"
+        )
+
+    def decode_all(self, path: str | os.PathLike, count: int | None = None) -> None:
+        """Open and fully decode every frame file ``0 .. count - 1`` (all the template's files by default): a
+        truncated or corrupt JPEG, a missing number or a frame of another size raises :class:`FrameReadError`
+        naming the file."""
+        path = Path(path)
+        count = self.count(path) if count is None else count
+        size = None
+        for i in range(count):
+            file = path / self.template.format(i + self.start_index)
+            try:
+                with Image.open(file) as image:
+                    image.load()  # decodes the whole file: a JPEG cut in the middle fails here, not at open()
+                    shape = image.size
+            except FileNotFoundError:
+                raise FrameReadError(f"frame file missing: {file}{self.hint(path)}") from None
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+                raise FrameReadError(f"cannot decode {file}: {exc}") from None
+            if size is not None and shape != size:
+                raise FrameReadError(f"{file} is {shape[0]}x{shape[1]}, the folder's first frame {size[0]}x{size[1]}")
+            size = shape
+
+
+@contextlib.contextmanager
+def _native_stderr_captured() -> Iterator[list[str]]:
+    """Capture what native code (FFmpeg, decord's logging) writes to file descriptor 2, so that its messages
+    (``moov atom not found``, ``video_reader.cc:83: ERROR opening``) become part of one error message instead of
+    reaching the terminal; yields a list that receives the captured text on exit."""
+    captured: list[str] = []
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (some notebook kernels): nothing to capture
+        yield captured
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured.append(sink.read().decode("utf-8", "replace"))
+
+
+def _decord_reason(exc: BaseException, native: str) -> str:
+    """A short reason from decord's exception and FFmpeg's messages, without decord's source locations."""
+    text = f"{native}\n{exc}"
+    if "moov atom not found" in text:
+        return "not a complete video (FFmpeg finds no 'moov' index: an interrupted download or copy, or not an MP4)"
+    if "cannot find video stream" in text:
+        return "no readable video stream (truncated, or not a video)"
+    if "Invalid data found" in text:
+        return "not a video FFmpeg can read (corrupt, truncated or another format)"
+    lines = [re.sub(r"^\[[^]]*\]\s*", "", line).strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and ".cc:" not in line and "Check failed" not in line]
+    return lines[0] if lines else type(exc).__name__
 
 
 class VideoFile:
@@ -76,10 +152,14 @@ class VideoFile:
 
         if not path.is_file():
             raise FrameReadError(f"video not found: {path}")
-        try:
-            return decord.VideoReader(str(path), num_threads=self.num_threads)
-        except Exception as exc:  # decord raises its own DECORDError / RuntimeError
-            raise FrameReadError(f"cannot open video {path}: {exc}") from None
+        if path.stat().st_size == 0:
+            raise FrameReadError(f"cannot open video {path}: the file is empty (0 bytes)")
+        with _native_stderr_captured() as native:
+            try:
+                return decord.VideoReader(str(path), num_threads=self.num_threads)
+            except Exception as exc:  # decord raises its own DECORDError / RuntimeError
+                error = exc
+        raise FrameReadError(f"cannot open video {path}: {_decord_reason(error, ''.join(native))}") from None
 
     def count(self, path: str | os.PathLike) -> int:
         return len(self._open(Path(path)))
@@ -91,13 +171,26 @@ class VideoFile:
         reader = self._open(path)
         length = len(reader)
         unique, inverse = np.unique(indices, return_inverse=True)
+        if length == 0:
+            raise FrameReadError(f"{path} holds no video frames (a header-only or empty video)")
         if len(unique) and (unique[0] < 0 or unique[-1] >= length):
             raise FrameReadError(f"{path} has {length} frames, asked for frame {int(unique[-1])}")
-        try:
-            batch = reader.get_batch(unique.tolist()).asnumpy()
-        except Exception as exc:
-            raise FrameReadError(f"cannot decode frames {unique.tolist()} of {path}: {exc}") from None
-        return batch[inverse.reshape(-1)]
+        with _native_stderr_captured() as native:
+            try:
+                return reader.get_batch(unique.tolist()).asnumpy()[inverse.reshape(-1)]
+            except Exception as exc:
+                error = exc
+        reason = _decord_reason(error, "".join(native))
+        raise FrameReadError(f"cannot decode frames {unique.tolist()} of {path}: {reason}") from None
+
+    def decode_all(self, path: str | os.PathLike, count: int | None = None, chunk: int = 32) -> None:
+        """Decode every frame of the video (``chunk`` at a time); raises :class:`FrameReadError` naming the file."""
+        path = Path(path)
+        length = self.count(path)
+        if length == 0:
+            raise FrameReadError(f"{path} holds no video frames (a header-only or empty video)")
+        for start in range(0, length, chunk):
+            self.read(path, np.arange(start, min(start + chunk, length)))
 
 
 def source_for(kind: str, template: str = "{:05d}.jpg") -> FrameFolder | VideoFile:

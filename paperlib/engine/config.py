@@ -240,6 +240,10 @@ def resolve_config_path(config: str | os.PathLike) -> Path:
     raise FileNotFoundError(f"config file not found: {path}")
 
 
+# The sections a config file must have (overrides alone cannot stand in for them).
+REQUIRED_SECTIONS = ("model", "data", "optim")
+
+
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
     """Read a YAML config (a file's path or a recipe's name; None: the defaults), apply ``key=value`` overrides,
     validate."""
@@ -252,6 +256,14 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | tu
             raise ConfigError(f"{path}: not valid YAML: {exc}") from None
         if not isinstance(tree, dict):
             raise ConfigError(f"{path}: the top level must be a mapping")
+        config = config_from_dict(tree, overrides)
+        missing = [s for s in REQUIRED_SECTIONS if not isinstance(tree.get(s), dict)]
+        if missing:  # a file without them would silently train the defaults (a TIN-R50 on the embedded data)
+            raise ConfigError(
+                f"{path}: no {', '.join(repr(s) for s in missing)} section(s); a config file needs "
+                f"{', '.join(REQUIRED_SECTIONS)} (copy a recipe, e.g. {recipe_path('smoke')})"
+            )
+        return config
     return config_from_dict(tree, overrides)
 
 

@@ -40,7 +40,7 @@ def test_frame_folder_with_a_gap_names_the_missing_frame(tmp_path):
     folder = _frames(tmp_path / "clip", 8)
     (folder / "00006.jpg").unlink()
     assert FrameFolder().count(folder) == 7
-    with pytest.raises(FrameReadError, match=r"frame 5 missing: .*clip/00006\.jpg"):
+    with pytest.raises(FrameReadError, match=r"frame file missing: .*clip/00006\.jpg"):
         FrameFolder().read(folder, np.arange(8))
 
 
