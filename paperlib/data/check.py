@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
@@ -136,7 +137,10 @@ def records_problems(
         num_classes=num_classes,
         min_frames=min_frames,
     )
-    loader = DataLoader(checks, batch_size=None, sampler=chosen, num_workers=workers)
+    # a private generator: checking draws nothing from the global RNG a training run has just seeded
+    loader = DataLoader(
+        checks, batch_size=None, sampler=chosen, num_workers=workers, generator=torch.Generator().manual_seed(0)
+    )
     found = []
     for i, problems in zip(chosen, tqdm(loader, disable=not progress, desc="check", unit="entry")):
         found += [(records[i], problem) for problem in problems]

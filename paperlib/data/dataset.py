@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, default_collate
 
-from .lists import VideoRecord, read_list
+from .lists import ListFormatError, VideoRecord, read_list
 from .sampling import ClipSampler
 from .sources import FrameFolder, FrameReadError, VideoFile
 from .transforms import TestTransform, TrainTransform
@@ -60,9 +60,15 @@ class VideoDataset(Dataset):
         where = self.list_file or "records"
         for r in self.records:
             if any(not 0 <= x < num_classes for x in r.labels):
-                raise ValueError(f"{where}:{r.line}: label(s) {list(r.labels)} of {r.path} outside [0, {num_classes})")
+                raise ListFormatError(
+                    f"{where}:{r.line}: label(s) {list(r.labels)} of {r.path} outside [0, {num_classes}) "
+                    f"(the model has {num_classes} classes: fix the line or model.num_classes)"
+                )
             if not multi_label and len(r.labels) != 1:
-                raise ValueError(f"{where}:{r.line}: {r.path} has {len(r.labels)} labels in a single-label dataset")
+                raise ListFormatError(
+                    f"{where}:{r.line}: {r.path} has {len(r.labels)} labels in a single-label dataset "
+                    "(set data.multi_label=true for multi-label lists)"
+                )
 
     @property
     def training(self) -> bool:

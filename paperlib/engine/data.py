@@ -5,11 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import ClipSampler, TestTransform, TrainTransform, VideoDataset, read_class_names, source_for
+from ..data import (
+    ClipSampler,
+    FrameReadError,
+    TestTransform,
+    TrainTransform,
+    VideoDataset,
+    read_class_names,
+    source_for,
+)
 from ..data.prepare import PREPARERS
 from ..utils import sha256_file
-from .config import RunConfig
-from .distributed import DistInfo, barrier, broadcast_object
+from .config import ConfigError, RunConfig
+from .distributed import DistInfo, all_gather_objects, barrier, broadcast_object
 
 # The embedded datasets and the real format each imitates.
 EMBEDDED = {"sthv1": "make_something", "mmit": "make_mmit"}
@@ -39,7 +47,7 @@ def resolve_data(config: RunConfig, info: DistInfo = DistInfo()) -> ResolvedData
     generated_fingerprint = None
     if cfg.root is None:
         if cfg.dataset not in EMBEDDED:
-            raise ValueError(
+            raise ConfigError(
                 f"data.root is not set and there is no embedded {cfg.dataset!r} dataset "
                 f"(embedded: {', '.join(EMBEDDED)}); point data.root at the dataset"
             )
@@ -68,7 +76,10 @@ def resolve_data(config: RunConfig, info: DistInfo = DistInfo()) -> ResolvedData
     class_names = read_class_names(categories) if categories.is_file() else []
     if config.model.num_classes is None:
         if not class_names:
-            raise ValueError(f"model.num_classes is not set and {categories} does not exist to count the classes")
+            raise ConfigError(
+                f"model.num_classes is not set and {categories} does not exist to count the classes; "
+                "set model.num_classes or write category.txt (python -m paperlib.data.prepare)"
+            )
         config.model.num_classes = len(class_names)
     fingerprint = _list_fingerprint(root, [train_list, val_list], class_names)
     if generated_fingerprint is not None:
@@ -80,9 +91,9 @@ def build_datasets(config: RunConfig, data: ResolvedData) -> tuple[VideoDataset,
     """Training and validation datasets of a run."""
     cfg, t = config.data, config.model.num_segments
     if data.class_names and len(data.class_names) != config.model.num_classes:
-        raise ValueError(
+        raise ConfigError(
             f"model.num_classes is {config.model.num_classes} but {data.root / 'category.txt'} "
-            f"lists {len(data.class_names)} classes"
+            f"lists {len(data.class_names)} classes; make them agree"
         )
     source = source_for(cfg.source, cfg.template)
     crop = {} if cfg.crop_scales is None else {"scales": tuple(cfg.crop_scales)}
@@ -110,3 +121,52 @@ def build_datasets(config: RunConfig, data: ResolvedData) -> tuple[VideoDataset,
         **common,
     )
     return train, val
+
+
+# (list file, its sha256, root, source kind, template) -> the unreadable entries found: a process that trains
+# several runs on the same data (a book chapter) decodes it once.
+_CHECKED: dict[tuple, list[str]] = {}
+
+
+def unreadable_entries(dataset: VideoDataset, info: DistInfo = DistInfo(), workers: int = 0) -> list[str]:
+    """Every entry of ``dataset`` that cannot be read, as ``"LIST:LINE: PATH: why"``: each frame file (each video)
+    an entry can be read from is opened and decoded (:func:`paperlib.data.check.entry_problems`). Under DDP each
+    rank decodes its share and every rank gets the whole list."""
+    from ..data.check import records_problems
+
+    source = dataset.source
+    template = getattr(source, "template", "{:05d}.jpg")
+    where = dataset.list_file or "records"
+    key = None
+    if dataset.list_file is not None:
+        key = (where, sha256_file(dataset.list_file), str(dataset.root), source.kind, template)
+        if key in _CHECKED:
+            return list(_CHECKED[key])
+    found = records_problems(
+        dataset.records,
+        dataset.root,
+        source.kind,
+        template,
+        indices=range(info.rank, len(dataset.records), info.world_size),
+        workers=workers,
+    )
+    local = [(record.line, f"{where}:{record.line}: {record.path}: {problem}") for record, problem in found]
+    broken = [text for _, text in sorted(x for part in all_gather_objects(local, info) for x in part)]
+    if key is not None:
+        _CHECKED[key] = broken
+    return list(broken)
+
+
+def refuse_unreadable(datasets: list[VideoDataset], on_error: str, info: DistInfo, workers: int = 0) -> list[str]:
+    """Decode every entry of ``datasets`` before anything runs. With ``on_error="raise"`` any unreadable entry
+    stops the run here (:class:`FrameReadError`, one line: how many, the first, what to do); with ``"skip"`` the
+    list of them is returned (they will be skipped and reported)."""
+    broken = [entry for dataset in datasets for entry in unreadable_entries(dataset, info, workers)]
+    if broken and on_error == "raise":
+        lists = sorted({entry.split(":", 1)[0] for entry in broken})
+        raise FrameReadError(
+            f"{len(broken)} list entr{'y' if len(broken) == 1 else 'ies'} cannot be read, the first: {broken[0]}; "
+            f"list them all with `python -m paperlib.data.check {lists[0]} --root ...`, fix or remove them, "
+            "or set data.on_error=skip to train without them"
+        )
+    return broken

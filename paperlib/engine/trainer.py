@@ -22,8 +22,8 @@ from ..models import create, load_checkpoint, save_checkpoint, tin_param_groups
 from ..models.checkpoint import read_checkpoint
 from ..models.param_groups import single_param_group
 from ..utils import atomic_write_text
-from .config import RunConfig, config_to_dict, dump_config
-from .data import build_datasets, resolve_data
+from .config import ConfigError, RunConfig, config_to_dict, dump_config
+from .data import build_datasets, refuse_unreadable, resolve_data
 from .device import AMP_DTYPES, autocast, pick_device
 from .distributed import (
     DistInfo,
@@ -170,6 +170,36 @@ def _remaining(loader: DataLoader, skip: int, seed: int) -> DataLoader:
     )
 
 
+def _print_entries(entries: list[str], first: int = 20) -> None:
+    for entry in entries[:first]:
+        print(f"  {entry}")
+    if len(entries) > first:
+        print(f"  ... and {len(entries) - first} more (all of them in log.jsonl)")
+
+
+def _report_skipped(
+    epoch: int, skipped: list[str], dataset, unreadable: list[str], info: DistInfo, log: Logger
+) -> None:
+    """At the end of an epoch (on_error=skip): every entry skipped by any rank, and the unreadable entries of the
+    training list that fell in the batches dropped at the epoch's end (never read, but not unnoticed)."""
+    seen = sorted({s for part in all_gather_objects(skipped, info) for s in part})
+    where = f"{dataset.list_file or 'records'}:"
+
+    def line_of(entry: str) -> str:  # "LIST:LINE:" of "LIST:LINE: path: why"
+        return entry[: entry.find(":", len(where)) + 1]
+
+    lines_seen = {line_of(s) for s in seen if s.startswith(where)}
+    unread = [entry for entry in unreadable if entry.startswith(where) and line_of(entry) not in lines_seen]
+    if (seen or unread) and info.is_main:
+        print(
+            f"epoch {epoch + 1}: {len(seen)} unreadable entr{'y' if len(seen) == 1 else 'ies'} skipped"
+            + (f", {len(unread)} more in the batches dropped at the end of the epoch" if unread else "")
+            + " (data.on_error=skip):"
+        )
+        _print_entries(seen + unread)
+        log(event="skipped_epoch", epoch=epoch, skipped=seen, dropped=unread)
+
+
 class Logger:
     """JSON lines in ``output_dir/log.jsonl`` (rank 0 only)."""
 
@@ -189,15 +219,39 @@ def train(config: RunConfig, resume: bool = False) -> dict:
     info = setup(device)
     try:
         return _train(config, resume or elastic_restarted(info), device, info)
+    except BaseException as exc:
+        if info.is_main:
+            _record_failure(Path(config.output_dir), exc)
+        raise
     finally:
         teardown()
 
 
+FAILED = "failed.txt"  # in output_dir: why the last attempt stopped (removed when a run starts)
+
+
+def _record_failure(out: Path, exc: BaseException) -> None:
+    """Leave ``out/failed.txt`` saying why the run stopped, when its folder exists (nothing is created for a
+    run that failed before writing anything)."""
+    if not out.is_dir():
+        return
+    from ..cli import one_line
+
+    last = out / "last.pth"
+    if isinstance(exc, KeyboardInterrupt):
+        why = "interrupted (Ctrl-C)"
+    else:
+        why = f"{type(exc).__name__}: {one_line(exc)}"
+    then = (
+        f"{last} holds the last checkpoint: continue with the same command and --resume"
+        if last.is_file()
+        else "no checkpoint was written: run the command again"
+    )
+    atomic_write_text(out / FAILED, f"{time.strftime('%Y-%m-%d %H:%M:%S')} {why}\n{then}\n")
+
+
 def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo) -> dict:
     out = Path(config.output_dir)
-    if info.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "config.yaml", dump_config(config))
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
     random.seed(config.seed)
@@ -207,6 +261,9 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
 
     data = resolve_data(config, info)
     train_set, val_set = build_datasets(config, data)
+    # every frame (video) of both lists decoded before anything is written: broken data stops the run now, not
+    # in epoch 2, and with on_error=skip the broken entries are known, so even those in dropped batches are told
+    unreadable = refuse_unreadable([train_set, val_set], config.data.on_error, info, config.data.workers)
     loader = make_loader(
         train_set,
         config.optim.batch_size,
@@ -218,12 +275,15 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
         device=device,
     )
     if len(loader) == 0:
-        raise ValueError(
+        raise ConfigError(
             f"{len(train_set)} training videos are fewer than one batch of "
             f"{config.optim.batch_size} x {info.world_size} processes"
         )
 
-    model = create(config.model.name, config.model.num_classes, config.model.num_segments, **config.model.options)
+    try:
+        model = create(config.model.name, config.model.num_classes, config.model.num_segments, **config.model.options)
+    except (ValueError, TypeError) as exc:  # an unknown model name or builder option
+        raise ConfigError(f"model: {exc}") from exc
     if config.model.pretrained:
         report = load_checkpoint(model, config.model.pretrained, strict=False)
         if info.is_main:
@@ -233,7 +293,7 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
             )
     if config.model.partial_bn:
         if not hasattr(model, "set_partial_bn"):
-            raise ValueError(f"model.partial_bn: {config.model.name} has no partial BN (only the 2D models do)")
+            raise ConfigError(f"model.partial_bn: {config.model.name} has no partial BN (only the 2D models do)")
         model.set_partial_bn(True)
     model.to(device)
     if config.channels_last:
@@ -268,6 +328,15 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
         warmup_start=config.optim.warmup_start or 1 / global_batch,
         t_max_steps=int(round((config.optim.t_max_epochs or config.optim.epochs) * steps_per_epoch)),
     )
+    if info.is_main:  # only now, with data and model in hand: a run refused above leaves no folder behind
+        out.mkdir(parents=True, exist_ok=True)
+        (out / FAILED).unlink(missing_ok=True)
+        atomic_write_text(out / "config.yaml", dump_config(config))
+    barrier(info)
+    if unreadable and info.is_main:
+        print(f"warning: {len(unreadable)} list entries cannot be read; data.on_error=skip leaves them out:")
+        _print_entries(unreadable)
+        log(event="unreadable", items=unreadable)
     last = out / "last.pth"
     position = ResumePoint()
     if broadcast_object(resume and last.is_file(), info):  # rank 0 decides; every rank reads the same file
@@ -341,7 +410,7 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
         net.train()
         skip = position.iteration if epoch == start_epoch else 0
         losses = position.losses if epoch == start_epoch else []
-        clips, started = 0, time.perf_counter()
+        clips, started, skipped = 0, time.perf_counter(), []
         bar = tqdm(
             _remaining(loader, skip, config.seed) if skip else loader,
             initial=skip,
@@ -380,11 +449,13 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
             if i % config.log_every == 0:
                 log(event="step", epoch=epoch, step=step, loss=losses[-1], lr=base_lr * factor, clips_per_s=rate)
             if batch["skipped"]:
+                skipped += batch["skipped"]
                 log(event="skipped", epoch=epoch, step=step, items=batch["skipped"])
             if config.checkpoint_every and (i + 1) % config.checkpoint_every == 0 and i + 1 < steps_per_epoch:
                 checkpoint(epoch, i + 1, losses, None)
         train_loss = mean_over_ranks(float(np.mean(losses)), info)
         log(event="epoch", epoch=epoch, loss=train_loss, seconds=time.perf_counter() - started)
+        _report_skipped(epoch, skipped, train_set, unreadable, info, log)
         checkpoint(epoch, None, [], train_loss)
         if evaluates_after(epoch):
             result = evaluate_epoch(epoch, train_loss)

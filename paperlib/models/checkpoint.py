@@ -201,7 +201,9 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
             f"it would run code from the file (torch.load weights_only=True). Details: {exc}"
         ) from exc
     except Exception as exc:  # truncated zip, not a checkpoint at all, ...
-        raise CheckpointError(f"cannot read checkpoint {path}: {type(exc).__name__}: {exc}") from exc
+        raise CheckpointError(
+            f"cannot read checkpoint {path} (truncated, or not a PyTorch checkpoint): {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _unwrap(obj: dict, origin: str) -> dict[str, Tensor]:
