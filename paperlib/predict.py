@@ -13,11 +13,12 @@ from pathlib import Path
 
 import torch
 
+from .cli import add_debug_argument, guarded
 from .data import ClipSampler, FrameFolder, FrameReadError, TestTransform, VideoFile, read_class_names
-from .engine.config import ConfigError, config_from_dict
+from .engine.config import config_from_dict
 from .engine.device import pick_device
 from .models import from_checkpoint
-from .models.checkpoint import CheckpointError, read_checkpoint
+from .models.checkpoint import read_checkpoint
 
 
 @torch.no_grad()
@@ -32,9 +33,12 @@ def predict(
     cfg = model.paperlib_config
     media = Path(media)
     source = VideoFile() if media.is_file() else FrameFolder(template or config.data.template)
+    if not media.exists():
+        raise FileNotFoundError(f"no such video or frame folder: {media}")
     frames = source.count(media)
     if frames == 0:
-        raise FrameReadError(f"{media}: no frames matching {getattr(source, 'template', 'the video')}")
+        hint = source.hint(media) if isinstance(source, FrameFolder) else ""
+        raise FrameReadError(f"{media}: no frames matching {getattr(source, 'template', 'the video')}{hint}")
     sampler = ClipSampler(config.data.sampling, cfg["num_segments"], config.data.rate)
     clip = torch.from_numpy(source.read(media, sampler.test(frames)[0])).permute(0, 3, 1, 2)  # [T, 3, H, W]
     video = TestTransform(config.data.input_size, config.data.scale_size)(clip)  # [1, 3, T, h, w]
@@ -53,19 +57,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", default=None, help="frame file template for frame folders, e.g. img_{:05d}.jpg")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--top", type=int, default=5)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
-    try:
+
+    def body() -> int:
         raw = read_checkpoint(args.checkpoint)
         names = read_class_names(args.labels) if args.labels else raw.get("class_names")
         ranked = predict(raw, args.media, args.top, args.device, args.template)
-    except (FileNotFoundError, FrameReadError, CheckpointError, ConfigError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"{args.media}:")
-    for rank, (cls, prob) in enumerate(ranked, start=1):
-        name = names[cls] if names and cls < len(names) else f"class {cls}"
-        print(f"{rank}. {prob:7.2%}  {name}")
-    return 0
+        print(f"{args.media}:")
+        for rank, (cls, prob) in enumerate(ranked, start=1):
+            name = names[cls] if names and cls < len(names) else f"class {cls}"
+            print(f"{rank}. {prob:7.2%}  {name}")
+        return 0
+
+    return guarded(body, args.debug, "nothing was written")
 
 
 if __name__ == "__main__":

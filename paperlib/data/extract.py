@@ -30,9 +30,10 @@ from pathlib import Path
 
 from PIL import Image
 
+from ..cli import add_debug_argument, guarded
 from ..utils import atomic_write_text
 from .lists import VideoRecord, read_list, write_list
-from .sources import FrameFolder, FrameReadError
+from .sources import FrameFolder, FrameReadError, _decord_reason, _native_stderr_captured
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm")
 FAILURES = "extract_failures.txt"
@@ -102,19 +103,29 @@ def _write_frames(video: Path, tmp: Path, options: Options) -> int:
     """Decode every frame of ``video`` into ``tmp`` as JPEGs; returns the frame count (decord's)."""
     import decord
 
-    try:
-        reader = decord.VideoReader(str(video), num_threads=1)
-    except Exception as exc:  # noqa: BLE001  (decord raises DECORDError / RuntimeError)
-        raise FrameReadError(f"cannot open video: {exc}") from None
+    if video.stat().st_size == 0:
+        raise FrameReadError("cannot open video: the file is empty (0 bytes)")
+    with _native_stderr_captured() as native:  # FFmpeg's and decord's own messages become the one reason
+        try:
+            reader = decord.VideoReader(str(video), num_threads=1)
+            error = None
+        except Exception as exc:  # noqa: BLE001  (decord raises DECORDError / RuntimeError)
+            error = exc
+    if error is not None:
+        raise FrameReadError(f"cannot open video: {_decord_reason(error, ''.join(native))}") from None
     count = len(reader)
     if count == 0:
         raise FrameReadError("decord finds no frames in the video")
     for start in range(0, count, CHUNK):
         indices = list(range(start, min(start + CHUNK, count)))
-        try:
-            batch = reader.get_batch(indices).asnumpy()  # uint8 [n, H, W, 3] RGB
-        except Exception as exc:  # noqa: BLE001
-            raise FrameReadError(f"cannot decode frames {indices[0]}-{indices[-1]} of {count}: {exc}") from None
+        with _native_stderr_captured() as native:
+            try:
+                batch, error = reader.get_batch(indices).asnumpy(), None  # uint8 [n, H, W, 3] RGB
+            except Exception as exc:  # noqa: BLE001
+                error = exc
+        if error is not None:
+            reason = _decord_reason(error, "".join(native))
+            raise FrameReadError(f"cannot decode frames {indices[0]}-{indices[-1]} of {count}: {reason}") from None
         for i, frame in zip(indices, batch):
             image = Image.fromarray(frame)
             size = resized(image.size, options.short_side)
@@ -308,7 +319,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--list-root", default=None, help="folder the lists' paths are relative to (default VIDEO_DIR)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
+    return guarded(
+        lambda: _run(parser, args),
+        args.debug,
+        "run the same command again: finished videos are kept and skipped, the interrupted one is redone",
+    )
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if len(args.list) != len(args.list_out):
         parser.error(f"give one --list-out per --list (got {len(args.list)} --list, {len(args.list_out)} --list-out)")
     options = Options(args.template, args.quality, args.short_side, args.overwrite)

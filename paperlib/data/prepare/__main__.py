@@ -10,6 +10,7 @@ import argparse
 import inspect
 import sys
 
+from ...cli import add_debug_argument, guarded
 from ..lists import read_list
 from . import PREPARERS
 from .expected import EXPECTED, completeness
@@ -40,7 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--template", default=None, help="frame file name template of frame folders, e.g. img_{:05d}.jpg"
     )
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
+    return guarded(lambda: _run(args), args.debug, "nothing was written (lists are written after every split is read)")
+
+
+def _run(args: argparse.Namespace) -> int:
     recipe = PREPARERS[args.dataset]
     try:
         options = _options(recipe, args)
