@@ -1,9 +1,12 @@
 """Build-on-first-use of the C++/CUDA interlace shift kernels (``paperlib/csrc/``) and their Python registrations.
 
-``torch.utils.cpp_extension.load`` compiles with ninja into ``$TORCH_EXTENSIONS_DIR`` (default
-``~/.cache/torch_extensions``) and caches the result, so a second process only loads the library. Loading
-registers the ``paperlib::`` ops with the dispatcher; this module then adds their autograd formula and the
-fake kernels used by ``torch.compile``/meta tensors.
+``torch.utils.cpp_extension.load`` compiles with ninja into one cache folder (:func:`kernel_cache_dir`:
+``$TORCH_EXTENSIONS_DIR`` when set, as ``make`` sets it; otherwise ``<venv>/torch_extensions`` inside a virtual
+environment, the very folder ``make`` names, so a build by ``make``, an activated venv, a notebook kernel or
+``torchrun`` is made once and shared; ``~/.cache/paperlib/torch_extensions/<python>-torch<version>`` outside
+one) and caches the result, so a second process only loads the library. The first build says so on stderr.
+Loading registers the ``paperlib::`` ops with the dispatcher; this module then adds their autograd formula and
+the fake kernels used by ``torch.compile``/meta tensors.
 """
 
 from __future__ import annotations
@@ -63,6 +66,33 @@ def _find_cuda_home() -> str | None:
     return None
 
 
+def kernel_cache_dir() -> Path:
+    """The one folder compiled kernels live in: ``$TORCH_EXTENSIONS_DIR`` if set; else
+    ``<sys.prefix>/torch_extensions`` in a virtual environment whose folder is writable (what ``make`` exports:
+    ``.venv/torch_extensions``); else
+    ``$XDG_CACHE_HOME`` (``~/.cache``) ``/paperlib/torch_extensions/py3X-torch<version>`` (a kernel is tied to the
+    torch it was compiled against)."""
+    explicit = os.environ.get("TORCH_EXTENSIONS_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    if sys.prefix != sys.base_prefix and os.access(sys.prefix, os.W_OK):
+        return Path(sys.prefix) / "torch_extensions"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    tag = f"py{sys.version_info.major}{sys.version_info.minor}-torch{torch.__version__.replace('+', '_')}"
+    return cache / "paperlib" / "torch_extensions" / tag
+
+
+def _announce_first_build(name: str, sources: tuple[str, ...], cuda: bool) -> None:
+    """One line on stderr (local rank 0) when ``name`` is about to be compiled: missing, or older than a source."""
+    library = kernel_cache_dir() / name / f"{name}.so"
+    if library.is_file() and all(library.stat().st_mtime >= (CSRC / s).stat().st_mtime for s in sources):
+        return
+    if os.environ.get("LOCAL_RANK", "0") != "0":
+        return
+    what = "CUDA kernel once (~1-3 min)" if cuda else "C++ kernel once (~30 s)"
+    print(f"paperlib: building the {what} into {library.parent}", file=sys.stderr, flush=True)
+
+
 def _build(name: str, sources: tuple[str, ...], cuda: bool, verbose: bool) -> None:
     cuda_home = _find_cuda_home()
     if cuda_home is not None:  # before cpp_extension's import-time guess (the wrapper's prefix, which fails to link)
@@ -93,6 +123,10 @@ def _build(name: str, sources: tuple[str, ...], cuda: bool, verbose: bool) -> No
             raise ExtensionBuildError("no CUDA toolkit found (set CUDA_HOME to the folder holding bin/nvcc)")
         cpp_extension.CUDA_HOME = cuda_home  # in case cpp_extension was imported before
         kwargs["extra_cuda_cflags"] = ["-O3", "-std=c++17"]
+    # one cache for every way of starting Python (set in the environment, so torchrun's workers and
+    # subprocesses agree); an explicit TORCH_EXTENSIONS_DIR, as make exports it, is kept
+    os.environ["TORCH_EXTENSIONS_DIR"] = str(kernel_cache_dir())
+    _announce_first_build(name, sources, cuda)
     try:
         cpp_extension.load(**kwargs)
     except Exception as exc:  # compiler errors arrive as RuntimeError/CalledProcessError/OSError
