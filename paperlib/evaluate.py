@@ -111,7 +111,10 @@ def build_model(raw: dict, checkpoint: str | Path, config: RunConfig) -> nn.Modu
     try:
         load_checkpoint(model, raw)
     except CheckpointMismatchError as exc:
-        raise CheckpointMismatchError(f"{checkpoint}: {one_line(exc)}") from None
+        raise CheckpointMismatchError(
+            f"{checkpoint} does not fit the configuration's {config.model.name} ({config.model.num_classes} classes, "
+            f"{config.model.num_segments} frames): {one_line(exc)}; give the --config of the checkpoint's model"
+        ) from None
     except CheckpointError as exc:
         raise CheckpointError(f"{checkpoint}: {one_line(exc)}") from None
     return model
