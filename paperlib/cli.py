@@ -30,6 +30,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from .data.lists import ListFormatError
     from .data.sources import FrameReadError
     from .engine.config import ConfigError
+    from .engine.trainer import LossNotFiniteError
     from .models.checkpoint import CheckpointError, CheckpointMismatchError
     from .ops._extension import ExtensionBuildError
 
@@ -42,6 +43,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
         CheckpointError,
         CheckpointMismatchError,
         ExtensionBuildError,
+        LossNotFiniteError,
         FileNotFoundError,
         NotADirectoryError,
         IsADirectoryError,

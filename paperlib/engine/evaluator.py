@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ..data import VideoDataset, make_loader
+from ..data import FrameReadError, VideoDataset, make_loader
 from ..data.protocols import average_views
 from ..utils import atomic_write_bytes, atomic_write_text
 from .device import autocast
@@ -93,7 +93,10 @@ def evaluate(
     ``dict(metrics, indices, ids, labels, scores, skipped)``."""
     indices, scores, skipped = predict_scores(model, dataset, batch_size, device, info, workers, amp_dtype, progress)
     if len(indices) == 0:
-        raise RuntimeError(f"evaluation produced no scores ({len(skipped)} item(s) skipped: {skipped[:3]})")
+        raise FrameReadError(
+            f"evaluation produced no scores: every one of the {len(skipped)} item(s) was unreadable and skipped "
+            f"(the first: {skipped[0] if skipped else 'none'})"
+        )
     labels = labels_of(dataset, indices)
     metrics = compute_metrics(scores, labels, dataset.multi_label)
     metrics["videos"] = int(len(indices))
@@ -113,4 +116,7 @@ def write_evaluation(out: Path, result: dict, provenance: dict) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, ids=np.array(result["ids"]), labels=result["labels"], scores=result["scores"])
     atomic_write_bytes(out / "scores.npz", buffer.getvalue())
-    atomic_write_text(out / "metrics.json", json.dumps({"metrics": result["metrics"], **provenance}, indent=1) + "\n")
+    record = {"metrics": result["metrics"], **provenance}
+    if result.get("skipped"):  # data.on_error=skip: which videos are not in the metrics
+        record["skipped_items"] = list(result["skipped"])
+    atomic_write_text(out / "metrics.json", json.dumps(record, indent=1) + "\n")

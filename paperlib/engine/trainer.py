@@ -39,6 +39,11 @@ from .evaluator import evaluate, write_evaluation
 from .provenance import device_description, git_commit
 
 
+class LossNotFiniteError(FloatingPointError):
+    """The training loss became inf or NaN (a learning rate too high, or broken inputs); names the step and
+    the batch's videos."""
+
+
 def lr_factor(
     step: int,
     total_steps: int,
@@ -431,9 +436,9 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
             with autocast(device, amp_dtype):
                 loss = criterion(net(video).float(), target)
             if not torch.isfinite(loss):
-                raise FloatingPointError(
+                raise LossNotFiniteError(
                     f"loss is {loss.item()} at epoch {epoch}, step {i} (global step {step}); "
-                    f"videos in the batch: {batch['id']}"
+                    f"videos in the batch: {batch['id']}; lower optim.lr, or check those videos"
                 )
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()

@@ -212,6 +212,20 @@ def test_debug_shows_the_traceback(tmp_path, capfd, monkeypatch):
     assert code == 1 and "Traceback (most recent call last):" in err
 
 
+def test_a_run_that_fails_before_its_first_checkpoint_leaves_a_folder_saying_why(tmp_path, capfd):
+    root = make_dataset(tmp_path / "data")
+    out = tmp_path / "run"
+    args = train_overrides(root, out, "optim.lr=.inf")  # diverges at once
+    code, _, err = run_main(train_main, ["--config", "smoke", *args], capfd)
+    assert code == 1 and "Traceback" not in "\n".join(err), err
+    assert err[-1].startswith("error: loss is nan at epoch 0, step 1") and "lower optim.lr" in err[-1]
+    assert not (out / "last.pth").exists()
+    why = (out / "failed.txt").read_text()
+    assert "LossNotFiniteError: loss is nan at epoch 0, step 1" in why and "no checkpoint was written" in why
+    code, _, err = run_main(train_main, ["--config", "smoke", *train_overrides(root, out)], capfd)
+    assert code == 0 and not (out / "failed.txt").exists()  # a run that then succeeds clears it
+
+
 # --- train with data.on_error=skip: every unreadable entry is told, each epoch ------------------------------
 
 
