@@ -504,6 +504,8 @@ def test_one_kernel_cache_and_its_first_build_is_announced(tmp_path, monkeypatch
         built.append(folder)
 
     monkeypatch.setattr(cpp_extension, "load", fake_load)
+    monkeypatch.setattr(_extension, "_find_cuda_home", lambda: None)  # no CUDA_HOME set by the test
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # restored after _prepare_toolchain adds ninja's folder
     capfd.readouterr()
     for _ in range(2):
         _extension._build("paperlib_interlace_cpu", _extension.CPU_SOURCES, cuda=False, verbose=False)
