@@ -40,7 +40,14 @@ def test_open_chapter_defaults_checks_and_environment(monkeypatch):
     for name in ("PAPERLIB_SCALE", "PAPERLIB_DATA_ROOT", "PAPERLIB_CHECKPOINTS", "PAPERLIB_DEVICE"):
         monkeypatch.delenv(name, raising=False)
     chapter = open_chapter("table1")
-    assert (chapter.scale, chapter.seeds, chapter.data_root, chapter.device) == ("embedded", [0, 1], None, "auto")
+    assert (chapter.scale, chapter.seeds, chapter.data_root, chapter.device) == (
+        "embedded",
+        [0, 1, 2, 3, 4],
+        None,
+        "auto",
+    )
+    assert open_chapter("mmit_single").seeds == [0, 1]  # MMIT's own default seeds
+    assert open_chapter("offsets", scale="long").seeds == [0, 1, 2, 3, 4]  # the TINs of Table 1's seeds
     monkeypatch.setenv("PAPERLIB_SCALE", "smoke")
     monkeypatch.setenv("PAPERLIB_DATA_ROOT", "/data/sthv1")
     monkeypatch.setenv("PAPERLIB_DEVICE", "cpu")

@@ -123,6 +123,7 @@ def measure(
             "params": built[name][2]["params"],
             "gflops_per_view": built[name][2]["gflops"],
             "inference_s": statistics.median(times[name, "inference"]),
+            "inference_rounds_s": times[name, "inference"],  # one per interleaved round: paired across models
         }
         if train:
             record.update(

@@ -39,6 +39,7 @@ SPLITS = {"val": "val.txt", "test": "test.txt"}
 VIEWS = {
     "smoke": {"1 view": (1, 1), "3 crops x 2 clips": (3, 2)},
     "embedded": {"1 view": (1, 1), "3 crops x 2 clips": (3, 2)},
+    "long": {"1 view": (1, 1), "3 crops x 2 clips": (3, 2)},
     "full": {"1 view": (1, 1), "3 crops x 10 clips": (3, 10)},
 }
 # overrides of embedded_mmit.yaml per small scale (the smoke set has 12 training videos)
@@ -52,6 +53,7 @@ SMALL = {
         "eval.batch_size=4",
     ],
     "embedded": [],
+    "long": ["optim.epochs=12", "eval.every=12"],  # ours: twice the embedded schedule (and 3 seeds)
 }
 # Small scales: the fast-only model at half the others' width (it sees 4x their frames; SlowFast's own fast
 # pathway is 1/8 of the slow one's width), which keeps it within the others' training time. SlowFast keeps the

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -16,6 +17,7 @@ from ..models import from_checkpoint, recording_interlace
 from ..models.checkpoint import read_checkpoint
 from .cache import run_or_load
 from .chapter import Chapter
+from .results import Interval, mean_interval
 from .table1 import table1_checkpoint, table1_config
 
 
@@ -96,15 +98,100 @@ def collect_from_checkpoint(
     return collect_interlace(from_checkpoint(checkpoint), val_set, max_videos)
 
 
-def verdict(summary: dict) -> list[str]:
-    """Sentences stating what the measured offsets and weights show (the paper's Figure 5 readings: offsets
-    grow with depth, end frames get lower weights), computed from :func:`offset_summary`."""
-    grows, ends, middle = summary["offset_depth_rank_corr"], summary["end_frame_weight"], summary["middle_frame_weight"]
-    per_layer = ", ".join(f"{layer}: {m:.3f}" for layer, m in zip(summary["layers"], summary["mean_abs_offset"]))
-    return [
-        f"Mean |offset| per layer: {per_layer}.",
-        f"Offsets {'grow' if grows > 0.5 else 'do not clearly grow'} with depth "
-        f"(rank correlation of mean |offset| with layer index: {grows:+.2f}, over {len(summary['layers'])} layers).",
-        f"End frames {'get lower' if ends < middle else 'do not get lower'} weights than middle frames "
-        f"(mean weight {ends:.3f} at the first and last frame vs {middle:.3f} in between).",
+def tin_checkpoints(chapter: Chapter) -> dict[int, Path]:
+    """Seed -> the 8-frame TIN read for the claims over seeds: Table 1's run of every seed of the chapter
+    (trained if not cached), or, with ``checkpoints``, the one TIN given (as seed 0)."""
+    if chapter.checkpoints is not None:
+        return {0: tin_checkpoint(chapter)}
+    return {
+        seed: run_or_load(
+            table1_config(chapter.scale, "tin_r50", 8, seed, chapter.data_root, chapter.device),
+            chapter.results_dir,
+            chapter.data_root,
+        )
+        / "last.pth"
+        for seed in chapter.seeds
+    }
+
+
+def seed_table(summaries: dict[int, dict]) -> pd.DataFrame:
+    """One row per seed from :func:`offset_summary`: layers, the rank correlation of mean |offset| with depth,
+    the mean weight of the end frames and of the middle frames, and middle minus end."""
+    rows = [
+        {
+            "seed": seed,
+            "TIN layers": len(s["layers"]),
+            "offset-depth rank corr": s["offset_depth_rank_corr"],
+            "end-frame weight": s["end_frame_weight"],
+            "middle-frame weight": s["middle_frame_weight"],
+            "middle - end": s["middle_frame_weight"] - s["end_frame_weight"],
+        }
+        for seed, s in summaries.items()
     ]
+    return pd.DataFrame(rows).set_index("seed")
+
+
+def weight_profile(summaries: dict[int, dict]) -> pd.DataFrame:
+    """Mean weight per frame (over layers, videos and both groups), averaged over seeds with its 95 % interval."""
+    per_seed = np.array([s["mean_weight_per_frame"] for s in summaries.values()])  # [seeds, T]
+    rows = []
+    for frame in range(per_seed.shape[1]):
+        interval = mean_interval(per_seed[:, frame])
+        rows.append(
+            {
+                "frame": frame + 1,
+                "weight": interval.estimate,
+                "95% CI low": interval.low,
+                "95% CI high": interval.high,
+                "seeds": interval.n,
+            }
+        )
+    return pd.DataFrame(rows).set_index("frame")
+
+
+def claim_intervals(table: pd.DataFrame) -> dict[str, Interval]:
+    """The two Figure 5 readings as intervals over seeds: ``grows_with_depth`` (mean rank correlation of
+    |offset| with depth; > 0 when offsets grow) and ``ends_lower`` (middle minus end weight; > 0 when the end
+    frames get lower weights)."""
+    return {
+        "grows_with_depth": mean_interval(table["offset-depth rank corr"]),
+        "ends_lower": mean_interval(table["middle - end"]),
+    }
+
+
+def verdict(summary: dict, table: pd.DataFrame | None = None) -> list[str]:
+    """Sentences stating what the measured offsets and weights show (the paper's Figure 5 readings: offsets
+    grow with depth, end frames get lower weights): the shown model's layers, then, over every seed's TIN
+    (``table``, :func:`seed_table`), each reading with its 95 % interval."""
+    per_layer = ", ".join(f"{layer}: {m:.3f}" for layer, m in zip(summary["layers"], summary["mean_abs_offset"]))
+    lines = [f"Mean |offset| per layer of the model shown: {per_layer}."]
+    if table is None or len(table) < 2:
+        grows, ends, middle = (
+            summary["offset_depth_rank_corr"],
+            summary["end_frame_weight"],
+            summary["middle_frame_weight"],
+        )
+        return lines + [
+            f"One model: rank correlation of mean |offset| with depth {grows:+.2f} over {len(summary['layers'])} "
+            f"layers; end-frame weight {ends:.3f} vs {middle:.3f} in between. One model decides neither reading.",
+        ]
+    intervals, layers = claim_intervals(table), int(table["TIN layers"].min())
+    words = {
+        "grows_with_depth": (
+            "Offsets grow with depth",
+            "offsets shrink with depth",
+            "rank correlation of mean |offset| with layer index",
+        ),
+        "ends_lower": (
+            "End frames get lower weights",
+            "end frames get higher weights",
+            "middle minus end-frame weight",
+        ),
+    }
+    for key, interval in intervals.items():
+        claim, opposite, measure = words[key]
+        reading = (
+            "supported" if interval.low > 0 else f"not supported ({opposite})" if interval.high < 0 else "undecided"
+        )
+        lines.append(f"{claim}: {reading}. {measure.capitalize()}: {interval} over seeds ({layers} TIN layers each).")
+    return lines

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+from scipy import stats
 
 from ..engine.provenance import git_commit
 from ..utils import atomic_write_text
@@ -58,3 +63,42 @@ def mean_std(table, by: list[str], metrics: list[str]):
         out[c] = [f"{m:.1f} ± {s:.1f}" for m, s in zip(mean[c], std[c])]
     out["seeds"] = grouped.size()
     return out
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean over seeds with its two-sided 95 % t-interval (``low``/``high`` are infinite for one value)."""
+
+    estimate: float
+    low: float
+    high: float
+    n: int
+
+    def __str__(self) -> str:
+        if self.n < 2:
+            return f"{self.estimate:+.2f} (one seed: no interval)"
+        return f"{self.estimate:+.2f} (95 % CI {self.low:+.2f} to {self.high:+.2f}, n = {self.n})"
+
+
+def mean_interval(values, level: float = 0.95) -> Interval:
+    """Mean of ``values`` (one per seed) and its Student-t confidence interval at ``level``."""
+    values = np.asarray(list(values), dtype=np.float64)
+    values = values[~np.isnan(values)]
+    n = len(values)
+    if n == 0:
+        return Interval(float("nan"), float("nan"), float("nan"), 0)
+    mean = float(values.mean())
+    if n < 2:
+        return Interval(mean, -math.inf, math.inf, n)
+    half = float(stats.t.ppf((1 + level) / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
+    return Interval(mean, mean - half, mean + half, n)
+
+
+def paired_difference(table, metric: str, column: str, a: str, b: str, on: str = "seed") -> Interval:
+    """Mean over ``on`` (the seed) of ``metric`` for rows with ``column == a`` minus ``column == b``, paired by
+    seed (only seeds that have both), with its 95 % interval: e.g. TIN - TSM top-1 trained on the same data
+    order per seed."""
+    left = table[table[column] == a].set_index(on)[metric]
+    right = table[table[column] == b].set_index(on)[metric]
+    both = left.index.intersection(right.index)
+    return mean_interval((left[both] - right[both]).to_numpy())
