@@ -1,4 +1,4 @@
-"""``python -m reproduce [--scale embedded|smoke|full] [--data-root DIR] [--checkpoints DIR] [--device D]``.
+"""``python -m reproduce [--scale embedded|smoke|long|full] [--data-root DIR] [--checkpoints DIR] [--device D]``.
 
 Builds the book at a scale: sets ``PAPERLIB_SCALE`` (and the data, checkpoints and device the chapters read
 when their parameters are left at their defaults) and runs ``jupyter-book build --all -W -n book/``, which
@@ -84,7 +84,12 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m reproduce", description=__doc__)
     parser.add_argument(
-        "--scale", default=os.environ.get("PAPERLIB_SCALE", "embedded"), choices=["smoke", "embedded", "full"]
+        "--scale",
+        default=os.environ.get("PAPERLIB_SCALE", "embedded"),
+        choices=["smoke", "embedded", "long", "full"],
+        help="smoke (seconds), embedded (the default book, <= 15 min on 2 cores), long (the embedded data with "
+        "deeper models, longer schedules and more seeds: decides the claims the embedded build cannot; ~1 h), "
+        "full (the real datasets)",
     )
     parser.add_argument("--data-root", default=None, help="the real dataset (scale full)")
     parser.add_argument("--checkpoints", default=None, help="evaluate these checkpoints instead of training")
