@@ -89,11 +89,15 @@ def test_offsets_verdict_follows_the_numbers():
         "end_frame_weight": 0.5,
         "middle_frame_weight": 0.9,
     }
-    lines = offsets.verdict(rising)
-    assert "Offsets grow with depth" in lines[1] and "End frames get lower weights" in lines[2]
-    falling = {**rising, "offset_depth_rank_corr": -1.0, "end_frame_weight": 1.0}
-    lines = offsets.verdict(falling)
-    assert "do not clearly grow" in lines[1] and "End frames do not get lower weights" in lines[2]
+    assert "One model decides neither reading" in offsets.verdict(rising)[1]
+    seeds = offsets.seed_table({seed: {**rising, "offset_depth_rank_corr": 0.8 + 0.05 * seed} for seed in range(3)})
+    lines = offsets.verdict(rising, seeds)
+    assert lines[1].startswith("Offsets grow with depth: supported") and "3 TIN layers" in lines[1]
+    assert lines[2].startswith("End frames get lower weights: supported")
+    flipped = seeds.assign(**{"middle - end": [-0.4, -0.41, -0.39]})
+    assert offsets.verdict(rising, flipped)[2].startswith("End frames get lower weights: not supported")
+    mixed = seeds.assign(**{"offset-depth rank corr": [0.5, -0.5, 0.1]})
+    assert offsets.verdict(rising, mixed)[1].startswith("Offsets grow with depth: undecided")
 
 
 def test_offset_summary_measures_depth_and_frame_trends():

@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..engine.config import check_pretrained, config_to_dict, imagenet_file
@@ -77,12 +78,17 @@ def run_or_load(config, results_dir: str | Path, data_root: str | None, group: s
         inputs["model"]["pretrained"] = start.parent.name if inside else file_digest(start)
     out = Path(results_dir) / group / f"{config.name}-{input_key(**inputs, **_lists(config, data_root))}"
     config.output_dir = str(out)  # also when cached: later steps (evaluation keys) see the same configuration
+    counted = _PLAN.step() if _PLAN is not None else ""
     if not _finished(out, config.optim.epochs):
         started = time.perf_counter()
-        _progress(results_dir, f"{group}: training {config.name} ({config.optim.epochs} epochs) ...")
+        progress(results_dir, f"{group}: {counted}training {config.name} ({config.optim.epochs} epochs) ...")
         with _to_log(results_dir):
             train(config, resume=True)  # a run interrupted earlier continues from its last epoch
-        _progress(results_dir, f"{group}: trained {config.name} in {time.perf_counter() - started:.0f} s")
+        seconds = time.perf_counter() - started
+        estimate = _PLAN.done(seconds) if _PLAN is not None else ""
+        progress(results_dir, f"{group}: trained {config.name} in {seconds:.0f} s{estimate}")
+    elif counted:
+        progress(results_dir, f"{group}: {counted}{config.name} cached")
     return out
 
 
@@ -114,7 +120,7 @@ def evaluate_or_load(
     }
     out = Path(results_dir) / group / f"{config.name}-eval-{input_key(**inputs)}"
     if not (out / "scores.npz").exists():
-        _progress(results_dir, f"{group}: evaluating {config.name} ...")
+        progress(results_dir, f"{group}: evaluating {config.name} ...")
         with _to_log(results_dir):
             run(checkpoint, config, output=out, progress=False)
     return out
@@ -141,13 +147,55 @@ def _to_log(results_dir: str | Path):
         yield
 
 
-def _progress(results_dir: str | Path, line: str) -> None:
-    """One progress line: on the terminal, or from a notebook kernel into ``<results_dir>/build.log``."""
+def progress(results_dir: str | Path, line: str) -> None:
+    """One progress line on the terminal; from a notebook kernel also into ``<results_dir>/build.log``. A kernel's
+    ``sys.stderr.fileno()`` is its copy of the terminal's stderr (the ``jupyter-book``/``papermill`` process it
+    was started from), so the line reaches the person building the book but not the page."""
+    stamped = f"{time.strftime('%H:%M:%S')} {line}"
     if not _in_notebook():
         print(line, file=sys.stderr, flush=True)
         return
     with _build_log(results_dir) as log:
-        print(f"{time.strftime('%H:%M:%S')} {line}", file=log, flush=True)
+        print(stamped, file=log, flush=True)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.write(sys.stderr.fileno(), f"paperlib {stamped}\n".encode())
+
+
+@dataclass
+class _Plan:
+    group: str
+    total: int
+    index: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    trained: list[float] = field(default_factory=list)
+
+    def step(self) -> str:
+        self.index += 1
+        return f"run {self.index} of {self.total}, "
+
+    def done(self, seconds: float) -> str:
+        self.trained.append(seconds)
+        left = (self.total - self.index) * sum(self.trained) / len(self.trained)
+        return f"; {_clock(time.perf_counter() - self.started)} elapsed, about {_clock(left)} left"
+
+
+_PLAN: _Plan | None = None
+
+
+@contextlib.contextmanager
+def planned(group: str, total: int):
+    """Number the runs of one experiment in its progress lines ("run 3 of 30"), with the time elapsed and an
+    estimate of the time left (the mean time of the runs trained so far, times the runs still to check)."""
+    global _PLAN
+    _PLAN = _Plan(group, total)
+    try:
+        yield
+    finally:
+        _PLAN = None
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 
 def _build_log(results_dir: str | Path):

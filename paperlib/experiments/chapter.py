@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import progress
 from .results import write_results
 
 # smoke: seconds, to test the plumbing; embedded: the default book (<= 15 min on 2 CPU cores); long: the same
@@ -146,7 +147,7 @@ def open_chapter(
     check_parameters(scale=scale, seeds=seeds, data_root=data_root, checkpoints=checkpoints, device=device)
     check_parameters(results_dir=results_dir)
     scale = scale or default_scale()
-    return Chapter(
+    chapter = Chapter(
         name=name,
         scale=scale,
         seeds=list(seeds) if seeds else default_seeds(scale, EXPERIMENT_OF.get(name, "table1")),
@@ -156,3 +157,5 @@ def open_chapter(
         results_dir=Path(results_dir).expanduser().resolve() if results_dir is not None else results_root(scale),
         extra=extra,
     )
+    progress(chapter.results_dir, f"chapter {name}: {scale} scale, seeds {chapter.seeds}")
+    return chapter

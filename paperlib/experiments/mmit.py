@@ -11,6 +11,7 @@ the recipes (``paperlib/configs/<recipe>.yaml``) on the real data at ``data_root
 from __future__ import annotations
 
 import copy
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from ..engine.config import load_config
 from ..engine.metrics import classwise_map, samplewise_map
 from ..models import complexity, create
 from ..models.zoo import MMIT, XTEMPORAL_ZOO, reported_results
-from .cache import evaluate_or_load, find_first, run_or_load
+from .cache import evaluate_or_load, find_first, planned, run_or_load
 
 # model -> its full recipe (frames, sampling and architecture options come from there)
 MODEL_RECIPES = {
@@ -126,33 +127,36 @@ def run_single_models(
     the saved scores. With ``checkpoints`` (see :func:`mmit_checkpoint`) the models found there are scored
     instead of trained (seed 0); the others are named and left out."""
     rows = []
-    for model in models:
-        for seed in seeds if checkpoints is None else [0]:
-            config = mmit_config(scale, model, seed, data_root, device)
-            if checkpoints is None:
-                run = run_or_load(config, results_dir, data_root, group="mmit")
-                checkpoint = run / "last.pth"
-            else:
-                checkpoint = mmit_checkpoint(checkpoints, model)
-                if checkpoint is None:
-                    print(f"mmit: no checkpoint for {model} in {checkpoints}: left out")
-                    continue
-                run = checkpoint.parent
-            for (split, view), folder in score_splits(scale, config, checkpoint, Path(results_dir), data_root).items():
-                saved = np.load(folder / "scores.npz")
-                rows.append(
-                    {
-                        "model": model,
-                        "seed": seed,
-                        "split": split,
-                        "view": view,
-                        "classwise_mAP": classwise_map(saved["scores"], saved["labels"]),
-                        "samplewise_mAP": samplewise_map(saved["scores"], saved["labels"]),
-                        "videos": len(saved["labels"]),
-                        "scores": str(folder),
-                        "run": str(run),
-                    }
-                )
+    with planned("mmit", len(models) * len(seeds)) if checkpoints is None else nullcontext():
+        for model in models:
+            for seed in seeds if checkpoints is None else [0]:
+                config = mmit_config(scale, model, seed, data_root, device)
+                if checkpoints is None:
+                    run = run_or_load(config, results_dir, data_root, group="mmit")
+                    checkpoint = run / "last.pth"
+                else:
+                    checkpoint = mmit_checkpoint(checkpoints, model)
+                    if checkpoint is None:
+                        print(f"mmit: no checkpoint for {model} in {checkpoints}: left out")
+                        continue
+                    run = checkpoint.parent
+                for (split, view), folder in score_splits(
+                    scale, config, checkpoint, Path(results_dir), data_root
+                ).items():
+                    saved = np.load(folder / "scores.npz")
+                    rows.append(
+                        {
+                            "model": model,
+                            "seed": seed,
+                            "split": split,
+                            "view": view,
+                            "classwise_mAP": classwise_map(saved["scores"], saved["labels"]),
+                            "samplewise_mAP": samplewise_map(saved["scores"], saved["labels"]),
+                            "videos": len(saved["labels"]),
+                            "scores": str(folder),
+                            "run": str(run),
+                        }
+                    )
     if not rows:
         raise FileNotFoundError(f"checkpoints: no MMIT checkpoint found in {checkpoints}")
     return pd.DataFrame(rows)

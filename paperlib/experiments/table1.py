@@ -10,6 +10,7 @@ evaluates given checkpoints.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from ..engine.config import load_config
 from ..engine.metrics import topk_accuracy
 from ..models import complexity, create, reported
 from ..models.zoo import reported_results
-from .cache import evaluate_or_load, find_first, run_or_load
+from .cache import evaluate_or_load, find_first, planned, run_or_load
 from .results import mean_std, paired_difference
 
 MODELS = ("tsn_r50", "tsm_r50", "tin_r50")
@@ -101,33 +102,45 @@ def run_table1(
     With ``checkpoints`` (a folder, see :func:`table1_checkpoint`) the models found there are evaluated instead
     of trained (one row per checkpoint, seed 0); models without a checkpoint are reported and left out."""
     rows, partner = [], None
-    for model in MODELS:
-        for seed in seeds if checkpoints is None else [0]:
-            scored, eight_frames = {}, None
-            for frames in FRAMES:
-                if checkpoints is not None:
-                    checkpoint = table1_checkpoint(checkpoints, model, frames)
-                    if checkpoint is None:
-                        print(f"table1: no checkpoint for {model} at {frames} frames in {checkpoints}: row left out")
-                        continue
-                    config = table1_config(scale, model, frames, seed, data_root, device)
-                    out = evaluate_or_load(config, checkpoint, results_dir, data_root)
-                else:
-                    init = eight_frames / "last.pth" if frames == 16 and scale in SIXTEEN_FROM_EIGHT else None
-                    config = table1_config(scale, model, frames, seed, data_root, device, init)
-                    out = run_or_load(config, results_dir, data_root)
-                    eight_frames = out if frames == 8 else eight_frames
-                if partner is None and data_root is None:
-                    root = Path(json.loads((out / "metrics.json").read_text())["data"]["root"])
-                    partner = reversal_partners((root / "category.txt").read_text().splitlines())
-                saved = np.load(out / "scores.npz")
-                scored[frames] = saved["scores"], saved["labels"]
-                rows.append(
-                    _row(model, str(frames), seed, saved["scores"], saved["labels"], partner, _train_seconds(out), out)
-                )
-            if len(scored) == 2:
-                (s8, labels), (s16, _) = scored[8], scored[16]
-                rows.append(_row(model, "8+16", seed, (s8 + s16) / 2, labels, partner, None, None))
+    with planned("table1", len(MODELS) * len(seeds) * len(FRAMES)) if checkpoints is None else nullcontext():
+        for model in MODELS:
+            for seed in seeds if checkpoints is None else [0]:
+                scored, eight_frames = {}, None
+                for frames in FRAMES:
+                    if checkpoints is not None:
+                        checkpoint = table1_checkpoint(checkpoints, model, frames)
+                        if checkpoint is None:
+                            print(
+                                f"table1: no checkpoint for {model} at {frames} frames in {checkpoints}: row left out"
+                            )
+                            continue
+                        config = table1_config(scale, model, frames, seed, data_root, device)
+                        out = evaluate_or_load(config, checkpoint, results_dir, data_root)
+                    else:
+                        init = eight_frames / "last.pth" if frames == 16 and scale in SIXTEEN_FROM_EIGHT else None
+                        config = table1_config(scale, model, frames, seed, data_root, device, init)
+                        out = run_or_load(config, results_dir, data_root)
+                        eight_frames = out if frames == 8 else eight_frames
+                    if partner is None and data_root is None:
+                        root = Path(json.loads((out / "metrics.json").read_text())["data"]["root"])
+                        partner = reversal_partners((root / "category.txt").read_text().splitlines())
+                    saved = np.load(out / "scores.npz")
+                    scored[frames] = saved["scores"], saved["labels"]
+                    rows.append(
+                        _row(
+                            model,
+                            str(frames),
+                            seed,
+                            saved["scores"],
+                            saved["labels"],
+                            partner,
+                            _train_seconds(out),
+                            out,
+                        )
+                    )
+                if len(scored) == 2:
+                    (s8, labels), (s16, _) = scored[8], scored[16]
+                    rows.append(_row(model, "8+16", seed, (s8 + s16) / 2, labels, partner, None, None))
     if not rows:
         raise FileNotFoundError(f"checkpoints: no Table 1 checkpoint found in {checkpoints}")
     return pd.DataFrame(rows)
