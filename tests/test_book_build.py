@@ -48,6 +48,8 @@ def test_the_build_executes_chapters_and_fails_naming_a_broken_one(tmp_path):
     assert good.returncode == 0, good.stdout[-2000:] + good.stderr[-2000:]
     page = (tmp_path / "good" / "_build" / "html" / "chapter.html").read_text()
     assert "42" in page  # executed by the build, not rendered from stored outputs
+    download = nbformat.read(tmp_path / "good" / "_build" / "html" / "_sources" / "chapter.ipynb", as_version=4)
+    assert download.cells[1].outputs[0]["text"] == "42\n"  # the download button serves the executed notebook
     broken = _build(_book(tmp_path / "broken", "open('a-required-input-that-is-missing.txt')"))
     assert broken.returncode != 0
     assert "chapter.ipynb" in broken.stdout + broken.stderr and "FileNotFoundError" in broken.stdout + broken.stderr
