@@ -24,7 +24,7 @@
 # measured once on the held-out **test** split. It ends with a verdict computed from the fused scores.
 
 # %% tags=["parameters", "hide-cell"]
-scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
+scale = None  # smoke | embedded | long | full (default: $PAPERLIB_SCALE, else embedded)
 data_root = None  # the prepared real Multi-Moments in Time (scale "full"); None: the embedded dataset
 checkpoints = None  # as in mmit_single
 device = "auto"
@@ -41,6 +41,7 @@ from paperlib.experiments.mmit import (
     VIEWS,
     ensemble,
     ensemble_verdict,
+    measured_with,
     run_single_models,
 )
 from paperlib.experiments.results import mean_std
@@ -80,7 +81,7 @@ measured = mean_std(
     table, ["method"], ["classwise_mAP", "samplewise_mAP", "gain_over_best_single"]
 )
 measured.style.set_caption(
-    f"MEASURED by paperlib on the test split, {chapter.scale} scale, {view}"
+    f"MEASURED by paperlib on the test split, {chapter.scale} scale, {view}; {measured_with(chapter.scale)}"
 )
 
 # %% [markdown]

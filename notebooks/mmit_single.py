@@ -29,11 +29,11 @@
 # less each; their numbers test the pipeline and the relative behaviour of the models, not MMIT accuracy.
 
 # %% tags=["parameters", "hide-cell"]
-scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
+scale = None  # smoke | embedded | long | full (default: $PAPERLIB_SCALE, else embedded)
 data_root = None  # the prepared real Multi-Moments in Time (scale "full"); None: the embedded dataset
 checkpoints = None  # a folder of trained MMIT checkpoints to score instead of training (see the real-datasets chapter)
 device = "auto"
-seeds = None  # default: [0] (smoke), [0, 1] (embedded), [0] (full)
+seeds = None  # default: [0] (smoke), [0, 1] (embedded), [0, 1, 2] (long), [0] (full)
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 )
@@ -42,6 +42,7 @@ results_dir = (
 from paperlib.experiments import open_chapter, run_provenance
 from paperlib.experiments.mmit import (
     cost_table,
+    measured_with,
     multiview_gain,
     reported_single,
     run_single_models,
@@ -98,7 +99,7 @@ measured = mean_std(
     single, ["model", "split", "view"], ["classwise_mAP", "samplewise_mAP"]
 )
 measured.style.set_caption(
-    f"MEASURED by paperlib, {chapter.scale} scale, {chapter.data_label}"
+    f"MEASURED by paperlib, {chapter.scale} scale, {chapter.data_label}; {measured_with(chapter.scale)}"
 )
 
 # %% [markdown]

@@ -25,7 +25,7 @@
 # each with a 95 % interval over seeds, and the chapter ends with the verdicts computed from them.
 
 # %% tags=["parameters", "hide-cell"]
-scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
+scale = None  # smoke | embedded | long | full (default: $PAPERLIB_SCALE, else embedded)
 data_root = None  # the real Something-Something v1 (with scale "full"); None: the embedded dataset
 checkpoints = None  # a TIN checkpoint file, or Table 1's checkpoint folder, instead of the Table 1 run
 device = "auto"
@@ -48,6 +48,7 @@ from paperlib.experiments.offsets import (
     verdict,
     weight_profile,
 )
+from paperlib.experiments.table1 import measured_with
 from paperlib.utils import sha256_file
 from paperlib.viz import offsets_figure, offsets_static, show, statements
 
@@ -96,7 +97,12 @@ summaries = {
     for seed, path in tin_checkpoints(chapter).items()
 }
 per_seed = seed_table(summaries)
-display(per_seed.style.format(precision=3).set_caption(f"MEASURED by paperlib, {chapter.scale} scale, per seed"))
+display(
+    per_seed.style.format(precision=3).set_caption(
+        f"MEASURED by paperlib, {chapter.scale} scale, per seed; the TINs of Table 1: "
+        f"{measured_with(chapter.scale).split(';')[0]}"
+    )
+)
 weight_profile(summaries).style.format(precision=3).set_caption(
     "MEASURED: mean weight per frame, averaged over seeds"
 )
@@ -113,7 +119,9 @@ chapter.save(
         else [],
         **summary,
         "per_seed": per_seed.reset_index().to_dict(orient="records"),
-        "weight_profile": weight_profile(summaries).reset_index().to_dict(orient="records"),
+        "weight_profile": weight_profile(summaries)
+        .reset_index()
+        .to_dict(orient="records"),
         "verdict": verdict(summary, per_seed),
     }
 )

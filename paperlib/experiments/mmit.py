@@ -24,6 +24,7 @@ from ..engine.metrics import classwise_map, samplewise_map
 from ..models import complexity, create
 from ..models.zoo import MMIT, XTEMPORAL_ZOO, reported_results
 from .cache import evaluate_or_load, find_first, planned, run_or_load
+from .results import protocol_label
 
 # model -> its full recipe (frames, sampling and architecture options come from there)
 MODEL_RECIPES = {
@@ -95,6 +96,17 @@ def mmit_config(scale: str, model: str, seed: int, data_root: str | None, device
         **SMALL_OPTIONS.get(model, {}),
     }
     return config
+
+
+def measured_with(scale: str) -> str:
+    """The recipes and test protocol behind the MMIT chapters' measured numbers at ``scale``, for captions."""
+    config = mmit_config(scale, "tin_r50", 0, "DATA_ROOT" if scale == "full" else None, "cpu")
+    if scale == "full":
+        recipe = "<model>_mmit.yaml (X-Temporal's experiments/<model>/default.yaml)"
+    else:
+        changes = " with " + ", ".join(SMALL[scale]) if SMALL[scale] else ""
+        recipe = f"embedded_mmit.yaml{changes}, frames and sampling from <model>_mmit.yaml (ours)"
+    return f"recipe {recipe}; {protocol_label(config.eval.protocol)}"
 
 
 def mmit_checkpoint(checkpoints: str | Path, model: str) -> Path | None:

@@ -102,3 +102,9 @@ def paired_difference(table, metric: str, column: str, a: str, b: str, on: str =
     right = table[table[column] == b].set_index(on)[metric]
     both = left.index.intersection(right.index)
     return mean_interval((left[both] - right[both]).to_numpy())
+
+
+def protocol_label(protocol: str, crops: int | None = None, clips: int | None = None) -> str:
+    """``"test protocol paperlib (ours), 1 crop x 1 clip"``: how a measured number was tested, for captions."""
+    views = "" if crops is None else f", {crops} crop{'s' * (crops != 1)} x {clips} clip{'s' * (clips != 1)}"
+    return f"test protocol {protocol}{' (ours)' if protocol == 'paperlib' else ''}{views}"

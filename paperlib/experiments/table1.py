@@ -22,7 +22,7 @@ from ..engine.metrics import topk_accuracy
 from ..models import complexity, create, reported
 from ..models.zoo import reported_results
 from .cache import evaluate_or_load, find_first, planned, run_or_load
-from .results import mean_std, paired_difference
+from .results import mean_std, paired_difference, protocol_label
 
 MODELS = ("tsn_r50", "tsm_r50", "tin_r50")
 FRAMES = (8, 16)
@@ -73,6 +73,17 @@ def table1_config(
             f"name={model}_{frames}f_seed{seed}",
         ],
     )
+
+
+def measured_with(scale: str) -> str:
+    """The recipe and test protocol behind the chapter's measured numbers at ``scale``, for captions."""
+    config = table1_config(scale, "tin_r50", 8, 0, "DATA_ROOT" if scale == "full" else None, "cpu")
+    if scale == "full":
+        recipe = "<model>_1x1x<frames>_40e_sthv1.yaml (the official TIN/TSM commands)"
+    else:
+        changes = " with " + ", ".join(SCALE_OVERRIDES[scale]) if scale in SCALE_OVERRIDES else ""
+        recipe = f"{SCALE_CONFIG[scale]}{changes} (ours)"
+    return f"recipe {recipe}; {protocol_label(config.eval.protocol, config.eval.crops, config.eval.clips)}"
 
 
 def table1_checkpoint(checkpoints: str | Path, model: str, frames: int) -> Path | None:
