@@ -152,8 +152,32 @@ def main(argv: list[str] | None = None) -> int:
     ]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     code = subprocess.run(build, cwd=ROOT, env=env).returncode
-    print(f"reproduce: book {'built' if code == 0 else 'FAILED'} in {time.perf_counter() - started:.0f} s")
+    seconds = time.perf_counter() - started
+    print(f"reproduce: book {'built' if code == 0 else 'FAILED'} in {seconds:.0f} s")
+    if code == 0:
+        record_build_times(args.scale, seconds, results)
     return code
+
+
+def record_build_times(scale: str, seconds: float, results: Path) -> None:
+    """Print the seconds each chapter took (``_build/execution_times.json``, written by the book's
+    ``execution_times`` extension) and keep them with the build's total in ``results/<scale>/build_times.json``."""
+    from paperlib.engine.provenance import git_commit
+    from paperlib.utils import atomic_write_text
+
+    times_file = ROOT / "_build" / "execution_times.json"
+    chapters = json.loads(times_file.read_text()) if times_file.is_file() else {}
+    for name, chapter_seconds in sorted(chapters.items(), key=lambda item: -item[1]):
+        print(f"reproduce:   {name}: {chapter_seconds:.0f} s")
+    record = {
+        "scale": scale,
+        "book_seconds": round(seconds, 1),
+        "chapters_seconds": chapters,
+        "cpu_count": os.cpu_count(),
+        "commit": git_commit(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    atomic_write_text(results / "build_times.json", json.dumps(record, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ naming the chapter, when one cannot be built: never a "succeeded" book with a ch
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,8 @@ def test_the_build_executes_chapters_and_fails_naming_a_broken_one(tmp_path):
     assert "42" in page  # executed by the build, not rendered from stored outputs
     download = nbformat.read(tmp_path / "good" / "_build" / "html" / "_sources" / "chapter.ipynb", as_version=4)
     assert download.cells[1].outputs[0]["text"] == "42\n"  # the download button serves the executed notebook
+    times = json.loads((tmp_path / "good" / "_build" / "execution_times.json").read_text())
+    assert list(times) == ["chapter"] and times["chapter"] >= 0
     broken = _build(_book(tmp_path / "broken", "open('a-required-input-that-is-missing.txt')"))
     assert broken.returncode != 0
     assert "chapter.ipynb" in broken.stdout + broken.stderr and "FileNotFoundError" in broken.stdout + broken.stderr
