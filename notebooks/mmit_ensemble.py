@@ -110,6 +110,9 @@ chapter.save(
 # %% [markdown]
 # ## What this run shows
 #
+# The claims this chapter measures are rows `fusion_beats_single` of the {doc}`claims`, with their
+# intervals and verdicts.
+#
 # Computed from the table above:
 
 # %% tags=["hide-input"]

@@ -146,6 +146,9 @@ chapter.save(
 # %% [markdown]
 # ## What this run shows
 #
+# The claims this chapter measures are rows `fast_best_3d` and `multiview_helps` of the {doc}`claims`, with their
+# intervals and verdicts.
+#
 # Computed from the tables above. Scores that carry no information get, in expectation, each class's share
 # of positive videos as its AP (class-wise) and each video's share of positive classes (sample-wise): that
 # is the chance level the measured numbers are compared with.

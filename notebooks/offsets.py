@@ -129,6 +129,9 @@ chapter.save(
 # %% [markdown]
 # ## What this run shows
 #
+# The claims this chapter measures are rows `offsets_grow` and `ends_lower` of the {doc}`claims`, with their
+# intervals and verdicts.
+#
 # Computed from the offsets and weights above (the statements are generated, not written in advance).
 
 # %% tags=["hide-input"]

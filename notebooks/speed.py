@@ -116,6 +116,9 @@ chapter.save(
 # %% [markdown]
 # ## What this run shows
 #
+# The claims this chapter measures are rows `tin_flops_tsm` and `tin_latency_tsm` of the {doc}`claims`, with their
+# intervals and verdicts.
+#
 # The statements are generated from the measurements above:
 
 # %% tags=["hide-input"]

@@ -158,6 +158,9 @@ chapter.save(
 # %% [markdown]
 # ## What this run shows
 #
+# The claims this chapter measures are rows `tin_gt_tsm_8f`, `tin_gt_tsm_16f`, `tsm_gt_tsn_8f`, `tsm_gt_tsn_16f` and `ensemble_8f16f` of the {doc}`claims`, with their
+# intervals and verdicts.
+#
 # On the embedded data the question is whether the temporal models beat the order-blind TSN within the
 # reversal pairs (over the 8- and 16-frame runs of every seed). The sentences below are computed from the
 # runs above, not written in advance.

@@ -118,7 +118,7 @@ chapter.save(
 #   group, predicted per video, and the op moves memory instead of multiplying by a kernel.
 # * TSM's fixed shift is the special case $b=\pm1$, $w=1$.
 #
-# What this build measured:
+# What this build measured (row `interlace_is_conv` of the {doc}`claims`):
 
 # %% tags=["hide-input"]
 statements(verdict(equivalence, tsm_is_special_case))
