@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# GPU check of training and inference (issue #20), in one go on a CUDA machine:
+#   build the CUDA extension; time a training step and an inference pass of TSN/TSM/TIN (R50, 8x224x224, batch 8)
+#   in fp32, AMP bf16, bf16 + channels-last and bf16 + channels-last + torch.compile (TIN checked for graph breaks),
+#   and of the temporal-conv baseline, I3D, SlowFast, R(2+1)D in AMP bf16 (medians of interleaved rounds after
+#   warm-up; TIN/TSM ratios within the run); then the smoke recipe under torchrun (NCCL, AMP) SIGKILLed mid-epoch
+#   and resumed (group kill + --resume, worker kill + elastic restart), compared with an uninterrupted run.
+# Needs only python3 with torch (+ ninja) and nvcc; no package index. About 5-7 minutes on an H200.
+#
+#   usage: reproduce/gpu_train_check.sh OUT_DIR [--dry-run] [more options of python -m reproduce.gpu_train_check]
+#   results: OUT_DIR/train_check.json (versions, per-step exit status, timings, ratios, compile and resume results;
+#            rewritten after every step) and OUT_DIR/{build,timing,compile,resume}.log
+#   --dry-run: the same steps on CPU with small models, clips and step counts (checks the script, measures nothing)
+set -uo pipefail
+out=${1:?usage: reproduce/gpu_train_check.sh OUT_DIR [--dry-run]}
+shift
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+export TORCH_EXTENSIONS_DIR="${TORCH_EXTENSIONS_DIR:-/tmp/paperlib_torch_extensions}"
+py=${PYTHON:-python3}
+
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
+"$py" -m reproduce.gpu_train_check "$out" "$@"
+code=$?
+[ -f "$out/train_check.json" ] || echo "gpu_train_check: no report was written (exit $code)"
+exit $code
