@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file, too
     sys.path.insert(0, str(ROOT))
 
-from reproduce.gpu_common import Report, kill_tree, provenance, tail  # noqa: E402
+from reproduce.gpu_common import SHIM, Report, kill_tree, placeholder_av, provenance, tail  # noqa: E402
 
 RECIPE = "tin_r50_1x1x8_40e_sthv1"
 # Chapters that may run side by side (--lanes > 1): they time nothing and write disjoint run folders of the run
@@ -52,14 +52,6 @@ RECIPE = "tin_r50_1x1x8_40e_sthv1"
 # model_zoo, claims), and a chapter not named here is treated the same way.
 PARALLEL = ("table1", "mmit_single", "theory")
 OPTIONAL = ("papermill", "nbclient", "ipykernel", "plotly", "decord", "av", "jupytext", "myst_nb")
-AV_PLACEHOLDER = '''"""Placeholder written by reproduce/gpu_book_check.py: PyAV is not installed on this machine
-(its wheel does not fit the carried tree). paperlib.data.synthetic imports av at module level, but only writing
-new MMIT videos uses it, and the embedded MMIT dataset was generated elsewhere and unpacked into the dataset cache."""
-
-
-def __getattr__(name):
-    raise ImportError(f"av.{name}: PyAV is not installed here (placeholder module from reproduce/gpu_book_check.py)")
-'''
 
 
 # ---- the full-size data (a worker subprocess) ---------------------------------------------------------------
@@ -233,7 +225,7 @@ def _available(name: str) -> str | None:
         spec = None
     if spec is None:
         return None
-    if spec.origin and "gpu_book_check" in Path(spec.origin).parts[-3]:
+    if spec.origin and Path(spec.origin).parts[-3] == SHIM:
         return "placeholder"
     from importlib.metadata import PackageNotFoundError, version
 
@@ -258,12 +250,7 @@ def _prepare_environment(work: Path) -> dict:
                 continue
             archive.extractall(cache, filter="data")
         notes[tar.name] = f"unpacked into {cache}: {sorted(names)}"
-    if importlib.util.find_spec("av") is None:
-        shim = work / "gpu_book_check_shim"
-        (shim / "av").mkdir(parents=True, exist_ok=True)
-        (shim / "av" / "__init__.py").write_text(AV_PLACEHOLDER)
-        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(shim)]))
-        sys.path.append(str(shim))
+    if placeholder_av(work):
         notes["av"] = "placeholder module (PyAV absent)"
     notes["packages"] = {name: _available(name) for name in OPTIONAL}
     return notes

@@ -16,6 +16,33 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SHIM = "gpu_check_shim"  # the folder of the placeholder av module
+
+AV_PLACEHOLDER = '''"""Placeholder written by reproduce/gpu_common.py: PyAV is not installed on this machine
+(its wheel does not fit the carried tree). paperlib.data.synthetic imports av at module level, but only writing
+new MMIT videos uses it (reproduce/gpu_book_check.py unpacks the embedded MMIT data, generated elsewhere)."""
+
+
+def __getattr__(name):
+    raise ImportError(f"av.{name}: PyAV is not installed here (placeholder module from reproduce/gpu_common.py)")
+'''
+
+
+def placeholder_av(work: Path) -> bool:
+    """Where PyAV is absent (the GPU image lacks it; its 36 MB wheel does not fit the carried tree), put a
+    placeholder ``av`` on the path of this process and its children: ``paperlib.data.synthetic`` imports av at
+    module level (every embedded dataset, Something-v1's too, goes through it), though only encoding MMIT videos
+    uses it. Returns whether the placeholder was needed."""
+    import importlib.util
+
+    if importlib.util.find_spec("av") is not None:
+        return False
+    shim = work / SHIM
+    (shim / "av").mkdir(parents=True, exist_ok=True)
+    (shim / "av" / "__init__.py").write_text(AV_PLACEHOLDER)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(shim)]))
+    sys.path.append(str(shim))
+    return True
 
 
 def write_json(path: Path, payload: dict) -> None:

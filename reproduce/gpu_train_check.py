@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file, too
     sys.path.insert(0, str(ROOT))
 
-from reproduce.gpu_common import Report, descendants, kill_tree, provenance, write_json  # noqa: E402
+from reproduce.gpu_common import Report, descendants, kill_tree, placeholder_av, provenance, write_json  # noqa: E402
 
 TWO_D = ("tsn_r50", "tsm_r50", "tin_r50")
 THREE_D = ("tconv_r50", "i3d_r50", "slowfast_r50", "r2plus1d_18")
@@ -638,9 +638,11 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tempfile.mkdtemp(prefix="gpu_train_check."))
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    av = "placeholder module (PyAV absent)" if placeholder_av(work) else "installed"  # the smoke data needs it
     report = Report(
         out / "train_check.json",
         check="train",
+        av=av,
         issue=20,
         dry_run=args.dry_run,
         device=args.device,

@@ -139,3 +139,23 @@ def test_kill_tree_reaches_a_child_in_a_session_of_its_own(tmp_path):
         except OSError:
             continue
         assert state == "Z"
+
+
+def test_the_placeholder_av_imports_and_refuses_use(tmp_path, monkeypatch):
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    from reproduce import gpu_common
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "av" else real(name, *a))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    assert gpu_common.placeholder_av(tmp_path)
+    shim = tmp_path / gpu_common.SHIM
+    code = f"import sys; sys.path.insert(0, {str(shim)!r}); import av\n"
+    code += "try:\n av.open('x')\nexcept ImportError as e:\n print(e)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "PyAV is not installed here" in done.stdout, done.stderr
