@@ -31,9 +31,7 @@
 
 # %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded); the same at every scale
-device = (
-    "cpu"  # where the parity check and the speed measurement run: cpu | cuda | auto
-)
+device = "auto"  # where the parity check and the speed measurement run: auto (CUDA if present) | cpu | cuda
 seeds = [0]  # the random draw of the parity check
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)

@@ -63,7 +63,9 @@ chapter = open_chapter(
     max_videos=max_videos,
 )
 checkpoint = tin_checkpoint(chapter)
-records, video_ids = collect_from_checkpoint(checkpoint, chapter.data_root, max_videos)
+records, video_ids = collect_from_checkpoint(
+    checkpoint, chapter.data_root, max_videos, chapter.device
+)
 
 # %% tags=["hide-input"]
 display(
@@ -93,7 +95,9 @@ summary = offset_summary(records)
 summaries = {
     seed: summary
     if path == checkpoint
-    else offset_summary(collect_from_checkpoint(path, chapter.data_root, max_videos)[0])
+    else offset_summary(
+        collect_from_checkpoint(path, chapter.data_root, max_videos, chapter.device)[0]
+    )
     for seed, path in tin_checkpoints(chapter).items()
 }
 per_seed = seed_table(summaries)

@@ -78,9 +78,17 @@ def test_sixteen_frames_fine_tune_from_eight_and_checkpoints_evaluate_to_the_sam
         table1.run_table1("smoke", [0], results, checkpoints=tmp_path / "missing")
 
 
-def _pair_runs(tsn, tsm, tin):
+def _pair_runs(tsn, tsm, tin, top1_gap=(2.0, 1.0, 3.0)):
+    """Table 1 rows over len(tsn) seeds: within-pair accuracies as given; top-1 TSN 40, TSM 70, TIN 70 + the
+    seed's entry of ``top1_gap``."""
     rows = [
-        {"model": m, "frames": f, "seed": s, "pair_accuracy": v}
+        {
+            "model": m,
+            "frames": f,
+            "seed": s,
+            "pair_accuracy": v,
+            "top1": {"tsn_r50": 40.0, "tsm_r50": 70.0, "tin_r50": 70.0 + top1_gap[s]}[m],
+        }
         for m, values in (("tsn_r50", tsn), ("tsm_r50", tsm), ("tin_r50", tin))
         for s, v in enumerate(values)
         for f in ("8", "16")
@@ -89,12 +97,20 @@ def _pair_runs(tsn, tsm, tin):
 
 
 def test_verdict_says_what_the_numbers_show_either_way():
-    good = table1.verdict(_pair_runs([49.0, 51.0], [95.0, 97.0], [96.0, 98.0]))
+    good = table1.verdict(_pair_runs([49.0, 51.0, 50.0], [95.0, 97.0, 96.0], [96.0, 98.0, 97.0]))
     assert "near chance, as an order-blind model must be" in good[0]
     assert "well above chance in every run" in good[1] and "well above chance in every run" in good[2]
-    assert "within the spread" in good[3]
-    bad = table1.verdict(_pair_runs([70.0, 72.0], [55.0, 90.0], [99.0, 99.5]))
-    assert "NOT near chance" in bad[0] and "not well above chance in every run" in bad[1]
-    assert "TIN is ahead by more than the spread" in bad[3]
-    real_data = table1.verdict(pd.DataFrame({"model": ["tsn_r50"], "frames": ["8"], "top1": [1.0]}))
-    assert real_data == ["No within-pair accuracy on this data: compare the measured and the reported tables."]
+    assert "below saturation (95 %)" in good[3]
+    tin_tsm_8 = next(line for line in good if line.startswith("TIN - TSM at 8 frames"))
+    assert "+2.00 points" in tin_tsm_8 and "3 paired seeds" in tin_tsm_8 and "undecided" in tin_tsm_8
+    ahead = table1.verdict(_pair_runs([50.0] * 3, [96.0] * 3, [97.0] * 3, top1_gap=(2.0, 2.1, 1.9)))
+    assert "TIN ahead" in next(line for line in ahead if line.startswith("TIN - TSM at 8 frames"))
+    bad = table1.verdict(_pair_runs([70.0, 72.0, 71.0], [55.0, 90.0, 91.0], [99.0, 99.5, 99.0], (-2.0, -2.1, -1.9)))
+    assert "NOT near chance" in bad[0] and "below 65 % in at least one run" in bad[1]
+    assert "TIN behind" in next(line for line in bad if line.startswith("TIN - TSM at 8 frames"))
+    saturated = table1.verdict(_pair_runs([50.0] * 3, [96.0] * 3, [97.0] * 3, top1_gap=(26.0, 26.0, 26.0)))
+    assert any("saturated" in line and "cannot show" in line for line in saturated)
+    real_data = table1.verdict(pd.DataFrame({"model": ["tsn_r50"], "frames": ["8"], "seed": [0], "top1": [1.0]}))
+    assert real_data == [
+        "Best mean top-1: TSN at 8 frames, 1.0 %: below saturation (95 %), so a difference of a few points can show."
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -261,6 +262,8 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
     np.random.seed(config.seed)
     random.seed(config.seed)
     if config.deterministic:
+        # cuBLAS refuses deterministic mode without a fixed workspace (its documented setting; no effect on CPU)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True)
     log = Logger(out / "log.jsonl" if info.is_main else None)
 

@@ -290,7 +290,9 @@ def gather_evidence(chapter, max_videos: int = 200, rounds: int = 5) -> dict[str
     )
     evidence |= table1_evidence(runs)
     summaries = {
-        seed: offsets.offset_summary(offsets.collect_from_checkpoint(path, chapter.data_root, max_videos)[0])
+        seed: offsets.offset_summary(
+            offsets.collect_from_checkpoint(path, chapter.data_root, max_videos, chapter.device)[0]
+        )
         for seed, path in offsets.tin_checkpoints(chapter).items()
     }
     evidence |= offsets_evidence(offsets.seed_table(summaries))

@@ -13,6 +13,7 @@ from torch import nn
 from ..data import VideoDataset, make_loader
 from ..engine.config import config_from_dict
 from ..engine.data import build_datasets, resolve_data
+from ..engine.device import pick_device
 from ..models import from_checkpoint, recording_interlace
 from ..models.checkpoint import read_checkpoint
 from .cache import run_or_load
@@ -23,22 +24,26 @@ from .table1 import table1_checkpoint, table1_config
 
 @torch.no_grad()
 def collect_interlace(
-    model: nn.Module, dataset: VideoDataset, max_videos: int | None = None, batch_size: int = 16
+    model: nn.Module,
+    dataset: VideoDataset,
+    max_videos: int | None = None,
+    batch_size: int = 16,
+    device: str | torch.device = "cpu",
 ) -> tuple[dict[str, dict[str, np.ndarray]], list[str]]:
     """``({layer: {"offset": [V, 2], "weight": [V, T, 2]}}, video ids)`` over the first ``max_videos`` videos
-    (first view of each), in eval mode."""
-    model.eval()
+    (first view of each), in eval mode, on ``device``."""
+    model.eval().to(device)
     per_layer: dict[str, dict[str, list]] = {}
     ids: list[str] = []
     for batch in make_loader(dataset, batch_size, train=False):
         video = batch["video"]
-        video = video[:, 0] if video.dim() == 6 else video  # first view: [B, 3, T, H, W]
+        video = (video[:, 0] if video.dim() == 6 else video).to(device)  # first view: [B, 3, T, H, W]
         with recording_interlace(model) as records:
             model(video)
         for layer, r in records.items():
             entry = per_layer.setdefault(layer, {"offset": [], "weight": []})
-            entry["offset"].append(r["offset"].numpy())
-            entry["weight"].append(r["weight"].numpy())
+            entry["offset"].append(r["offset"].float().cpu().numpy())
+            entry["weight"].append(r["weight"].float().cpu().numpy())
         ids += batch["id"]
         if max_videos is not None and len(ids) >= max_videos:
             break
@@ -87,15 +92,15 @@ def tin_checkpoint(chapter: Chapter) -> Path:
 
 
 def collect_from_checkpoint(
-    checkpoint: str | Path, data_root: str | None = None, max_videos: int | None = None
+    checkpoint: str | Path, data_root: str | None = None, max_videos: int | None = None, device: str = "cpu"
 ) -> tuple[dict[str, dict[str, np.ndarray]], list[str]]:
     """:func:`collect_interlace` over the validation split the checkpoint's run used (or the data at
-    ``data_root``), with the model rebuilt from the checkpoint."""
+    ``data_root``), with the model rebuilt from the checkpoint, on ``device`` (``"auto"``: CUDA if present)."""
     config = config_from_dict(read_checkpoint(checkpoint).get("config") or {})
     if data_root is not None:
         config.data.root = data_root
     _, val_set = build_datasets(config, resolve_data(config))
-    return collect_interlace(from_checkpoint(checkpoint), val_set, max_videos)
+    return collect_interlace(from_checkpoint(checkpoint), val_set, max_videos, device=pick_device(device))
 
 
 def tin_checkpoints(chapter: Chapter) -> dict[int, Path]:

@@ -18,7 +18,6 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import av
 import numpy as np
 
 from ._common import (
@@ -167,6 +166,8 @@ def render_clip(clip: MMITClip, size: int, seed: int, noise: float = 3.0) -> np.
 def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: int = 25, crf: int = 18) -> Path:
     """Encode uint8 RGB ``[T, H, W, 3]`` (H, W even) as H.264 yuv420p; one encoder thread, so the bytes
     do not depend on the machine's core count."""
+    import av  # imported here: reading the generated data (and the Something set) needs no PyAV
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w", format="mp4") as container:
