@@ -85,8 +85,11 @@ def test_a_recipe_is_found_by_name_or_path(tmp_path):
     assert recipe_path("smoke") == recipe_path("smoke.yaml") and recipe_path("smoke").is_file()
     assert load_config("smoke") == load_config("smoke.yaml") == load_config(recipe_path("smoke"))
     local = tmp_path / "mine.yaml"
-    local.write_text("model:\n  name: tsm_r50\n")
+    local.write_text("model:\n  name: tsm_r50\ndata:\n  input_size: 112\noptim:\n  lr: 0.01\n")
     assert load_config(local).model.name == "tsm_r50"
+    local.write_text("model:\n  name: tsm_r50\n")  # the other sections missing: refused, not trained on defaults
+    with pytest.raises(ConfigError, match="no 'data', 'optim' section"):
+        load_config(local)
     with pytest.raises(ConfigError, match="no recipe named 'smok'; available recipes: .*smoke") as info:
         load_config("smok")
     assert "\n" not in str(info.value)
