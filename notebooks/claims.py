@@ -29,6 +29,7 @@
 
 # %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | long | full (default: $PAPERLIB_SCALE, else embedded)
+profile = None  # the same as scale (either name)
 data_root = None  # the real datasets (scale "full"); None: the embedded datasets
 checkpoints = None  # a folder of checkpoints to evaluate instead of training
 device = "auto"
@@ -53,6 +54,7 @@ from paperlib.experiments.claims import (
 chapter = open_chapter(
     "claims",
     scale=scale,
+    profile=profile,
     seeds=seeds,
     data_root=data_root,
     checkpoints=checkpoints,

@@ -31,6 +31,7 @@
 
 # %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded); the same at every scale
+profile = None  # the same as scale (either name)
 device = "auto"  # where the parity check and the speed measurement run: auto (CUDA if present) | cpu | cuda
 seeds = [0]  # the random draw of the parity check
 results_dir = (
@@ -57,6 +58,7 @@ from paperlib.viz import shift_slider_figure, show, statements
 chapter = open_chapter(
     "interlace_shift",
     scale=scale,
+    profile=profile,
     seeds=seeds,
     device=device,
     results_dir=results_dir,

@@ -25,6 +25,7 @@
 
 # %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | long | full (default: $PAPERLIB_SCALE, else embedded)
+profile = None  # the same as scale (either name)
 data_root = None  # the prepared real Multi-Moments in Time (scale "full"); None: the embedded dataset
 checkpoints = None  # as in mmit_single
 device = "auto"
@@ -50,6 +51,7 @@ from paperlib.viz import statements
 chapter = open_chapter(
     "mmit_ensemble",
     scale=scale,
+    profile=profile,
     seeds=seeds,
     data_root=data_root,
     checkpoints=checkpoints,

@@ -30,6 +30,7 @@
 
 # %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | long | full (default: $PAPERLIB_SCALE, else embedded)
+profile = None  # the same as scale (either name)
 data_root = None  # the prepared real Multi-Moments in Time (scale "full"); None: the embedded dataset
 checkpoints = None  # a folder of trained MMIT checkpoints to score instead of training (see the real-datasets chapter)
 device = "auto"
@@ -54,6 +55,7 @@ from paperlib.viz import statements
 chapter = open_chapter(
     "mmit_single",
     scale=scale,
+    profile=profile,
     seeds=seeds,
     data_root=data_root,
     checkpoints=checkpoints,

@@ -30,6 +30,7 @@
 
 # %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded): whose runs to list
+profile = None  # the same as scale (either name)
 data_root = None  # as in the Table 1 and MMIT chapters, whose runs this one lists
 checkpoints = None  # given checkpoints are evaluated by the other chapters, not listed here as ours
 device = "auto"
@@ -56,6 +57,7 @@ from paperlib.viz import statements
 chapter = open_chapter(
     "model_zoo",
     scale=scale,
+    profile=profile,
     seeds=seeds,
     data_root=data_root,
     checkpoints=checkpoints,

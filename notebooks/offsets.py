@@ -26,6 +26,7 @@
 
 # %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | long | full (default: $PAPERLIB_SCALE, else embedded)
+profile = None  # the same as scale (either name)
 data_root = None  # the real Something-Something v1 (with scale "full"); None: the embedded dataset
 checkpoints = None  # a TIN checkpoint file, or Table 1's checkpoint folder, instead of the Table 1 run
 device = "auto"
@@ -55,6 +56,7 @@ from paperlib.viz import offsets_figure, offsets_static, show, statements
 chapter = open_chapter(
     "offsets",
     scale=scale,
+    profile=profile,
     seeds=seeds,
     data_root=data_root,
     checkpoints=checkpoints,

@@ -24,6 +24,7 @@
 
 # %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded)
+profile = None  # the same as scale (either name)
 device = "auto"  # where the models are timed: auto | cpu | cuda
 rounds = (
     None  # timed rounds of the model benchmark (default: 1 smoke, 3 embedded, 5 full)
@@ -54,6 +55,7 @@ from paperlib.viz.speed import cost_figure, roofline_figure
 chapter = open_chapter(
     "speed",
     scale=scale,
+    profile=profile,
     device=device,
     results_dir=results_dir,
     rounds=rounds,

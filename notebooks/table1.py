@@ -30,6 +30,7 @@
 
 # %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | long | full (default: $PAPERLIB_SCALE, else embedded)
+profile = None  # the same as scale (either name)
 data_root = None  # the prepared real Something-Something v1 (scale "full"); None: the embedded dataset
 checkpoints = None  # a folder of Table 1 checkpoints to evaluate instead of training (see the real-datasets chapter)
 device = "auto"
@@ -56,6 +57,7 @@ from paperlib.viz import statements
 chapter = open_chapter(
     "table1",
     scale=scale,
+    profile=profile,
     seeds=seeds,
     data_root=data_root,
     checkpoints=checkpoints,

@@ -34,6 +34,7 @@
 
 # %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | full (default: $PAPERLIB_SCALE, else embedded); the same at every scale
+profile = None  # the same as scale (either name)
 seeds = [0, 1, 2]  # random draws of inputs, offsets and weights to check
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
@@ -51,7 +52,7 @@ from paperlib.experiments.theory import (
 from paperlib.viz import statements
 from paperlib.viz.kernels import interlace_kernel_figure
 
-chapter = open_chapter("theory", scale=scale, seeds=seeds, results_dir=results_dir)
+chapter = open_chapter("theory", scale=scale, profile=profile, seeds=seeds, results_dir=results_dir)
 
 # %% [markdown]
 # ## The kernel as a function of the offset

@@ -85,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reproduce", description=__doc__)
     parser.add_argument(
         "--scale",
+        "--profile",
+        dest="scale",
         default=os.environ.get("PAPERLIB_SCALE", "embedded"),
         choices=["smoke", "embedded", "long", "full"],
         help="smoke (seconds), embedded (the default book, <= 15 min on 2 cores), long (the embedded data with "

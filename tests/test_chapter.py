@@ -58,6 +58,11 @@ def test_open_chapter_defaults_checks_and_environment(monkeypatch):
         open_chapter("table1", scale="huge")
     with pytest.raises(TypeError, match="parameter 'seeds'"):
         open_chapter("table1", seeds="0,1")
+    assert open_chapter("table1", profile="long").scale == "long"  # `-p profile long` as well as `-p scale long`
+    with pytest.raises(ValueError, match="parameter 'profile'"):
+        open_chapter("table1", profile="huge")
+    with pytest.raises(ValueError, match="'scale' .* and 'profile' .* disagree"):
+        open_chapter("table1", scale="smoke", profile="long")
 
 
 def test_chapter_saves_its_results_and_shows_relative_paths(tmp_path):
@@ -138,9 +143,9 @@ def test_papermill_from_another_directory_reuses_the_runs(tmp_path):
     the second run reuses what the first made (here with $PAPERLIB_RESULTS pointing at a temporary folder)."""
     env = {**os.environ, "PAPERLIB_RESULTS": str(tmp_path / "results"), "OMP_NUM_THREADS": "1"}
     papermill = [sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "theory.ipynb")]
-    for run in ("first", "second"):
+    for run, name in (("first", "scale"), ("second", "profile")):  # either parameter name
         subprocess.run(
-            [*papermill, str(tmp_path / f"{run}.ipynb"), "-p", "scale", "smoke"],
+            [*papermill, str(tmp_path / f"{run}.ipynb"), "-p", name, "smoke"],
             cwd=tmp_path,
             env=env,
             check=True,
@@ -154,7 +159,7 @@ def test_reproduce_full_without_imagenet_weights_stops_before_training(tmp_path,
     from reproduce.__main__ import main
 
     with pytest.raises(SystemExit) as stopped:
-        main(["--scale", "full", "--data-root", str(tmp_path)])
+        main(["--profile", "full", "--data-root", str(tmp_path)])  # --profile: another name for --scale
     message = capsys.readouterr().err
     assert stopped.value.code == 2 and "--imagenet DIR" in message and "resnet50-0676ba61.pth" in message
     with pytest.raises(SystemExit) as stopped:

@@ -67,9 +67,9 @@ def results_root(scale: str) -> Path:
 
 def check_parameters(**parameters) -> None:
     """Fail at the parameters cell, naming the parameter, when a notebook parameter has a wrong value."""
-    scale = parameters.get("scale")
-    if scale is not None and scale not in SCALES:
-        raise ValueError(f"parameter 'scale' must be one of {SCALES}, got {scale!r}")
+    for name in ("scale", "profile"):
+        if parameters.get(name) is not None and parameters[name] not in SCALES:
+            raise ValueError(f"parameter '{name}' must be one of {SCALES}, got {parameters[name]!r}")
     for name in ("data_root", "results_dir", "checkpoints"):
         if parameters.get(name) is not None and not isinstance(parameters[name], (str, os.PathLike)):
             raise TypeError(f"parameter '{name}' must be a path or None, got {parameters[name]!r}")
@@ -131,6 +131,7 @@ def open_chapter(
     name: str,
     *,
     scale: str | None = None,
+    profile: str | None = None,
     seeds: list[int] | None = None,
     data_root: str | os.PathLike | None = None,
     checkpoints: str | os.PathLike | None = None,
@@ -140,7 +141,13 @@ def open_chapter(
 ) -> Chapter:
     """Resolve a chapter's parameters (defaults, checks, results location) from its parameters cell. Left at
     their defaults, ``data_root``, ``checkpoints`` and ``device`` come from ``$PAPERLIB_DATA_ROOT``,
-    ``$PAPERLIB_CHECKPOINTS`` and ``$PAPERLIB_DEVICE`` when set (``python -m reproduce`` sets them)."""
+    ``$PAPERLIB_CHECKPOINTS`` and ``$PAPERLIB_DEVICE`` when set (``python -m reproduce`` sets them). ``profile``
+    is another name for ``scale`` (``papermill ... -p profile smoke``); giving both with different values fails."""
+    if profile is not None:
+        check_parameters(profile=profile)
+        if scale is not None and scale != profile:
+            raise ValueError(f"parameters 'scale' ({scale!r}) and 'profile' ({profile!r}) disagree: give one")
+        scale = profile
     data_root = data_root if data_root is not None else os.environ.get("PAPERLIB_DATA_ROOT") or None
     checkpoints = checkpoints if checkpoints is not None else os.environ.get("PAPERLIB_CHECKPOINTS") or None
     device = device if device != "auto" else os.environ.get("PAPERLIB_DEVICE", "auto")
