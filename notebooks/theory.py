@@ -52,7 +52,9 @@ from paperlib.experiments.theory import (
 from paperlib.viz import statements
 from paperlib.viz.kernels import interlace_kernel_figure
 
-chapter = open_chapter("theory", scale=scale, profile=profile, seeds=seeds, results_dir=results_dir)
+chapter = open_chapter(
+    "theory", scale=scale, profile=profile, seeds=seeds, results_dir=results_dir
+)
 
 # %% [markdown]
 # ## The kernel as a function of the offset
