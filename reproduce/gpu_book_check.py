@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file, too
     sys.path.insert(0, str(ROOT))
 
-from reproduce.gpu_common import SHIM, Report, kill_tree, placeholder_av, provenance, tail  # noqa: E402
+from reproduce.gpu_common import SHIM, Report, kill_tree, open_folders, placeholder_av, provenance, tail  # noqa: E402
 
 RECIPE = "tin_r50_1x1x8_40e_sthv1"
 # Chapters that may run side by side (--lanes > 1): they time nothing and write disjoint run folders of the run
@@ -392,23 +392,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gpu_book_check: no chapter {unknown} (chapters: {', '.join(names)})", file=sys.stderr)
         return 2
     chosen = [n for n in names if n in chosen]  # the book's order
-    if args.device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            print("gpu_book_check: no CUDA device (use --dry-run on CPU)", file=sys.stderr)
-            return 2
-    out = Path(args.out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    if args.work:
-        work = Path(args.work).resolve()
-        work.mkdir(parents=True, exist_ok=True)
-    else:
-        import tempfile
-
-        work = Path(tempfile.mkdtemp(prefix="gpu_book_check."))
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    folders = open_folders("gpu_book_check", args.device, args.out, args.work)
+    if folders is None:
+        return 2
+    out, work = folders
     os.environ.setdefault("MPLBACKEND", "Agg")
     environment = _prepare_environment(work)
     report = Report(

@@ -45,6 +45,29 @@ def placeholder_av(work: Path) -> bool:
     return True
 
 
+def open_folders(prog: str, device: str, out: str, work: str | None) -> tuple[Path, Path] | None:
+    """``$OUT`` and the work folder (``work``, else a new temporary one), both created, with this repository on
+    the ``PYTHONPATH`` of the steps; None, after a one-line message, when ``device`` is cuda and there is none."""
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            print(f"{prog}: no CUDA device (use --dry-run on CPU)", file=sys.stderr)
+            return None
+    out_folder = Path(out).resolve()
+    out_folder.mkdir(parents=True, exist_ok=True)
+    if work:
+        work_folder = Path(work).resolve()
+        work_folder.mkdir(parents=True, exist_ok=True)
+    else:
+        import tempfile
+
+        work_folder = Path(tempfile.mkdtemp(prefix=f"{prog}."))
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return out_folder, work_folder
+
+
 def write_json(path: Path, payload: dict) -> None:
     """Atomically (a reader never sees half a file)."""
     tmp = path.with_name(f".{path.name}.tmp")

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file, too
     sys.path.insert(0, str(ROOT))
 
-from reproduce.gpu_common import Report, descendants, kill_tree, placeholder_av, provenance, write_json  # noqa: E402
+from reproduce.gpu_common import Report, descendants, kill_tree, open_folders, placeholder_av, provenance, write_json  # noqa: E402
 
 TWO_D = ("tsn_r50", "tsm_r50", "tin_r50")
 THREE_D = ("tconv_r50", "i3d_r50", "slowfast_r50", "r2plus1d_18")
@@ -621,23 +621,10 @@ def main(argv: list[str] | None = None) -> int:
         return worker_timing(args)
     if args.worker == "compile":
         return worker_compile(args)
-    if args.device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            print("gpu_train_check: no CUDA device (use --dry-run on CPU)", file=sys.stderr)
-            return 2
-    out = Path(args.out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    if args.work:
-        work = Path(args.work).resolve()
-        work.mkdir(parents=True, exist_ok=True)
-    else:
-        import tempfile
-
-        work = Path(tempfile.mkdtemp(prefix="gpu_train_check."))
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    folders = open_folders("gpu_train_check", args.device, args.out, args.work)
+    if folders is None:
+        return 2
+    out, work = folders
     av = "placeholder module (PyAV absent)" if placeholder_av(work) else "installed"  # the smoke data needs it
     report = Report(
         out / "train_check.json",
