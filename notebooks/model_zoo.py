@@ -44,6 +44,7 @@ import pandas as pd
 from IPython.display import display
 
 from paperlib.experiments import open_chapter
+from paperlib.experiments.chapter import default_seeds
 from paperlib.experiments.mmit import run_single_models
 from paperlib.experiments.table1 import run_table1
 from paperlib.experiments.zoo import (
@@ -98,7 +99,12 @@ where = (
     chapter.device,
 )
 table1 = run_table1(*where, checkpoints=chapter.checkpoints)
-mmit = run_single_models(*where, checkpoints=chapter.checkpoints)
+mmit_seeds = seeds or default_seeds(
+    chapter.scale, "mmit"
+)  # the MMIT chapter's own seeds unless given
+mmit = run_single_models(
+    chapter.scale, mmit_seeds, *where[2:], checkpoints=chapter.checkpoints
+)
 ours = own_checkpoints(chapter.results_dir, table1, mmit)
 display(
     statements(

@@ -34,7 +34,7 @@ profile = None  # the same as scale (either name)
 data_root = None  # the prepared real Something-Something v1 (scale "full"); None: the embedded dataset
 checkpoints = None  # a folder of Table 1 checkpoints to evaluate instead of training (see the real-datasets chapter)
 device = "auto"
-seeds = None  # default: [0] (smoke), [0, 1, 2, 3, 4] (embedded, long), [0] (full)
+seeds = None  # default: [0] (smoke), [0, 1, 2] (embedded), [0, 1, 2, 3, 4] (long), [0] (full)
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 )

@@ -42,7 +42,7 @@ def test_open_chapter_defaults_checks_and_environment(monkeypatch):
     chapter = open_chapter("table1")
     assert (chapter.scale, chapter.seeds, chapter.data_root, chapter.device) == (
         "embedded",
-        [0, 1, 2, 3, 4],
+        [0, 1, 2],
         None,
         "auto",
     )

@@ -18,6 +18,7 @@ from paperlib.experiments.claims import (
     ledger,
     mmit_evidence,
     offsets_evidence,
+    power_checks,
     summary,
     table1_evidence,
 )
@@ -108,8 +109,34 @@ def test_every_claim_has_a_full_row_and_the_summary_counts_them():
 def test_committed_ledger_reads_a_saved_long_run(tmp_path):
     table = ledger({"tin_gt_tsm_8f": Interval(1.0, 0.5, 1.5, 5)})
     write_results(tmp_path, "claims_long", {"ledger": table.reset_index().to_dict(orient="records")}, {"scale": "long"})
-    loaded, caption = committed_ledger(tmp_path)
+    loaded, caption, checks = committed_ledger(tmp_path)
     assert loaded.loc["tin_gt_tsm_8f", "verdict"] == "supported"
-    assert "long scale" in caption and "claims_long.json" in caption
+    assert "long scale" in caption and "claims_long.json" in caption and checks is None  # saved before the checks
+    saved = {"ledger": table.reset_index().to_dict(orient="records")}
+    saved["power_checks"] = power_checks().reset_index().to_dict(orient="records")
+    write_results(tmp_path, "claims_long", saved, {"scale": "long"})
+    assert list(committed_ledger(tmp_path)[2].index) == list(power_checks().index)
     assert committed_ledger(tmp_path / "missing") is None
     assert json.loads((tmp_path / "claims_long.json").read_text())["notebook"] == "claims_long"
+
+
+def test_power_checks_say_which_requirement_a_build_misses():
+    """Saturated Table 1, 5 paired seeds, 4 TIN layers, one MMIT run 2 points above chance: only the second is
+    met; the numbers are the measured ones."""
+    runs = pd.DataFrame(
+        [
+            {"model": m, "frames": f, "seed": s, "top1": top}
+            for s in range(5)
+            for f in ("8", "16")
+            for m, top in (("tsn_r50", 50.0), ("tsm_r50", 96.0 + s % 2), ("tin_r50", 97.0 + (f == "8") / 2))
+        ]
+    )
+    offsets = pd.DataFrame({"TIN layers": [4, 4]}, index=pd.Index([0, 1], name="seed"))
+    margins = pd.Series([12.0, 2.0], index=pd.MultiIndex.from_tuples([("tsn", 0), ("fast_r50", 1)]))
+    checks = power_checks(runs, offsets, margins)
+    assert checks["met"].tolist() == [False, True, False, False]
+    assert checks.loc["Table 1 below saturation", "measured"] == "TIN 8F: 97.5 %"
+    assert checks.loc["MMIT above chance", "measured"] == "lowest +2.0 (fast_r50, seed 1)"
+    better = power_checks(runs.assign(top1=runs["top1"] - 20), offsets.assign(**{"TIN layers": 8}), margins + 4)
+    assert better["met"].all()
+    assert power_checks()["met"].isna().all() and (power_checks()["measured"] == "not measured").all()

@@ -274,12 +274,97 @@ def mmit_evidence(single: pd.DataFrame, fused: pd.DataFrame | None, views: tuple
     return out
 
 
-def gather_evidence(chapter, max_videos: int = 200, rounds: int = 5) -> dict[str, Interval]:
+# What an experiment needs to be able to decide its claims (issue #18's requirements; the thresholds are ours).
+MIN_PAIRED_SEEDS = 5
+MIN_TIN_LAYERS = 8
+MMIT_MARGIN = 5.0  # class-wise mAP points above chance, in every (model, seed)
+
+
+def power_checks(
+    runs: pd.DataFrame | None = None,
+    offsets_per_seed: pd.DataFrame | None = None,
+    mmit_margins: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Whether this build's experiments can decide their claims, one row per requirement: Table 1's best mean
+    top-1 below :data:`~paperlib.experiments.table1.SATURATION`; TIN - TSM paired over at least
+    :data:`MIN_PAIRED_SEEDS` seeds; offsets read from at least :data:`MIN_TIN_LAYERS` TIN layers in every seed;
+    every MMIT model at least :data:`MMIT_MARGIN` points above chance in every seed (``mmit_margins``: class-wise
+    mAP minus chance per (model, seed), test split, one view). A part not measured gets ``met = None``."""
+    from .table1 import SATURATION
+
+    rows = []
+
+    def row(check: str, requirement: str, measured: str | None, met: bool | None) -> None:
+        rows.append({"check": check, "requirement": requirement, "measured": measured or "not measured", "met": met})
+
+    if runs is not None and len(runs):
+        single = runs[runs["frames"] != "8+16"]
+        best = single.groupby(["model", "frames"])["top1"].mean()
+        (model, frames), top = best.idxmax(), float(best.max())
+        row(
+            "Table 1 below saturation",
+            f"best mean top-1 < {SATURATION:.0f} %",
+            f"{model.split('_')[0].upper()} {frames}F: {top:.1f} %",
+            top < SATURATION,
+        )
+        paired = min(
+            paired_difference(runs[runs["frames"] == f], "top1", "model", "tin_r50", "tsm_r50").n
+            for f in ("8", "16")
+            if f in set(runs["frames"])
+        )
+        row(
+            "TIN - TSM paired seeds",
+            f">= {MIN_PAIRED_SEEDS} seeds at each frame count",
+            f"{paired} seeds",
+            paired >= MIN_PAIRED_SEEDS,
+        )
+    else:
+        row("Table 1 below saturation", "best mean top-1 < 95 %", None, None)
+        row("TIN - TSM paired seeds", f">= {MIN_PAIRED_SEEDS} seeds at each frame count", None, None)
+    if offsets_per_seed is not None and len(offsets_per_seed):
+        layers = int(offsets_per_seed["TIN layers"].min())
+        row(
+            "TIN layers with offsets",
+            f">= {MIN_TIN_LAYERS} in every seed",
+            f"{layers} layers, {len(offsets_per_seed)} seeds",
+            layers >= MIN_TIN_LAYERS,
+        )
+    else:
+        row("TIN layers with offsets", f">= {MIN_TIN_LAYERS} in every seed", None, None)
+    if mmit_margins is not None and len(mmit_margins):
+        (model, seed), lowest = mmit_margins.idxmin(), float(mmit_margins.min())
+        row(
+            "MMIT above chance",
+            f"every model and seed >= {MMIT_MARGIN:.0f} class-wise mAP points over chance",
+            f"lowest {lowest:+.1f} ({model}, seed {seed})",
+            lowest >= MMIT_MARGIN,
+        )
+    else:
+        row(
+            "MMIT above chance",
+            f"every model and seed >= {MMIT_MARGIN:.0f} class-wise mAP points over chance",
+            None,
+            None,
+        )
+    return pd.DataFrame(rows).set_index("check")
+
+
+def mmit_margins(single: pd.DataFrame, view: str) -> pd.Series:
+    """Class-wise mAP minus chance (:func:`paperlib.experiments.mmit.chance_map` of the test labels) per
+    (model, seed), on the test split at ``view``."""
+    from .mmit import chance_map
+
+    test = single[(single["split"] == "test") & (single["view"] == view)]
+    chance = chance_map(np.load(Path(test["scores"].iloc[0]) / "scores.npz")["labels"])["classwise_mAP"]
+    return test.set_index(["model", "seed"])["classwise_mAP"] - chance
+
+
+def gather_evidence(chapter, max_videos: int = 200, rounds: int = 5) -> tuple[dict[str, Interval], pd.DataFrame]:
     """Every claim's measurement for a chapter's parameters, from the same cached runs the other chapters use
     (Table 1, the offsets of every seed's TIN, the MMIT single models and their fusion), plus the cost
     measurements (a FLOPs count and ``rounds`` interleaved CPU timings of TSM and TIN). A part that has
     nothing to measure (e.g. MMIT when ``checkpoints`` holds only Table 1 checkpoints) is left out: its claims
-    are ``not tested``."""
+    are ``not tested``. Returns the evidence and the :func:`power_checks` of the same runs."""
     from ..bench.models import measure
     from . import mmit, offsets, table1, theory
     from .chapter import default_seeds
@@ -295,7 +380,8 @@ def gather_evidence(chapter, max_videos: int = 200, rounds: int = 5) -> dict[str
         )
         for seed, path in offsets.tin_checkpoints(chapter).items()
     }
-    evidence |= offsets_evidence(offsets.seed_table(summaries))
+    per_seed = offsets.seed_table(summaries)
+    evidence |= offsets_evidence(per_seed)
     timed = measure("cpu", models=("tsm_r50", "tin_r50"), rounds=rounds)
     evidence |= cost_evidence(timed)
     evidence |= theory_evidence(theory.equivalence_table(range(3)))
@@ -310,19 +396,22 @@ def gather_evidence(chapter, max_videos: int = 200, rounds: int = 5) -> dict[str
             checkpoints=chapter.checkpoints,
         )
     except FileNotFoundError:  # no MMIT checkpoint among the given ones
-        return evidence
+        return evidence, power_checks(runs, per_seed)
     views = tuple(mmit.VIEWS[chapter.scale])
     fused = mmit.ensemble(single, views[1])[0] if single["model"].nunique() > 1 else None
     evidence |= mmit_evidence(single, fused, views)
-    return evidence
+    return evidence, power_checks(runs, per_seed, mmit_margins(single, views[0]))
 
 
 LONG_LEDGER = "claims_long.json"  # the long scale's ledger, committed under benchmarks/results/
 
 
-def committed_ledger(folder: str | os.PathLike | None = None) -> tuple[pd.DataFrame, str] | None:
+def committed_ledger(
+    folder: str | os.PathLike | None = None,
+) -> tuple[pd.DataFrame, str, pd.DataFrame | None] | None:
     """The last committed long-scale ledger (``benchmarks/results/claims_long.json``, a copy of a long build's
-    ``results/long/notebooks/claims.json``) as (table, caption naming its commit and date); None if absent."""
+    ``results/long/notebooks/claims.json``) as (table, caption naming its commit and date, its
+    :func:`power_checks` or None when the file predates them); None if absent."""
     from .speed import benchmark_folder
 
     folder = benchmark_folder() if folder is None else Path(folder)
@@ -337,4 +426,5 @@ def committed_ledger(folder: str | os.PathLike | None = None) -> tuple[pd.DataFr
         f"commit {str(payload.get('commit'))[:12]}, {str(payload.get('written'))[:10]}; committed file "
         f"benchmarks/results/{LONG_LEDGER}"
     )
-    return table, caption
+    checks = payload["results"].get("power_checks")
+    return table, caption, None if checks is None else pd.DataFrame(checks).set_index("check")
