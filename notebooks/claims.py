@@ -48,6 +48,7 @@ from paperlib.experiments.claims import (
     committed_ledger,
     gather_evidence,
     ledger,
+    readable_checks,
     summary,
 )
 from paperlib.viz import statements
@@ -92,9 +93,7 @@ table.drop(columns=["source"]).style.set_caption(
 # every MMIT model clearly above chance in every seed, so the MMIT comparisons compare models that learned.
 
 # %% tags=["hide-input"]
-checks.assign(
-    met=checks["met"].map({True: "yes", False: "no"}).fillna("not measured")
-).style.set_caption(
+readable_checks(checks).style.set_caption(
     f"MEASURED by paperlib, {chapter.scale} scale: the experiments' power"
 )
 
@@ -131,7 +130,14 @@ else:
     long_table, caption, long_checks = long_run
     display(long_table[["claim", "measured", "verdict"]].style.set_caption(caption))
     if long_checks is not None:
-        display(long_checks.style.set_caption(f"{caption}: the experiments' power"))
+        note = (
+            f" ({long_checks.attrs['note']})" if long_checks.attrs.get("note") else ""
+        )
+        display(
+            readable_checks(long_checks).style.set_caption(
+                f"{caption}: the experiments' power{note}"
+            )
+        )
 
 # %% tags=["remove-cell"]
 chapter.save(

@@ -349,6 +349,11 @@ def power_checks(
     return pd.DataFrame(rows).set_index("check")
 
 
+def readable_checks(checks: pd.DataFrame) -> pd.DataFrame:
+    """:func:`power_checks` for the page: ``met`` as yes / no / not measured."""
+    return checks.assign(met=checks["met"].map({True: "yes", False: "no"}).fillna("not measured"))
+
+
 def mmit_margins(single: pd.DataFrame, view: str) -> pd.Series:
     """Class-wise mAP minus chance (:func:`paperlib.experiments.mmit.chance_map` of the test labels) per
     (model, seed), on the test split at ``view``."""
@@ -427,4 +432,7 @@ def committed_ledger(
         f"benchmarks/results/{LONG_LEDGER}"
     )
     checks = payload["results"].get("power_checks")
-    return table, caption, None if checks is None else pd.DataFrame(checks).set_index("check")
+    if checks is not None:
+        checks = pd.DataFrame(checks).set_index("check")
+        checks.attrs["note"] = payload["results"].get("power_checks_added")  # when added after the build
+    return table, caption, checks
