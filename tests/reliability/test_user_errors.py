@@ -264,7 +264,7 @@ def test_ctrl_c_exits_130_and_says_how_to_resume(tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "paperlib.train", "--config", "smoke"]
     child = subprocess.Popen(
-        [*command, *train_overrides(root, out, "optim.epochs=200")],
+        [*command, *train_overrides(root, out, "optim.epochs=100000")],  # cannot finish before the signal
         env=_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
