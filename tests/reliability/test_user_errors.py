@@ -266,6 +266,8 @@ def test_ctrl_c_exits_130_and_says_how_to_resume(tmp_path):
     child = subprocess.Popen(
         [*command, *train_overrides(root, out, "optim.epochs=100000")],  # cannot finish before the signal
         env=_env(),
+        # a terminal's Ctrl-C: SIGINT handled even when the test runs in a background job, which ignores it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
