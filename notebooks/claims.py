@@ -117,7 +117,7 @@ table[["claim", "source"]]
 # %% [markdown]
 # ## The long scale
 #
-# The embedded build must finish within 15 minutes on two CPU cores, which limits its seeds, depth and
+# The embedded build is meant to finish within about 15 minutes on two CPU cores, which limits its seeds, depth and
 # schedules. The `long` scale (`python -m reproduce --scale long`: the same embedded data, two blocks per stage
 # so TIN has 8 layers, twice the epochs, 3 MMIT seeds) runs the same ledger; its last committed run is shown
 # here as it was measured (its commit is in the caption), not re-run by this build.
