@@ -19,7 +19,8 @@ import pandas as pd
 from paperlib.engine.metrics import classwise_map
 from paperlib.engine.provenance import git_commit
 from paperlib.experiments import offsets
-from paperlib.experiments.claims import mmit_margins, power_checks
+from paperlib.experiments.claims import power_checks
+from paperlib.experiments.mmit import margins_over_chance
 from paperlib.utils.io import atomic_write_text
 
 TABLE1_RUN = re.compile(r"(\w+_r50)_(\d+)f_seed(\d+)-[0-9a-f]+$")
@@ -53,7 +54,7 @@ def checks_of(results: Path, view: str = "1x1") -> pd.DataFrame:
                     "scores": str(folder),
                 }
             )
-    margins = mmit_margins(pd.DataFrame(scored), view) if scored else None
+    margins = margins_over_chance(pd.DataFrame(scored), view) if scored else None
     return power_checks(runs, offsets.seed_table(summaries), margins)
 
 

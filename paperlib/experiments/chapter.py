@@ -144,15 +144,16 @@ def open_chapter(
     their defaults, ``data_root``, ``checkpoints`` and ``device`` come from ``$PAPERLIB_DATA_ROOT``,
     ``$PAPERLIB_CHECKPOINTS`` and ``$PAPERLIB_DEVICE`` when set (``python -m reproduce`` sets them). ``profile``
     is another name for ``scale`` (``papermill ... -p profile smoke``); giving both with different values fails."""
-    if profile is not None:
-        check_parameters(profile=profile)
-        if scale is not None and scale != profile:
-            raise ValueError(f"parameters 'scale' ({scale!r}) and 'profile' ({profile!r}) disagree: give one")
-        scale = profile
     data_root = data_root if data_root is not None else os.environ.get("PAPERLIB_DATA_ROOT") or None
     checkpoints = checkpoints if checkpoints is not None else os.environ.get("PAPERLIB_CHECKPOINTS") or None
     device = device if device != "auto" else os.environ.get("PAPERLIB_DEVICE", "auto")
-    check_parameters(scale=scale, seeds=seeds, data_root=data_root, checkpoints=checkpoints, device=device)
+    check_parameters(
+        scale=scale, profile=profile, seeds=seeds, data_root=data_root, checkpoints=checkpoints, device=device
+    )
+    if profile is not None:
+        if scale is not None and scale != profile:
+            raise ValueError(f"parameters 'scale' ({scale!r}) and 'profile' ({profile!r}) disagree: give one")
+        scale = profile
     check_parameters(results_dir=results_dir)
     scale = scale or default_scale()
     chapter = Chapter(

@@ -289,79 +289,51 @@ def power_checks(
     top-1 below :data:`~paperlib.experiments.table1.SATURATION`; TIN - TSM paired over at least
     :data:`MIN_PAIRED_SEEDS` seeds; offsets read from at least :data:`MIN_TIN_LAYERS` TIN layers in every seed;
     every MMIT model at least :data:`MMIT_MARGIN` points above chance in every seed (``mmit_margins``: class-wise
-    mAP minus chance per (model, seed), test split, one view). A part not measured gets ``met = None``."""
-    from .table1 import SATURATION
+    mAP minus chance per (model, seed), :func:`paperlib.experiments.mmit.margins_over_chance`). A part not
+    measured gets ``measured = "not measured"`` and ``met = None``."""
+    from .table1 import SATURATION, best_single, short_name
 
-    rows = []
-
-    def row(check: str, requirement: str, measured: str | None, met: bool | None) -> None:
-        rows.append({"check": check, "requirement": requirement, "measured": measured or "not measured", "met": met})
-
-    if runs is not None and len(runs):
-        single = runs[runs["frames"] != "8+16"]
-        best = single.groupby(["model", "frames"])["top1"].mean()
-        (model, frames), top = best.idxmax(), float(best.max())
-        row(
-            "Table 1 below saturation",
-            f"best mean top-1 < {SATURATION:.0f} %",
-            f"{model.split('_')[0].upper()} {frames}F: {top:.1f} %",
-            top < SATURATION,
-        )
+    measured: dict[str, tuple[str, bool]] = {}  # check -> (what was measured, whether it meets the requirement)
+    best = None if runs is None or not len(runs) else best_single(runs)
+    if best is not None:
+        model, frames, top = best
+        measured["Table 1 below saturation"] = (f"{short_name(model)} {frames}F: {top:.1f} %", top < SATURATION)
         paired = min(
             paired_difference(runs[runs["frames"] == f], "top1", "model", "tin_r50", "tsm_r50").n
             for f in ("8", "16")
             if f in set(runs["frames"])
         )
-        row(
-            "TIN - TSM paired seeds",
-            f">= {MIN_PAIRED_SEEDS} seeds at each frame count",
-            f"{paired} seeds",
-            paired >= MIN_PAIRED_SEEDS,
-        )
-    else:
-        row("Table 1 below saturation", "best mean top-1 < 95 %", None, None)
-        row("TIN - TSM paired seeds", f">= {MIN_PAIRED_SEEDS} seeds at each frame count", None, None)
+        measured["TIN - TSM paired seeds"] = (f"{paired} seeds", paired >= MIN_PAIRED_SEEDS)
     if offsets_per_seed is not None and len(offsets_per_seed):
         layers = int(offsets_per_seed["TIN layers"].min())
-        row(
-            "TIN layers with offsets",
-            f">= {MIN_TIN_LAYERS} in every seed",
+        measured["TIN layers with offsets"] = (
             f"{layers} layers, {len(offsets_per_seed)} seeds",
             layers >= MIN_TIN_LAYERS,
         )
-    else:
-        row("TIN layers with offsets", f">= {MIN_TIN_LAYERS} in every seed", None, None)
     if mmit_margins is not None and len(mmit_margins):
         (model, seed), lowest = mmit_margins.idxmin(), float(mmit_margins.min())
-        row(
-            "MMIT above chance",
-            f"every model and seed >= {MMIT_MARGIN:.0f} class-wise mAP points over chance",
-            f"lowest {lowest:+.1f} ({model}, seed {seed})",
-            lowest >= MMIT_MARGIN,
-        )
-    else:
-        row(
-            "MMIT above chance",
-            f"every model and seed >= {MMIT_MARGIN:.0f} class-wise mAP points over chance",
-            None,
-            None,
-        )
+        measured["MMIT above chance"] = (f"lowest {lowest:+.1f} ({model}, seed {seed})", lowest >= MMIT_MARGIN)
+    requirements = {
+        "Table 1 below saturation": f"best mean top-1 < {SATURATION:.0f} %",
+        "TIN - TSM paired seeds": f">= {MIN_PAIRED_SEEDS} seeds at each frame count",
+        "TIN layers with offsets": f">= {MIN_TIN_LAYERS} in every seed",
+        "MMIT above chance": f"every model and seed >= {MMIT_MARGIN:.0f} class-wise mAP points over chance",
+    }
+    rows = [
+        {
+            "check": check,
+            "requirement": requirement,
+            "measured": measured.get(check, ("not measured", None))[0],
+            "met": measured.get(check, (None, None))[1],
+        }
+        for check, requirement in requirements.items()
+    ]
     return pd.DataFrame(rows).set_index("check")
 
 
 def readable_checks(checks: pd.DataFrame) -> pd.DataFrame:
     """:func:`power_checks` for the page: ``met`` as yes / no / not measured."""
     return checks.assign(met=checks["met"].map({True: "yes", False: "no"}).fillna("not measured"))
-
-
-def mmit_margins(single: pd.DataFrame, view: str) -> pd.Series:
-    """Class-wise mAP minus chance (:func:`paperlib.experiments.mmit.chance_map` of the test labels) per
-    (model, seed), on the test split at ``view``."""
-    from .mmit import chance_map
-
-    test = single[(single["split"] == "test") & (single["view"] == view)]
-    chance = chance_map(np.load(Path(test["scores"].iloc[0]) / "scores.npz")["labels"])["classwise_mAP"]
-    return test.set_index(["model", "seed"])["classwise_mAP"] - chance
 
 
 def gather_evidence(chapter, max_videos: int = 200, rounds: int = 5) -> tuple[dict[str, Interval], pd.DataFrame]:
@@ -405,7 +377,7 @@ def gather_evidence(chapter, max_videos: int = 200, rounds: int = 5) -> tuple[di
     views = tuple(mmit.VIEWS[chapter.scale])
     fused = mmit.ensemble(single, views[1])[0] if single["model"].nunique() > 1 else None
     evidence |= mmit_evidence(single, fused, views)
-    return evidence, power_checks(runs, per_seed, mmit_margins(single, views[0]))
+    return evidence, power_checks(runs, per_seed, mmit.margins_over_chance(single, views[0]))
 
 
 LONG_LEDGER = "claims_long.json"  # the long scale's ledger, committed under benchmarks/results/

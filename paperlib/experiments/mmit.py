@@ -316,11 +316,23 @@ def multiview_gain(single: pd.DataFrame, scale: str, split: str = "test") -> pd.
     return table.groupby("model", sort=False).mean().round(2)
 
 
+def chance_on_test(single: pd.DataFrame) -> dict[str, float]:
+    """:func:`chance_map` of the test split's labels (read from the first test run's saved scores)."""
+    test = single[single["split"] == "test"]
+    return chance_map(np.load(Path(test["scores"].iloc[0]) / "scores.npz")["labels"])
+
+
+def margins_over_chance(single: pd.DataFrame, view: str) -> pd.Series:
+    """Class-wise mAP minus chance (:func:`chance_on_test`) per (model, seed), on the test split at ``view``."""
+    test = single[(single["split"] == "test") & (single["view"] == view)]
+    return test.set_index(["model", "seed"])["classwise_mAP"] - chance_on_test(single)["classwise_mAP"]
+
+
 def single_verdict(single: pd.DataFrame, scale: str, margin: float = 5.0) -> list[str]:
     """Sentences on the test split: each model's class-wise mAP against chance (:func:`chance_map`), the lowest
     seed included, and whether multi-view testing helped every model."""
     test = single[single["split"] == "test"]
-    chance = chance_map(np.load(Path(test["scores"].iloc[0]) / "scores.npz")["labels"])
+    chance = chance_on_test(single)
     lines = [
         f"Chance on the test split: class-wise {chance['classwise_mAP']:.1f}, "
         f"sample-wise {chance['samplewise_mAP']:.1f} mAP."

@@ -209,7 +209,7 @@ def paired_table(runs: pd.DataFrame) -> pd.DataFrame:
                 if interval.n:
                     rows.append(
                         {
-                            "comparison": f"{_short(a)} - {_short(b)}",
+                            "comparison": f"{short_name(a)} - {short_name(b)}",
                             "frames": frames,
                             "metric": metric,
                             "difference": interval.estimate,
@@ -227,8 +227,19 @@ def ensemble_gain(runs: pd.DataFrame, model: str, metric: str = "top1"):
     return paired_difference(own, metric, "frames", "8+16", "16")
 
 
-def _short(model: str) -> str:
+def short_name(model: str) -> str:
+    """``"tin_r50"`` -> ``"TIN"``."""
     return model.split("_")[0].upper()
+
+
+def best_single(runs: pd.DataFrame) -> tuple[str, str, float] | None:
+    """(model, frames, mean top-1 over seeds) of the best single frame count (no 8F+16F ensembles); None if
+    there are no runs."""
+    best = runs[runs["frames"] != "8+16"].groupby(["model", "frames"])["top1"].mean()
+    if not len(best):
+        return None
+    (model, frames), top = best.idxmax(), float(best.max())
+    return model, frames, top
 
 
 def verdict(runs: pd.DataFrame) -> list[str]:
@@ -249,15 +260,15 @@ def verdict(runs: pd.DataFrame) -> list[str]:
         for model in ("tsm_r50", "tin_r50"):
             if model in mean:
                 lines.append(
-                    f"{_short(model)}: {mean[model]:.1f} ± {std[model]:.1f} % within pairs (lowest run "
+                    f"{short_name(model)}: {mean[model]:.1f} ± {std[model]:.1f} % within pairs (lowest run "
                     f"{low[model]:.1f} %): "
                     + ("well above chance in every run." if low[model] >= 65 else "below 65 % in at least one run.")
                 )
-    best = single.groupby(["model", "frames"])["top1"].mean()
-    if len(best):
-        (model, frames), top = best.idxmax(), best.max()
+    best = best_single(runs)
+    if best is not None:
+        model, frames, top = best
         lines.append(
-            f"Best mean top-1: {_short(model)} at {frames} frames, {top:.1f} %: "
+            f"Best mean top-1: {short_name(model)} at {frames} frames, {top:.1f} %: "
             + (
                 f"saturated (at or above {SATURATION:.0f} %): differences between models cannot show."
                 if top >= SATURATION
