@@ -184,3 +184,15 @@ def test_slowfast_xtemporal_shapes_and_slow_frames():
         logits, features = model(x), model.forward_features(x)
     assert logits.shape == (1, 313) and features.shape == (1, 2048 + 256)
     assert torch.equal(seen["slow"], x[:, :, ::4])  # input[:, :, ::4, :, :]
+
+
+@pytest.mark.parametrize("name", ["slow_r50", "fast_r50", "i3d_r50", "slowfast_r50"])
+def test_zero_init_residual_starts_every_block_last_bn_at_zero_or_one(name):
+    from paperlib.models.resnet3d import Bottleneck3d
+
+    small = {"width": 8, "depths": [1, 1, 1, 1]}
+    for zero, expected in ((True, 0.0), (False, 1.0)):
+        model = create(name, 5, **small, zero_init_residual=zero)
+        last_bns = [m.bn_c.weight for m in model.modules() if isinstance(m, Bottleneck3d)]
+        assert len(last_bns) == (8 if name == "slowfast_r50" else 4)
+        assert all(torch.all(w == expected) for w in last_bns)

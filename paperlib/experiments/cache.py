@@ -62,24 +62,31 @@ def find_first(folder: str | Path, candidates: list[str]) -> Path | None:
     return next((root / c for c in candidates if (root / c).is_file()), None)
 
 
-def run_or_load(config, results_dir: str | Path, data_root: str | None, group: str = "table1") -> Path:
-    """Train once per distinct input; returns the run folder ``<results_dir>/<group>/<name>-<input hash>``
-    (``metrics.json``, ``scores.npz``, ``last.pth``)."""
-    from ..engine.trainer import train
-
+def run_folder(config, results_dir: str | Path, data_root: str | None, group: str = "table1") -> Path:
+    """The folder ``<results_dir>/<group>/<name>-<input hash>`` of a training run (set as ``config.output_dir``)."""
     if (config.model.pretrained or "").lower() == "imagenet" and os.environ.get("PAPERLIB_IMAGENET"):
         # the folder holding torchvision's ImageNet files (python -m reproduce --imagenet DIR)
         config.model.pretrained = str(Path(os.environ["PAPERLIB_IMAGENET"]) / imagenet_file(config.model.name))
     check_pretrained(config)  # a recipe that starts from ImageNet stops here, before training, naming the file
     inputs = config_to_dict(config)
+    inputs.pop("output_dir")  # where a run is written is not one of its inputs (and is set below)
     if config.model.pretrained:  # a checkpoint's identity: its run folder (named by its inputs) or its bytes
         start = Path(config.model.pretrained).resolve()
         inside = start.is_relative_to(Path(results_dir).resolve())
         inputs["model"]["pretrained"] = start.parent.name if inside else file_digest(start)
     out = Path(results_dir) / group / f"{config.name}-{input_key(**inputs, **_lists(config, data_root))}"
     config.output_dir = str(out)  # also when cached: later steps (evaluation keys) see the same configuration
+    return out
+
+
+def run_or_load(config, results_dir: str | Path, data_root: str | None, group: str = "table1") -> Path:
+    """Train once per distinct input; returns the run folder (:func:`run_folder`: ``metrics.json``,
+    ``scores.npz``, ``last.pth``)."""
+    from ..engine.trainer import train
+
+    out = run_folder(config, results_dir, data_root, group)
     counted = _PLAN.step() if _PLAN is not None else ""
-    if not _finished(out, config.optim.epochs):
+    if not finished(out, config.optim.epochs):
         started = time.perf_counter()
         progress(results_dir, f"{group}: {counted}training {config.name} ({config.optim.epochs} epochs) ...")
         with _to_log(results_dir):
@@ -104,9 +111,22 @@ def _lists(config, data_root: str | None) -> dict:
 def evaluate_or_load(
     config, checkpoint: Path, results_dir: str | Path, data_root: str | None, group: str = "table1"
 ) -> Path:
-    """Evaluate a given checkpoint once per distinct input (its bytes, the configuration, the data's lists)."""
+    """Evaluate a given checkpoint once per distinct input (its bytes, the configuration, the data's lists);
+    returns :func:`evaluation_folder` (``metrics.json``, ``scores.npz``)."""
     from ..evaluate import run
 
+    out = evaluation_folder(config, checkpoint, results_dir, data_root, group)
+    if not (out / "scores.npz").exists():
+        progress(results_dir, f"{group}: evaluating {config.name} ...")
+        with _to_log(results_dir):
+            run(checkpoint, config, output=out, progress=False)
+    return out
+
+
+def evaluation_folder(
+    config, checkpoint: Path, results_dir: str | Path, data_root: str | None, group: str = "table1"
+) -> Path:
+    """The folder ``<results_dir>/<group>/<name>-eval-<input hash>`` of a checkpoint's evaluation."""
     # What decides the scores: the checkpoint's bytes (the model), the data and the test protocol; not where
     # or how the checkpoint was trained (model.num_classes, for one, is only filled in by a training run).
     settings = config_to_dict(config)
@@ -118,15 +138,10 @@ def evaluate_or_load(
         "amp": settings.get("amp"),
         **_lists(config, data_root),
     }
-    out = Path(results_dir) / group / f"{config.name}-eval-{input_key(**inputs)}"
-    if not (out / "scores.npz").exists():
-        progress(results_dir, f"{group}: evaluating {config.name} ...")
-        with _to_log(results_dir):
-            run(checkpoint, config, output=out, progress=False)
-    return out
+    return Path(results_dir) / group / f"{config.name}-eval-{input_key(**inputs)}"
 
 
-def _finished(out: Path, epochs: int) -> bool:
+def finished(out: Path, epochs: int) -> bool:
     """metrics.json is rewritten after every evaluation: the run is done when it reports the last epoch."""
     path = out / "metrics.json"
     return path.exists() and json.loads(path.read_text())["metrics"].get("epoch") == epochs
@@ -176,7 +191,7 @@ class _Plan:
     def done(self, seconds: float) -> str:
         self.trained.append(seconds)
         left = (self.total - self.index) * sum(self.trained) / len(self.trained)
-        return f"; {_clock(time.perf_counter() - self.started)} elapsed, about {_clock(left)} left"
+        return f"; {clock(time.perf_counter() - self.started)} elapsed, about {clock(left)} left"
 
 
 _PLAN: _Plan | None = None
@@ -194,7 +209,7 @@ def planned(group: str, total: int):
         _PLAN = None
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 

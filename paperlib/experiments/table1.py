@@ -21,7 +21,8 @@ from ..engine.config import load_config
 from ..engine.metrics import topk_accuracy
 from ..models import complexity, create, reported
 from ..models.zoo import reported_results
-from .cache import evaluate_or_load, find_first, planned, run_or_load
+from .cache import evaluate_or_load, find_first, planned, run_folder, run_or_load
+from .parallel import train_ahead
 from .results import mean_std, paired_difference, protocol_label
 
 MODELS = ("tsn_r50", "tsm_r50", "tin_r50")
@@ -113,6 +114,8 @@ def run_table1(
     With ``checkpoints`` (a folder, see :func:`table1_checkpoint`) the models found there are evaluated instead
     of trained (one row per checkpoint, seed 0); models without a checkpoint are reported and left out."""
     rows, partner = [], None
+    if checkpoints is None and scale != "full":
+        train_side_by_side(scale, seeds, results_dir, data_root, device)
     with planned("table1", len(MODELS) * len(seeds) * len(FRAMES)) if checkpoints is None else nullcontext():
         for model in MODELS:
             for seed in seeds if checkpoints is None else [0]:
@@ -155,6 +158,22 @@ def run_table1(
     if not rows:
         raise FileNotFoundError(f"checkpoints: no Table 1 checkpoint found in {checkpoints}")
     return pd.DataFrame(rows)
+
+
+def train_side_by_side(scale: str, seeds: list[int], results_dir: str | Path, data_root: str | None, device: str):
+    """The small scales' runs, several at a time (:func:`~.parallel.train_ahead`): every 8-frame run, then the
+    16-frame runs that start from them."""
+    eights = [table1_config(scale, m, 8, s, data_root, device) for m in MODELS for s in seeds]
+    train_ahead(eights, results_dir, data_root, "table1")
+    starts = [
+        run_folder(config, results_dir, data_root, "table1") / "last.pth" if scale in SIXTEEN_FROM_EIGHT else None
+        for config in eights
+    ]
+    sixteens = [
+        table1_config(scale, m, 16, s, data_root, device, start)
+        for (m, s), start in zip(((m, s) for m in MODELS for s in seeds), starts)
+    ]
+    train_ahead(sixteens, results_dir, data_root, "table1")
 
 
 def _train_seconds(out: Path) -> float | None:

@@ -115,10 +115,12 @@ def init_conv_bn_linear(model: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-def init_weights(model: nn.Module) -> None:
-    """PyTorchVideo's ResNet init: :func:`init_conv_bn_linear`, then the last BN of every bottleneck 0
-    (each block starts as the identity)."""
+def init_weights(model: nn.Module, zero_init_residual: bool = True) -> None:
+    """PyTorchVideo's ResNet init: :func:`init_conv_bn_linear`, then (``zero_init_residual``) the last BN of
+    every bottleneck 0, so each block starts as its shortcut."""
     init_conv_bn_linear(model)
+    if not zero_init_residual:
+        return
     for m in model.modules():
         if isinstance(m, Bottleneck3d):
             nn.init.zeros_(m.bn_c.weight)
@@ -135,6 +137,9 @@ class ResNet3d(FeaturesThenHead, nn.Module):
         depths: blocks per stage, ``(3, 4, 6, 3)`` for ResNet-50.
         dropout: dropout before the classifier.
         temporal_pool: max-pool time by 2 after ``layer1`` (PyTorchVideo's I3D ``stage1_pool``).
+        zero_init_residual: start every block's last BN at 0 (PyTorchVideo). With one block per stage every
+            block has a projection shortcut, so this starts each stage as a single strided 1×1×1 conv; the
+            small embedded models turn it off (ours).
     """
 
     def __init__(
@@ -146,6 +151,7 @@ class ResNet3d(FeaturesThenHead, nn.Module):
         depths: Sequence[int] = R50_DEPTHS,
         dropout: float = 0.5,
         temporal_pool: bool = False,
+        zero_init_residual: bool = True,
     ) -> None:
         super().__init__()
         self.stem = Stem3d(3, width, stem_kernel_t)
@@ -159,7 +165,7 @@ class ResNet3d(FeaturesThenHead, nn.Module):
         self.pool = nn.AdaptiveAvgPool3d(1)
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(self.num_features, num_classes)
-        init_weights(self)
+        init_weights(self, zero_init_residual)
 
     def forward_features(self, x: Tensor) -> Tensor:
         """``x: Tensor[N, 3, T, H, W]`` -> globally pooled features ``Tensor[N, num_features]``."""

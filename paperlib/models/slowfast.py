@@ -84,6 +84,8 @@ class SlowFast(FeaturesThenHead, nn.Module):
         fc_bias: a bias in the classifier (X-Temporal has none).
         init: ``"pytorchvideo"`` (:func:`~.resnet3d.init_weights`) or ``"pytorch"`` (each layer's default init,
             X-Temporal).
+        zero_init_residual: with ``init="pytorchvideo"``, start every block's last BN at 0 (see
+            :class:`~.resnet3d.ResNet3d`).
     """
 
     def __init__(
@@ -98,6 +100,7 @@ class SlowFast(FeaturesThenHead, nn.Module):
         fusion_norm: bool = True,
         fc_bias: bool = True,
         init: str = "pytorchvideo",
+        zero_init_residual: bool = True,
     ) -> None:
         super().__init__()
         if init not in ("pytorchvideo", "pytorch"):
@@ -123,7 +126,7 @@ class SlowFast(FeaturesThenHead, nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(self.num_features, num_classes, bias=fc_bias)
         if init == "pytorchvideo":
-            init_weights(self)
+            init_weights(self, zero_init_residual)
 
     def forward_features(self, x: Tensor) -> Tensor:
         """``x: Tensor[N, 3, T, H, W]`` -> pooled slow and fast features, concatenated ``Tensor[N, num_features]``."""
