@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         dest="scale",
         default=os.environ.get("PAPERLIB_SCALE", "embedded"),
         choices=["smoke", "embedded", "long", "full"],
-        help="smoke (seconds), embedded (the default book, ~21 min on 2 cores), long (the embedded data with "
+        help="smoke (seconds), embedded (the default book, ~15 min on 2 cores), long (the embedded data with "
         "deeper models, longer schedules and more seeds: decides the claims the embedded build cannot; ~1 h), "
         "full (the real datasets)",
     )

@@ -106,7 +106,8 @@ def test_verdict_says_what_the_numbers_show_either_way():
     ahead = table1.verdict(_pair_runs([50.0] * 3, [96.0] * 3, [97.0] * 3, top1_gap=(2.0, 2.1, 1.9)))
     assert "TIN ahead" in next(line for line in ahead if line.startswith("TIN - TSM at 8 frames"))
     bad = table1.verdict(_pair_runs([70.0, 72.0, 71.0], [55.0, 90.0, 91.0], [99.0, 99.5, 99.0], (-2.0, -2.1, -1.9)))
-    assert "NOT near chance" in bad[0] and "below 65 % in at least one run" in bad[1]
+    assert "NOT near chance" in bad[0] and "below 65 % in 2 run(s)" in bad[1]
+    assert "near the plateau" in bad[1] and "8F seed 0 (70.0 % top-1), 16F seed 0 (70.0 % top-1)" in bad[1]
     assert "TIN behind" in next(line for line in bad if line.startswith("TIN - TSM at 8 frames"))
     saturated = table1.verdict(_pair_runs([50.0] * 3, [96.0] * 3, [97.0] * 3, top1_gap=(26.0, 26.0, 26.0)))
     assert any("saturated" in line and "cannot show" in line for line in saturated)
