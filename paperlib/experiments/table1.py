@@ -313,7 +313,7 @@ def verdict(runs: pd.DataFrame) -> list[str]:
 
 
 def _weak_runs(single: pd.DataFrame, model: str, threshold: float = 65.0) -> str:
-    """"below 65 % in N run(s), which stayed near the plateau where only the background is learned: 8F seed 0
+    """ "below 65 % in N run(s), which stayed near the plateau where only the background is learned: 8F seed 0
     (51.0 % top-1), ..." for ``model``'s runs under ``threshold`` % within pairs."""
     weak = single[(single["model"] == model) & (single["pair_accuracy"] < threshold)]
     named = ", ".join(f"{r.frames}F seed {r.seed} ({r.top1:.1f} % top-1)" for r in weak.itertuples())
