@@ -3,8 +3,8 @@
 folders of the build that made it (``RESULTS``: e.g. ``results/long``), reading only what those runs saved
 (metrics, checkpoints, scores). The ledger records that the checks were added afterwards, by which commit.
 
-Used once for ``benchmarks/results/claims_long.json`` (the long build ran before the checks existed); a build of
-the claims chapter saves them itself."""
+For ledgers saved before the checks existed (an earlier ``benchmarks/results/claims_long.json`` got them this
+way); a build of the claims chapter saves them itself."""
 
 from __future__ import annotations
 
