@@ -320,13 +320,9 @@ def power_checks(
         "MMIT above chance": f"every model and seed >= {MMIT_MARGIN:.0f} class-wise mAP points over chance",
     }
     rows = [
-        {
-            "check": check,
-            "requirement": requirement,
-            "measured": measured.get(check, ("not measured", None))[0],
-            "met": measured.get(check, (None, None))[1],
-        }
+        {"check": check, "requirement": requirement, "measured": shown, "met": met}
         for check, requirement in requirements.items()
+        for shown, met in [measured.get(check, ("not measured", None))]
     ]
     return pd.DataFrame(rows).set_index("check")
 

@@ -159,9 +159,10 @@ def run_single_models(
     if checkpoints is None and scale != "full":  # the small runs several at a time (see paperlib.experiments.parallel)
         configs = [mmit_config(scale, m, s, data_root, device) for m in models for s in seeds]
         train_ahead(configs, results_dir, data_root, "mmit")
+        checkpoints_of = [run_folder(config, results_dir, data_root, "mmit") / "last.pth" for config in configs]
         scored = [
-            (view_config, run_folder(config, results_dir, data_root, "mmit") / "last.pth")
-            for config in configs
+            (view_config, checkpoint)
+            for config, checkpoint in zip(configs, checkpoints_of)
             for view_config in view_configs(scale, config).values()
         ]
         evaluate_ahead(scored, results_dir, data_root, "mmit")

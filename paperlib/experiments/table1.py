@@ -163,15 +163,14 @@ def run_table1(
 def train_side_by_side(scale: str, seeds: list[int], results_dir: str | Path, data_root: str | None, device: str):
     """The small scales' runs, several at a time (:func:`~.parallel.train_ahead`): every 8-frame run, then the
     16-frame runs that start from them."""
-    eights = [table1_config(scale, m, 8, s, data_root, device) for m in MODELS for s in seeds]
+    pairs = [(m, s) for m in MODELS for s in seeds]
+    eights = [table1_config(scale, m, 8, s, data_root, device) for m, s in pairs]
     train_ahead(eights, results_dir, data_root, "table1")
-    starts = [
-        run_folder(config, results_dir, data_root, "table1") / "last.pth" if scale in SIXTEEN_FROM_EIGHT else None
-        for config in eights
-    ]
     sixteens = [
-        table1_config(scale, m, 16, s, data_root, device, start)
-        for (m, s), start in zip(((m, s) for m in MODELS for s in seeds), starts)
+        table1_config(scale, m, 16, s, data_root, device, run_folder(eight, results_dir, data_root) / "last.pth")
+        if scale in SIXTEEN_FROM_EIGHT
+        else table1_config(scale, m, 16, s, data_root, device)
+        for (m, s), eight in zip(pairs, eights)
     ]
     train_ahead(sixteens, results_dir, data_root, "table1")
 
@@ -313,8 +312,8 @@ def verdict(runs: pd.DataFrame) -> list[str]:
 
 
 def _weak_runs(single: pd.DataFrame, model: str, threshold: float = 65.0) -> str:
-    """ "below 65 % in N run(s), which stayed near the plateau where only the background is learned: 8F seed 0
-    (51.0 % top-1), ..." for ``model``'s runs under ``threshold`` % within pairs."""
+    """The verdict's sentence for ``model``'s runs under ``threshold`` % within pairs, each named with its top-1
+    ("below 65 % in 1 run(s), which stayed near the plateau ...: 8F seed 0 (51.0 % top-1).")."""
     weak = single[(single["model"] == model) & (single["pair_accuracy"] < threshold)]
     named = ", ".join(f"{r.frames}F seed {r.seed} ({r.top1:.1f} % top-1)" for r in weak.itertuples())
     return (
