@@ -1,6 +1,7 @@
 """The install is reproducible and complete: pyproject.toml, environment.yml and requirements.lock pin the same
-set, and a built wheel carries the recipes and the kernel sources the package reads at run time."""
+set, and a built wheel carries the modules, the recipes and the kernel sources the package reads at run time."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -86,9 +87,12 @@ def test_console_scripts_point_at_main_functions():
 
 
 @pytest.mark.slow
-def test_the_wheel_carries_the_recipes_and_the_kernel_sources(tmp_path):
+def test_the_wheel_carries_the_modules_recipes_and_kernel_sources(tmp_path):
+    """``pip wheel`` of a copy of the checkout holds every module, recipe and kernel source (the top-level
+    ``csrc/`` as ``paperlib/csrc/``), and paperlib installed from it finds the kernel sources it compiles."""
     source = tmp_path / "source"  # a copy, so the build leaves nothing in the checkout
-    shutil.copytree(ROOT / "paperlib", source / "paperlib", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("paperlib", "csrc"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source)
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(source), "-w"]
@@ -96,9 +100,37 @@ def test_the_wheel_carries_the_recipes_and_the_kernel_sources(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     (wheel,) = (tmp_path / "dist").glob("paperlib-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "paperlib").rglob("*.py")}
     recipes = {p.relative_to(ROOT).as_posix() for p in (ROOT / "paperlib" / "configs").glob("*.yaml")}
-    kernels = {p.relative_to(ROOT).as_posix() for p in (ROOT / "paperlib" / "csrc").rglob("*") if p.is_file()}
+    kernels = {"paperlib/" + p.relative_to(ROOT).as_posix() for p in (ROOT / "csrc").rglob("*") if p.is_file()}
+    assert "paperlib/engine/trainer.py" in modules and modules <= names, modules - names
     assert "paperlib/configs/smoke.yaml" in recipes and recipes <= names, recipes - names
     assert "paperlib/csrc/interlace_shift.cpp" in kernels and kernels <= names, kernels - names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "paperlib-train = paperlib.train:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+    site = tmp_path / "site"  # installed outside the checkout: the loader reads the wheel's paperlib/csrc
+    zipfile.ZipFile(wheel).extractall(site)
+    probe = (
+        "from paperlib.ops import _extension as e\n"
+        "print(e.CSRC)\n"
+        "assert all((e.CSRC / s).is_file() for s in e.CPU_SOURCES + e.CUDA_SOURCES)\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site)},
+    )
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert found.stdout.strip() == str(site / "paperlib" / "csrc")
+
+
+def test_the_checkout_compiles_the_top_level_csrc():
+    """In a checkout (editable install or ``PYTHONPATH``) the kernels are the top-level ``csrc/``."""
+    from paperlib.ops import _extension
+
+    assert _extension.CSRC == ROOT / "csrc"
+    assert not (ROOT / "paperlib" / "csrc").exists()
+    assert all((ROOT / "csrc" / s).is_file() for s in _extension.CPU_SOURCES + _extension.CUDA_SOURCES)

@@ -19,19 +19,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..engine.config import check_pretrained, config_to_dict, imagenet_file
+from ..ops._extension import CSRC
 from ..utils import sha256_file, sha256_json
 
 PACKAGE = Path(__file__).resolve().parents[1]
-CSRC = PACKAGE / "csrc"
 
 
 @functools.cache
 def code_hash() -> str:
-    """sha256 (16 hex digits) over the package's Python sources and the kernel sources."""
+    """sha256 (16 hex digits) over the package's Python sources and the kernel sources (named
+    ``paperlib/...`` and ``csrc/...``, the same in a checkout and in an installed wheel)."""
     digest = hashlib.sha256()
-    files = sorted(PACKAGE.rglob("*.py")) + sorted(p for p in CSRC.rglob("*") if p.is_file())
-    for path in files:
-        digest.update(str(path.relative_to(PACKAGE.parent)).encode())
+    python = [(p.relative_to(PACKAGE.parent).as_posix(), p) for p in sorted(PACKAGE.rglob("*.py"))]
+    kernels = [("csrc/" + p.relative_to(CSRC).as_posix(), p) for p in sorted(CSRC.rglob("*")) if p.is_file()]
+    for name, path in python + kernels:
+        digest.update(name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

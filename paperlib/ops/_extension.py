@@ -1,4 +1,7 @@
-"""Build-on-first-use of the C++/CUDA interlace shift kernels (``paperlib/csrc/``) and their Python registrations.
+"""Build-on-first-use of the C++/CUDA interlace shift kernels (``csrc/``) and their Python registrations.
+
+The sources are the repository's top-level ``csrc/``; a wheel ships them as the package data ``paperlib/csrc/``
+(:data:`CSRC` is whichever exists), so an installed paperlib compiles them on first use as a checkout does.
 
 ``torch.utils.cpp_extension.load`` compiles with ninja into one cache folder (:func:`kernel_cache_dir`:
 ``$TORCH_EXTENSIONS_DIR`` when set, as ``make`` sets it; otherwise ``<venv>/torch_extensions`` inside a virtual
@@ -21,7 +24,16 @@ from pathlib import Path
 
 import torch
 
-CSRC = Path(__file__).resolve().parents[1] / "csrc"  # package data: paperlib/csrc
+
+def kernel_sources_dir() -> Path:
+    """The folder of the kernel sources: ``paperlib/csrc`` in an installed wheel (package data), else the
+    checkout's top-level ``csrc/`` (an editable install, or ``PYTHONPATH`` on the repository)."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "csrc"
+    return installed if installed.is_dir() else package.parent / "csrc"
+
+
+CSRC = kernel_sources_dir()
 CPU_SOURCES = ("interlace_shift.cpp", "cpu/interlace_shift_kernel.cpp")
 CUDA_SOURCES = ("cuda/interlace_shift_cuda.cpp", "cuda/interlace_shift_kernel.cu")
 
