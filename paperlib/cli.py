@@ -15,40 +15,18 @@ import sys
 import traceback
 from collections.abc import Callable
 
+from .errors import UserError  # raised by the commands (evaluate), caught with its subclasses
+
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped with Ctrl-C
 
 
-class UserError(Exception):
-    """An error in what the user gave (data, files, options) that the message tells how to fix."""
-
-
 def user_errors() -> tuple[type[BaseException], ...]:
-    """The exception classes that mean "the input is wrong", not "the code is wrong"."""
-    from .configs import UnknownRecipeError
-    from .data.lists import ListFormatError
-    from .data.sources import FrameReadError
-    from .engine.config import ConfigError
-    from .engine.trainer import LossNotFiniteError
-    from .models.checkpoint import CheckpointError, CheckpointMismatchError
-    from .ops._extension import ExtensionBuildError
-
-    return (
-        UserError,
-        ConfigError,
-        UnknownRecipeError,
-        ListFormatError,
-        FrameReadError,
-        CheckpointError,
-        CheckpointMismatchError,
-        ExtensionBuildError,
-        LossNotFiniteError,
-        FileNotFoundError,
-        NotADirectoryError,
-        IsADirectoryError,
-        PermissionError,
-    )
+    """The exception classes that mean "the input is wrong", not "the code is wrong": every
+    :class:`~paperlib.errors.UserError` (a bad configuration, recipe name, list line, frame, checkpoint, a
+    kernel that does not build, a loss that is not finite) and the file system's refusals."""
+    return (UserError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
 
 
 def add_debug_argument(parser: argparse.ArgumentParser) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from ..errors import UserError
+
 SUFFIX = ".yaml"
 
 
-class UnknownRecipeError(ValueError):
+class UnknownRecipeError(UserError, ValueError):
     """No recipe of that name ships with paperlib; the message lists those that do."""
 
 

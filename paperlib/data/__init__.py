@@ -4,10 +4,10 @@ Real datasets and the embedded (procedurally generated) ones go through the same
 ``prepare`` -> list files -> :class:`VideoDataset` -> :func:`make_loader`.
 """
 
+from .clip_sampler import ClipSampler
 from .dataset import VideoDataset, collate
 from .lists import ListFormatError, VideoRecord, read_class_names, read_list, write_list
 from .loader import ShardSampler, make_loader
-from .sampling import ClipSampler
 from .sources import FrameFolder, FrameReadError, VideoFile, source_for
 from .transforms import TestTransform, TrainTransform
 

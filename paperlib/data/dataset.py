@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, default_collate
 
+from .clip_sampler import ClipSampler
 from .lists import ListFormatError, VideoRecord, read_list
-from .sampling import ClipSampler
 from .sources import FrameFolder, FrameReadError, VideoFile
 from .transforms import TestTransform, TrainTransform
 

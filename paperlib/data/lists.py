@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import UserError
 from ..utils import atomic_write_text
 
 
-class ListFormatError(ValueError):
+class ListFormatError(UserError, ValueError):
     """A list or annotation file is malformed; the message names the file and line."""
 
 

@@ -3,12 +3,11 @@
 The formulas are X-Temporal's (``x_temporal/core/dataset.py``, summarised in tin-facts.md section 3), with
 0-based indices (X-Temporal adds 1 for its 1-based frame files; the frame sources here do that). Random
 choices come from the ``numpy.random.Generator`` passed in, so a clip is deterministic given a seed.
-Every sampler returns ``int64`` arrays of shape ``(clips, T)`` with values in ``[0, num_frames)``.
+Every sampler returns ``int64`` arrays of shape ``(clips, T)`` with values in ``[0, num_frames)``; the test
+protocols (:mod:`.protocols`) build on them and :class:`~.clip_sampler.ClipSampler` chooses between them.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -64,35 +63,3 @@ def dense_test(num_frames: int, t: int, rate: int, clips: int = 1) -> np.ndarray
     pos = max(1, 1 + num_frames - t * rate)
     starts = np.array([pos // 2]) if clips == 1 else np.linspace(0, pos - 1, clips).astype(np.int64)
     return dense_clips(num_frames, t, rate, starts)
-
-
-@dataclass(frozen=True)
-class ClipSampler:
-    """Sampling scheme as data: ``mode`` ``"tsn"`` or ``"dense"``, ``t`` frames, ``rate`` (dense), test ``clips``
-    and the test ``protocol`` (:mod:`.protocols`: ``paperlib``, ours, or ``tin``, ``tsm``, ``xtemporal``)."""
-
-    mode: str = "tsn"
-    t: int = 8
-    rate: int = 2
-    clips: int = 1
-    protocol: str = "paperlib"
-
-    def __post_init__(self) -> None:
-        if self.mode not in ("tsn", "dense"):
-            raise ValueError(f"sampling mode must be 'tsn' or 'dense', got {self.mode!r}")
-        if self.t < 1 or self.rate < 1 or self.clips < 1:
-            raise ValueError(f"sampling needs t, rate, clips >= 1, got {self.t}, {self.rate}, {self.clips}")
-        from .protocols import check_protocol
-
-        check_protocol(self.protocol)
-
-    def train(self, num_frames: int, rng: np.random.Generator) -> np.ndarray:
-        if self.mode == "tsn":
-            return tsn_train(num_frames, self.t, rng)
-        return dense_train(num_frames, self.t, self.rate, rng)
-
-    def test(self, num_frames: int, rng: np.random.Generator | None = None) -> np.ndarray:
-        """Test clips ``(clips, t)`` under ``protocol``; ``rng`` draws the random clips of ``tin``/``xtemporal``."""
-        from .protocols import protocol_clips
-
-        return protocol_clips(self.protocol, self.mode, num_frames, self.t, self.rate, self.clips, rng)

@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from ..errors import UserError
 
-class FrameReadError(RuntimeError):
+
+class FrameReadError(UserError, RuntimeError):
     """A frame or video could not be read; the message names the file."""
 
 

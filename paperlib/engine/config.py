@@ -18,9 +18,10 @@ from typing import Any
 import yaml
 
 from ..configs import SUFFIX, UnknownRecipeError, recipe_path
+from ..errors import UserError
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A configuration key is unknown, ill-typed or out of range; the message names it."""
 
 

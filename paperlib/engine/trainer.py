@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ..data import make_loader
+from ..errors import UserError
 from ..models import create, load_checkpoint, save_checkpoint, tin_param_groups
 from ..models.checkpoint import read_checkpoint
 from ..models.param_groups import single_param_group
@@ -40,7 +41,7 @@ from .evaluator import evaluate, write_evaluation
 from .provenance import device_description, git_commit
 
 
-class LossNotFiniteError(FloatingPointError):
+class LossNotFiniteError(UserError, FloatingPointError):
     """The training loss became inf or NaN (a learning rate too high, or broken inputs); names the step and
     the batch's videos."""
 

@@ -43,6 +43,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from ..errors import UserError
 from ..utils import atomic_write_bytes
 from ._registry import create
 
@@ -154,11 +155,11 @@ _FORMATS = {
 }
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(UserError, RuntimeError):
     """A checkpoint file could not be read."""
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(UserError, ValueError):
     """A checkpoint's keys or shapes do not fit the model."""
 
 

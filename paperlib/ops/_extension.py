@@ -24,6 +24,8 @@ from pathlib import Path
 
 import torch
 
+from ..errors import UserError
+
 
 def kernel_sources_dir() -> Path:
     """The folder of the kernel sources: ``paperlib/csrc`` in an installed wheel (package data), else the
@@ -41,7 +43,7 @@ _lock = threading.Lock()
 _loaded: dict[str, bool | Exception] = {}
 
 
-class ExtensionBuildError(RuntimeError):
+class ExtensionBuildError(UserError, RuntimeError):
     """The C++ or CUDA extension could not be compiled or loaded."""
 
 

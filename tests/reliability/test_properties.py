@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from paperlib.data.clip_sampler import ClipSampler
 from paperlib.data.lists import ListFormatError, VideoRecord, read_list, write_list
-from paperlib.data.sampling import ClipSampler
 
 # Path characters: letters, digits, punctuation, symbols and plain spaces (a path may contain spaces, since
 # the last two fields are split off from the right); no line breaks or other whitespace.
