@@ -57,6 +57,9 @@ class DataConfig:
     crop_scales: list[float] | None = None  # training multi-scale crop scales; None: TSN's (1, .875, .75, .66)
     workers: int = 4
     on_error: str = "raise"  # raise | skip
+    # read only the first N entries of each list (training and validation); None: all. A trial of the route
+    # (python -m reproduce --scale full --trial, paperlib.experiments.trial), never a recipe's setting
+    limit: int | None = None
 
 
 @dataclass
@@ -68,6 +71,9 @@ class OptimConfig:
     nesterov: bool = False
     weight_decay: float = 5e-4
     epochs: int = 40
+    # stop after this many iterations in all, then evaluate; None: every epoch. A trial of the route (as data.limit):
+    # the schedule is still the whole run's, so a trial stops early in its warm-up
+    max_steps: int | None = None
     warmup_epochs: float = 1.0
     # warm-up from warmup_start x lr to lr over warmup_epochs: "linear" (deepcs233/TIN main.py adjust_learning_rate,
     # X-Temporal warmup_type: linear) or "exp" (X-Temporal x_temporal/utils/lr_helper.py ExponentialWarmUpLR, its
@@ -278,6 +284,9 @@ def config_from_dict(tree: dict, overrides: list[str] | tuple[str, ...] = ()) ->
         config.model.pretrained = None  # said explicitly: from scratch
     if config.checkpoint_every < 0:
         raise ConfigError(f"config key 'checkpoint_every': must be >= 0, got {config.checkpoint_every}")
+    for key, value in (("optim.max_steps", config.optim.max_steps), ("data.limit", config.data.limit)):
+        if value is not None and value < 1:
+            raise ConfigError(f"config key '{key}': must be >= 1 or null, got {value}")
     if config.optim.batch_size < 1 or config.optim.epochs < 0 or config.model.num_segments < 1:
         raise ConfigError("optim.batch_size and model.num_segments must be >= 1, optim.epochs >= 0")
     _check_schedule(config.optim)

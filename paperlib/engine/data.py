@@ -120,11 +120,14 @@ def build_datasets(config: RunConfig, data: ResolvedData) -> tuple[VideoDataset,
         ),
         **common,
     )
+    if cfg.limit is not None:  # a trial of the route: the first entries of each list only
+        for dataset in (train, val):
+            dataset.records = dataset.records[: cfg.limit]
     return train, val
 
 
-# (list file, its sha256, root, source kind, template) -> the unreadable entries found: a process that trains
-# several runs on the same data (a book chapter) decodes it once.
+# (list file, its sha256, entries read, root, source kind, template) -> the unreadable entries found: a process
+# that trains several runs on the same data (a book chapter) decodes it once.
 _CHECKED: dict[tuple, list[str]] = {}
 
 
@@ -139,7 +142,7 @@ def unreadable_entries(dataset: VideoDataset, info: DistInfo = DistInfo(), worke
     where = dataset.list_file or "records"
     key = None
     if dataset.list_file is not None:
-        key = (where, sha256_file(dataset.list_file), str(dataset.root), source.kind, template)
+        key = (where, sha256_file(dataset.list_file), len(dataset.records), str(dataset.root), source.kind, template)
         if key in _CHECKED:
             return list(_CHECKED[key])
     found = records_problems(

@@ -367,6 +367,8 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
         result = evaluate(net, val_set, config.eval.batch_size, device, info, config.data.workers, amp_dtype)
         result["metrics"]["epoch"] = epoch + 1
         result["metrics"]["train_loss"] = train_loss
+        if stops_after(epoch):
+            result["metrics"]["max_steps"] = max_steps  # the run ended here (cache.finished reads it)
         if info.is_main:
             log(event="eval", **result["metrics"])
             write_evaluation(
@@ -382,8 +384,13 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
             )
         return result
 
+    max_steps = config.optim.max_steps  # a trial: the run stops after this many iterations
+
+    def stops_after(epoch: int) -> bool:
+        return max_steps is not None and (epoch + 1) * steps_per_epoch >= max_steps
+
     def evaluates_after(epoch: int) -> bool:
-        return (epoch + 1) % config.eval.every == 0 or epoch + 1 == config.optim.epochs
+        return (epoch + 1) % config.eval.every == 0 or epoch + 1 == config.optim.epochs or stops_after(epoch)
 
     if info.is_main:
         print(
@@ -414,6 +421,8 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
         if not broadcast_object(done, info):
             result = evaluate_epoch(start_epoch - 1, position.train_loss)
     for epoch in range(start_epoch, config.optim.epochs):
+        if max_steps is not None and epoch * steps_per_epoch >= max_steps:
+            break
         train_set.set_epoch(epoch)
         loader.sampler.set_epoch(epoch)
         net.train()
@@ -430,6 +439,8 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
         )
         for i, batch in enumerate(bar, start=skip):
             step = epoch * steps_per_epoch + i
+            if max_steps is not None and step >= max_steps:
+                break
             factor = lr_factor(step, total_steps, warmup_steps, config.optim.schedule, **schedule)
             for group in optimizer.param_groups:
                 group["lr"] = base_lr * factor * group["lr_mult"]
