@@ -2,9 +2,10 @@
 ``torchrun --nproc_per_node=K -m paperlib.train ...`` (DDP: NCCL on GPUs, gloo on CPU).
 
 Before anything is written, every frame (video) of the training and validation lists is decoded: a broken
-entry stops the run with one line naming it, unless ``data.on_error=skip``. An error in the input ends with
-one line on stderr and status 1 (``--debug`` or ``PAPERLIB_DEBUG=1``: with its traceback); Ctrl-C with status
-130 and how to continue (``--resume``)."""
+entry stops the run with one line naming it, unless ``data.on_error=skip``. Without ``--config`` it stops with
+status 2, listing the shipped recipes. An error in the input ends with one line on stderr and status 1
+(``--debug`` or ``PAPERLIB_DEBUG=1``: with its traceback); Ctrl-C with status 130 and how to continue
+(``--resume``)."""
 
 from __future__ import annotations
 
@@ -36,11 +37,15 @@ def _after_interrupt(config: RunConfig) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m paperlib.train", description=__doc__)
-    parser.add_argument("--config", default=None, metavar="RECIPE_OR_YAML", help=_config_help())
+    parser.add_argument("--config", default=None, metavar="RECIPE_OR_YAML", help=f"required: {_config_help()}")
     parser.add_argument("--resume", action="store_true", help="continue from output_dir/last.pth if it exists")
     add_debug_argument(parser)
     parser.add_argument("overrides", nargs="*", help="section.key=value, e.g. optim.lr=0.01 output_dir=runs/x")
     args = parser.parse_args(argv)
+    if args.config is None:  # the built-in defaults alone are no run anyone wants (a full-size run in ./runs)
+        parser.print_usage(sys.stderr)
+        error_line(f"--config is required: {_config_help()}")
+        return EXIT_USAGE
     try:
         config = load_config(args.config, args.overrides)
         check_pretrained(config)  # before any data is built

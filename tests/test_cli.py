@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 USAGE_ERRORS = {
+    "train: no --config": (["paperlib.train"], "--config is required"),
     "train: unknown recipe": (["paperlib.train", "--config", "no_such_recipe"], "no recipe named 'no_such_recipe'"),
     "train: bad override": (["paperlib.train", "--config", "smoke", "optim.lrr=1"], "unknown config key"),
     "evaluate: bad --views": (

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from paperlib.bench.__main__ import main as bench_main
-from paperlib.configs import recipe_path
+from paperlib.configs import available_recipes, recipe_path
 from paperlib.data.check import main as check_main
 from paperlib.evaluate import main as evaluate_main
 from paperlib.models import create
@@ -461,6 +461,17 @@ def test_train_help_names_only_recipes_that_exist(capfd):
     assert "smoke" in listed and len(listed) >= 10
     for name in listed:
         assert recipe_path(name).is_file(), name
+
+
+def test_train_without_a_recipe_is_a_usage_error_listing_them(tmp_path, monkeypatch, capfd):
+    monkeypatch.chdir(tmp_path)
+    code, stdout, err = run_main(train_main, ["optim.epochs=1"], capfd)
+    assert code == 2 and not stdout, err  # argparse's usage (wrapped to the terminal's width), then one error line
+    assert err[0].startswith("usage: python -m paperlib.train") and err[-1].startswith("error: --config is required")
+    assert not any("error" in line for line in err[:-1]), err
+    listed = err[-1].split("): ", 1)[1].split(", ")
+    assert listed == available_recipes() and "smoke" in listed
+    assert not any(tmp_path.iterdir())  # no runs/ folder, nothing trained
 
 
 def test_bench_help_gives_whole_sentences(capfd):
