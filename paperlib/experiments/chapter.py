@@ -11,6 +11,9 @@ JupyterLab all share one run cache:
    ``pyproject.toml`` and ``notebooks/`` above the package);
 4. else ``~/.cache/paperlib/results/<scale>`` (an installed package).
 
+A trial of the full route (the ``trial`` parameter, :mod:`.trial`) keeps its results apart, in
+``<...>/full-trial``, which a real build never reads.
+
 Inside it: ``notebooks/<chapter>.json`` (the chapter's numbers with provenance) and one folder per experiment
 (``table1/``, ``mmit/``) holding the cached runs.
 """
@@ -21,6 +24,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import trial as trial_module
 from .cache import progress
 from .results import write_results
 
@@ -58,12 +62,14 @@ def repository_root() -> Path | None:
     return root if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir() else None
 
 
-def results_root(scale: str) -> Path:
-    """Where a build at ``scale`` keeps its results (see the module docstring for the order)."""
+def results_root(scale: str, trial: bool = False) -> Path:
+    """Where a build at ``scale`` keeps its results (see the module docstring for the order); a trial's
+    (:mod:`.trial`) go to ``<scale>-trial`` beside them."""
+    folder = scale + (trial_module.SUFFIX if trial else "")
     if os.environ.get("PAPERLIB_RESULTS"):
-        return Path(os.environ["PAPERLIB_RESULTS"]).expanduser().resolve() / scale
+        return Path(os.environ["PAPERLIB_RESULTS"]).expanduser().resolve() / folder
     root = repository_root()
-    return (root / "results" if root is not None else Path("~/.cache/paperlib/results").expanduser()) / scale
+    return (root / "results" if root is not None else Path("~/.cache/paperlib/results").expanduser()) / folder
 
 
 def check_parameters(**parameters) -> None:
@@ -71,7 +77,7 @@ def check_parameters(**parameters) -> None:
     for name in ("scale", "profile"):
         if parameters.get(name) is not None and parameters[name] not in SCALES:
             raise ValueError(f"parameter '{name}' must be one of {SCALES}, got {parameters[name]!r}")
-    for name in ("data_root", "results_dir", "checkpoints"):
+    for name in ("data_root", "mmit_root", "results_dir", "checkpoints"):
         if parameters.get(name) is not None and not isinstance(parameters[name], (str, os.PathLike)):
             raise TypeError(f"parameter '{name}' must be a path or None, got {parameters[name]!r}")
     seeds = parameters.get("seeds")
@@ -82,6 +88,9 @@ def check_parameters(**parameters) -> None:
     device = parameters.get("device")
     if device is not None and device not in DEVICES:
         raise ValueError(f"parameter 'device' must be one of {DEVICES}, got {device!r}")
+    trial = parameters.get("trial")
+    if trial is not None and not isinstance(trial, bool):
+        raise TypeError(f"parameter 'trial' must be True, False or None, got {trial!r}")
 
 
 def shown_path(path: str | os.PathLike, results_dir: str | os.PathLike) -> str:
@@ -96,8 +105,9 @@ def shown_path(path: str | os.PathLike, results_dir: str | os.PathLike) -> str:
 
 @dataclass
 class Chapter:
-    """One chapter's resolved parameters. ``results_dir`` holds every run of this scale; ``extra`` keeps the
-    chapter's own parameters (recorded with its results)."""
+    """One chapter's resolved parameters. ``results_dir`` holds every run of this scale; ``mmit_root`` is the MMIT
+    data of a chapter that reads both datasets (``data_root`` is the chapter's own); ``trial``: a trial of the full
+    route (:mod:`.trial`); ``extra`` keeps the chapter's own parameters (recorded with its results)."""
 
     name: str
     scale: str
@@ -107,16 +117,22 @@ class Chapter:
     device: str
     results_dir: Path
     extra: dict = field(default_factory=dict)
+    mmit_root: str | None = None
+    trial: bool = False
 
     @property
     def parameters(self) -> dict:
         """What decides this chapter's numbers (recorded in its results file)."""
         shown = {"scale": self.scale, "seeds": self.seeds, "data_root": self.data_root}
-        return {**shown, "checkpoints": self.checkpoints, "device": self.device, **self.extra}
+        trial = {"trial": trial_module.current().describe(), "mmit_root": self.mmit_root} if self.trial else {}
+        return {**shown, "checkpoints": self.checkpoints, "device": self.device, **trial, **self.extra}
 
     @property
     def data_label(self) -> str:
         """The data this chapter ran on, for captions."""
+        if self.trial:
+            data = "the embedded set rendered at full size" if trial_module.is_rendered(self.data_root) else "data"
+            return f"TRIAL of the full route ({trial_module.current().describe()}) on {data}: not a result"
         return "the embedded dataset" if self.data_root is None else f"data at {self.data_root}"
 
     def relative(self, path: str | os.PathLike) -> str:
@@ -138,17 +154,34 @@ def open_chapter(
     checkpoints: str | os.PathLike | None = None,
     device: str = "auto",
     results_dir: str | os.PathLike | None = None,
+    trial: bool | None = None,
+    mmit_root: str | os.PathLike | None = None,
     **extra,
 ) -> Chapter:
     """Resolve a chapter's parameters (defaults, checks, results location) from its parameters cell. Left at
-    their defaults, ``data_root``, ``checkpoints`` and ``device`` come from ``$PAPERLIB_DATA_ROOT``,
-    ``$PAPERLIB_CHECKPOINTS`` and ``$PAPERLIB_DEVICE`` when set (``python -m reproduce`` sets them). ``profile``
-    is another name for ``scale`` (``papermill ... -p profile smoke``); giving both with different values fails."""
-    data_root = data_root if data_root is not None else os.environ.get("PAPERLIB_DATA_ROOT") or None
+    their defaults, ``data_root``, ``checkpoints`` and ``device`` come from ``$PAPERLIB_DATA_ROOT`` (the MMIT
+    chapters': ``$PAPERLIB_MMIT_ROOT``), ``$PAPERLIB_CHECKPOINTS`` and ``$PAPERLIB_DEVICE`` when set (``python -m
+    reproduce`` sets them), ``mmit_root`` (the MMIT data of a chapter that reads both datasets) from
+    ``$PAPERLIB_MMIT_ROOT`` and ``trial`` from ``$PAPERLIB_TRIAL`` (:mod:`.trial`). ``profile`` is another name
+    for ``scale`` (``papermill ... -p profile smoke``); giving both with different values fails.
+
+    A trial (scale ``full`` only) turns :mod:`.trial` on for this process, reads the rendered trial sets where no
+    data is given, and keeps its results in ``results/full-trial``."""
+    mmit_chapter = EXPERIMENT_OF.get(name) == "mmit"
+    own_data = "PAPERLIB_MMIT_ROOT" if mmit_chapter else "PAPERLIB_DATA_ROOT"
+    data_root = data_root if data_root is not None else os.environ.get(own_data) or None
+    mmit_root = mmit_root if mmit_root is not None else os.environ.get("PAPERLIB_MMIT_ROOT") or None
     checkpoints = checkpoints if checkpoints is not None else os.environ.get("PAPERLIB_CHECKPOINTS") or None
     device = device if device != "auto" else os.environ.get("PAPERLIB_DEVICE", "auto")
     check_parameters(
-        scale=scale, profile=profile, seeds=seeds, data_root=data_root, checkpoints=checkpoints, device=device
+        scale=scale,
+        profile=profile,
+        seeds=seeds,
+        data_root=data_root,
+        mmit_root=mmit_root,
+        checkpoints=checkpoints,
+        device=device,
+        trial=trial,
     )
     if profile is not None:
         if scale is not None and scale != profile:
@@ -156,6 +189,18 @@ def open_chapter(
         scale = profile
     check_parameters(results_dir=results_dir)
     scale = scale or default_scale()
+    trial = trial_module.current() is not None if trial is None else trial
+    if trial:
+        if scale != "full":
+            raise ValueError(f"parameter 'trial' is a trial of the full route: it needs scale 'full', got {scale!r}")
+        trial_module.activate(True)
+        if data_root is None:  # the rendered trial sets, in the real layouts
+            data_root = trial_module.trial_data("mmit" if mmit_chapter else "sthv1")
+        if mmit_root is None:
+            mmit_root = data_root if mmit_chapter else trial_module.trial_data("mmit")
+    else:
+        trial_module.activate(False)
+    mmit_root = data_root if mmit_chapter else mmit_root
     chapter = Chapter(
         name=name,
         scale=scale,
@@ -163,8 +208,11 @@ def open_chapter(
         data_root=None if data_root is None else str(data_root),
         checkpoints=None if checkpoints is None else str(checkpoints),
         device=device,
-        results_dir=Path(results_dir).expanduser().resolve() if results_dir is not None else results_root(scale),
+        results_dir=Path(results_dir).expanduser().resolve() if results_dir is not None else results_root(scale, trial),
         extra=extra,
+        mmit_root=None if mmit_root is None else str(mmit_root),
+        trial=trial,
     )
-    progress(chapter.results_dir, f"chapter {name}: {scale} scale, seeds {chapter.seeds}")
+    what = "TRIAL of the full route" if trial else f"{scale} scale"
+    progress(chapter.results_dir, f"chapter {name}: {what}, seeds {chapter.seeds}")
     return chapter

@@ -74,6 +74,9 @@ class MMITScale:
 SCALES = {
     "smoke": MMITScale(size=32, num_train=12, num_val=6, num_test=6),
     "embedded": MMITScale(size=64, num_train=400, num_val=100, num_test=100),
+    # The trial of the full route (paperlib.experiments.trial): 256 px, the short side the 2D and slow-only recipes
+    # crop 224 px from (the fast-only and SlowFast recipes resize it to 128 and crop 112), a handful of videos
+    "trial": MMITScale(size=256, num_train=8, num_val=4, num_test=4),
 }
 
 

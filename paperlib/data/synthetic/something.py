@@ -80,6 +80,20 @@ SCALES = {
         occluder=0.0,
         shake=0,
     ),
+    # The trial of the full route (paperlib.experiments.trial): the embedded set's clips at the full recipes'
+    # 256 px short side (their 224 px crops), a handful of videos
+    "trial": SomethingScale(
+        size=256,
+        num_train=8,
+        num_val=4,
+        min_frames=24,
+        max_frames=40,
+        max_distractors=0,
+        texture=10.0,
+        noise=2.0,
+        occluder=0.0,
+        shake=0,
+    ),
 }
 
 # (forward class, its time reversal, motion). "up"/"towards"/"clockwise"/"appear" are the forward motions
