@@ -4,6 +4,10 @@ version, configuration, data identity), shared by every chapter.
 A run's folder is ``<results_dir>/<group>/<name>-<key>``; it counts as done when its ``metrics.json``
 exists (written last, atomically). An unchanged rerun therefore reuses it, and any change of code,
 configuration or data starts a new folder.
+
+A run on the generated data on a CPU (:func:`runs_pinned`) trains and evaluates in a worker process with pinned
+numerics (:mod:`.parallel`): one thread, deterministic algorithms, the CPU libraries' reproducible settings, so
+it gives the same numbers whoever asks for it and on any x86-64 machine with AVX2.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..engine.config import check_pretrained, config_to_dict, imagenet_file
+from ..engine.numerics import in_pinned_process
 from ..ops._extension import CSRC
 from ..utils import sha256_file, sha256_json
 
@@ -70,6 +75,8 @@ def run_folder(config, results_dir: str | Path, data_root: str | None, group: st
         # the folder holding torchvision's ImageNet files (python -m reproduce --imagenet DIR)
         config.model.pretrained = str(Path(os.environ["PAPERLIB_IMAGENET"]) / imagenet_file(config.model.name))
     check_pretrained(config)  # a recipe that starts from ImageNet stops here, before training, naming the file
+    if runs_pinned(config):
+        config.deterministic = True  # as it runs (paperlib.engine.numerics), so its record says so
     inputs = config_to_dict(config)
     inputs.pop("output_dir")  # where a run is written is not one of its inputs (and is set below)
     if config.model.pretrained:  # a checkpoint's identity: its run folder (named by its inputs) or its bytes
@@ -91,8 +98,13 @@ def run_or_load(config, results_dir: str | Path, data_root: str | None, group: s
     if not finished(out, config.optim.epochs):
         started = time.perf_counter()
         progress(results_dir, f"{group}: {counted}training {config.name} ({config.optim.epochs} epochs) ...")
-        with _to_log(results_dir):
-            train(config, resume=True)  # a run interrupted earlier continues from its last epoch
+        if runs_pinned(config) and not in_pinned_process():  # in a worker process, with pinned numerics
+            from .parallel import run_tasks, train_task
+
+            run_tasks([train_task(config, results_dir, data_root, group)], results_dir, group, jobs=1)
+        else:
+            with _to_log(results_dir):
+                train(config, resume=True)  # a run interrupted earlier continues from its last epoch
         seconds = time.perf_counter() - started
         estimate = _PLAN.done(seconds) if _PLAN is not None else ""
         progress(results_dir, f"{group}: trained {config.name} in {seconds:.0f} s{estimate}")
@@ -120,9 +132,27 @@ def evaluate_or_load(
     out = evaluation_folder(config, checkpoint, results_dir, data_root, group)
     if not (out / "scores.npz").exists():
         progress(results_dir, f"{group}: evaluating {config.name} ...")
-        with _to_log(results_dir):
-            run(checkpoint, config, output=out, progress=False)
+        if runs_pinned(config) and not in_pinned_process():  # in a worker process, as its training
+            from .parallel import evaluate_task, run_tasks
+
+            run_tasks([evaluate_task(config, checkpoint, results_dir, data_root, group)], results_dir, group, jobs=1)
+        else:
+            with _to_log(results_dir):
+                run(checkpoint, config, output=out, progress=False)
     return out
+
+
+def runs_pinned(config) -> bool:
+    """Whether a run trains and evaluates in a worker process with pinned numerics (:mod:`.parallel`,
+    :mod:`paperlib.engine.numerics`): a run on the generated data (``data.root`` unset: the smoke, embedded and
+    long scales) on a CPU (``device`` cpu, or auto on a machine without CUDA)."""
+    if config.data.root is not None or config.device == "cuda":
+        return False
+    if config.device == "cpu":
+        return True
+    import torch
+
+    return not torch.cuda.is_available()
 
 
 def evaluation_folder(

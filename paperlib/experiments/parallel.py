@@ -1,27 +1,47 @@
-"""Side-by-side runs: the small scales' trainings and evaluations, several at a time on a CPU.
+"""Runs in worker processes: the small scales' CPU trainings and evaluations, with pinned numerics, side by side.
 
-On a small CPU, two single-thread runs side by side finish sooner than the same runs one after the other with two
-threads each: the small models' layers are too small to keep two threads busy, and video decoding is
-single-threaded anyway. Measured on 2 cores (the embedded recipes): 1.25x on Table 1's runs, 1.55x on MMIT's.
+Every run on the generated data on a CPU (the smoke, embedded and long scales; :func:`~.cache.runs_pinned`)
+trains and evaluates in a worker process started with :func:`paperlib.engine.numerics.pinned_environment`: one
+thread, ATen's AVX2 kernels, oneDNN capped at AVX2, MKL's reproducible branch, deterministic algorithms. So a
+run gives the same numbers whatever ``PAPERLIB_JOBS`` is and whichever process asked for it (a notebook kernel
+that had already used torch with two threads, a script, a test), and the same on another AVX2 machine.
+
+A worker is ``python -m paperlib.experiments.worker``: a fresh interpreter that imports the library, not a fork
+(which would inherit the caller's initialised libraries and threads) or a spawn of the caller (which would
+re-import the caller's main module: a script without an ``if __name__ == "__main__"`` guard could not survive
+it). Runs go to ``jobs`` workers at a time (:func:`default_jobs`): on a small CPU, two single-thread runs side
+by side finish sooner than one after the other with two threads each (measured on 2 cores, embedded recipes:
+1.25x on Table 1's runs, 1.55x on MMIT's).
 
 :func:`train_ahead` and :func:`evaluate_ahead` fill the run cache (:mod:`.cache`); the chapters' loops then find
-every run done and read it in order. A run's numbers depend on the thread count it ran with (one, here), not on
-which runs shared the machine. Workers write their output to ``<results_dir>/build.log``; an error in any run
-stops the others and is raised in the caller.
+every run done and read it in order; :func:`~.cache.run_or_load` sends a run it finds missing to one worker.
+Workers write their output to ``<results_dir>/build.log`` (with one worker outside a notebook, to the terminal);
+an error in a run is raised in the caller with the run's name, after the runs already started have finished.
+CUDA runs and runs on real data stay in the calling process.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import copy
-import multiprocessing
+import contextlib
+import json
 import os
+import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..engine import numerics
 from ..engine.config import config_from_dict, config_to_dict
-from .cache import clock, evaluate_or_load, evaluation_folder, finished, progress, run_folder, run_or_load
+from .cache import _in_notebook, clock, evaluation_folder, finished, progress, run_folder, runs_pinned
+
+WORKER = "paperlib.experiments.worker"
+
+
+class RunFailed(RuntimeError):
+    """A run failed in its worker process (the message names the run and says why)."""
 
 
 def default_jobs() -> int:
@@ -37,87 +57,261 @@ def default_jobs() -> int:
     return 1 if torch.cuda.is_available() else max(1, min(4, os.cpu_count() or 1))
 
 
+@dataclass
+class Task:
+    """One call in a worker: ``function`` (``"module:name"`` in paperlib) with JSON-serialisable ``kwargs``;
+    ``name`` is the run's name in progress lines and errors, ``expected`` the folder it must return."""
+
+    name: str
+    function: str
+    kwargs: dict
+    expected: str | None = None
+    result: object = field(default=None, compare=False)
+
+
 def train_ahead(configs: list, results_dir: str | Path, data_root: str | None, group: str, jobs: int | None = None):
-    """Train the runs of ``configs`` that are not cached yet, ``jobs`` at a time (:func:`default_jobs`). With one
-    job, or fewer than two runs to train, nothing happens here (:func:`~.cache.run_or_load` trains them)."""
-    tasks = {}
+    """Train the pinned runs of ``configs`` (:func:`~.cache.runs_pinned`) that are not cached yet, ``jobs`` at a
+    time (:func:`default_jobs`). Other runs (CUDA, real data) are left to :func:`~.cache.run_or_load`."""
+    tasks = []
     for config in configs:
-        folder = run_folder(copy.deepcopy(config), results_dir, data_root, group)
-        if not finished(folder, config.optim.epochs):
-            tasks[folder] = (_train, (config_to_dict(config), str(results_dir), data_root, group))
-    _side_by_side(tasks, results_dir, group, "training", "trained", jobs)
+        folder = run_folder(config, results_dir, data_root, group)
+        if runs_pinned(config) and not finished(folder, config.optim.epochs):
+            tasks.append(train_task(config, results_dir, data_root, group))
+    run_tasks(tasks, results_dir, group, "training", "trained", jobs)
 
 
 def evaluate_ahead(
     pairs: list[tuple], results_dir: str | Path, data_root: str | None, group: str, jobs: int | None = None
 ):
-    """Evaluate the ``(config, checkpoint)`` pairs that are not cached yet, ``jobs`` at a time (as
+    """Evaluate the pinned ``(config, checkpoint)`` pairs that are not cached yet, ``jobs`` at a time (as
     :func:`train_ahead`; :func:`~.cache.evaluate_or_load` reads them afterwards). A checkpoint not trained yet
     is left to the caller."""
-    tasks = {}
+    tasks = []
     for config, checkpoint in pairs:
-        if not Path(checkpoint).is_file():
+        if not Path(checkpoint).is_file() or not runs_pinned(config):
             continue
-        folder = evaluation_folder(config, checkpoint, results_dir, data_root, group)
-        if not (folder / "scores.npz").exists():
-            tasks[folder] = (_evaluate, (config_to_dict(config), str(checkpoint), str(results_dir), data_root, group))
-    _side_by_side(tasks, results_dir, group, "evaluating", "evaluated", jobs)
+        if not (evaluation_folder(config, checkpoint, results_dir, data_root, group) / "scores.npz").exists():
+            tasks.append(evaluate_task(config, checkpoint, results_dir, data_root, group))
+    run_tasks(tasks, results_dir, group, "evaluating", "evaluated", jobs)
 
 
-def _side_by_side(tasks: dict, results_dir, group: str, doing: str, done_verb: str, jobs: int | None) -> None:
-    """Run ``{expected folder: (function, args)}`` in ``jobs`` forked worker processes, with progress lines."""
-    jobs = default_jobs() if jobs is None else jobs
-    if jobs < 2 or len(tasks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return
-    jobs = min(jobs, len(tasks))
-    log = Path(results_dir) / "build.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    progress(results_dir, f"{group}: {doing} {len(tasks)} runs, {jobs} at a time (one thread each) ...")
+def train_task(config, results_dir: str | Path, data_root: str | None, group: str) -> Task:
+    """The worker call that trains ``config`` into its run folder (:func:`train_here`)."""
+    folder = run_folder(config, results_dir, data_root, group)
+    return Task(config.name, f"{__name__}:train_here", {"tree": config_to_dict(config)}, str(folder))
+
+
+def evaluate_task(config, checkpoint: str | Path, results_dir: str | Path, data_root: str | None, group: str) -> Task:
+    """The worker call that evaluates ``checkpoint`` into its evaluation folder (:func:`evaluate_here`)."""
+    folder = evaluation_folder(config, Path(checkpoint), results_dir, data_root, group)
+    kwargs = {"tree": config_to_dict(config), "checkpoint": str(checkpoint), "output": str(folder)}
+    return Task(f"{config.name} (evaluation)", f"{__name__}:evaluate_here", kwargs, str(folder))
+
+
+def run_tasks(
+    tasks: list[Task],
+    results_dir: str | Path,
+    group: str,
+    doing: str = "running",
+    done_verb: str = "finished",
+    jobs: int | None = None,
+) -> list[Task]:
+    """Run ``tasks`` in ``jobs`` pinned worker processes, with a progress line per finished task; returns them
+    with ``result`` filled in. The first error is raised (:class:`RunFailed`) once the running tasks are done;
+    Ctrl-C stops the workers at once."""
+    if not tasks:
+        return tasks
+    jobs = min(default_jobs() if jobs is None else jobs, len(tasks))
+    if len(tasks) > 1:
+        progress(results_dir, f"{group}: {doing} {len(tasks)} runs, {jobs} at a time (one thread each) ...")
+    log = Path(results_dir) / "build.log" if jobs > 1 or _in_notebook() else None
     started = time.perf_counter()
-    # fork, as DataLoader workers do: spawn would re-import the caller's main module, which a script without an
-    # `if __name__ == "__main__"` guard cannot survive
-    context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start, initargs=(str(log),)
-    ) as pool:
-        futures = {pool.submit(function, *args): folder for folder, (function, args) in tasks.items()}
+    with _Workers(jobs, log) as workers, concurrent.futures.ThreadPoolExecutor(jobs) as threads:
+        futures = {threads.submit(workers.call, task): task for task in tasks}
+        failure = None
         try:
             for count, future in enumerate(concurrent.futures.as_completed(futures), start=1):
-                out, seconds = future.result()
-                if Path(out) != futures[future]:
-                    raise RuntimeError(f"{group}: a worker wrote {out}, expected {futures[future]}")
+                task = futures[future]
+                try:
+                    task.result, seconds = future.result()
+                except concurrent.futures.CancelledError:
+                    continue
+                except RunFailed as exc:
+                    failure = failure or exc
+                    for other in futures:  # the runs not started yet are not started; the running ones finish
+                        other.cancel()
+                    continue
+                if task.expected is not None and Path(task.result) != Path(task.expected):
+                    raise RunFailed(
+                        f"{group}: the worker wrote {task.name} to {task.result}, expected {task.expected} "
+                        "(paperlib's files changed since this process started? restart it)"
+                    )
                 elapsed = time.perf_counter() - started
-                name = Path(out).name.rsplit("-", 1)[0].removesuffix("-eval")
+                where = f"{count} of {len(tasks)}; " if len(tasks) > 1 else ""
+                left = f", about {clock((len(tasks) - count) * elapsed / count)} left" if len(tasks) > 1 else ""
                 progress(
                     results_dir,
-                    f"{group}: {done_verb} {name} in {seconds:.0f} s ({count} of {len(tasks)}; {clock(elapsed)} "
-                    f"elapsed, about {clock((len(tasks) - count) * elapsed / count)} left)",
+                    f"{group}: {done_verb} {task.name.removesuffix(' (evaluation)')} in {seconds:.0f} s "
+                    f"({where}{clock(elapsed)} elapsed{left})",
                 )
         except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
+            workers.stop()  # Ctrl-C or an unexpected error: the workers end now (a run resumes from its checkpoint)
             raise
+    if failure is not None:
+        raise failure
+    return tasks
 
 
-def _start(log: str) -> None:
-    """A worker: one thread; its output, Python's and native, appended to ``log`` (never through a notebook
-    kernel's output streams, which the fork copied)."""
-    import torch
+def train_here(tree: dict) -> str:
+    """In a worker: train the run ``tree`` describes into its ``output_dir`` (the caller's :func:`~.cache.run_folder`,
+    named by the code the caller runs), resuming it if it was interrupted, unless it is done; leaves
+    ``numerics.json`` (what the process computed with) in the folder. Returns the folder."""
+    from ..engine.trainer import train
+    from ..utils import atomic_write_text
 
-    torch.set_num_threads(1)
-    sink = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    os.dup2(sink, 1)
-    os.dup2(sink, 2)
-    os.close(sink)
-    sys.stdout = sys.stderr = open(1, "w", buffering=1, closefd=False)
-
-
-def _train(tree: dict, results_dir: str, data_root: str | None, group: str) -> tuple[str, float]:
-    started = time.perf_counter()
-    out = run_or_load(config_from_dict(tree), results_dir, data_root, group)
-    return str(out), time.perf_counter() - started
+    config = config_from_dict(tree)
+    out = Path(config.output_dir)
+    if not finished(out, config.optim.epochs):
+        train(config, resume=True)
+        atomic_write_text(out / "numerics.json", json.dumps(numerics.report(), indent=1) + "\n")
+    return str(out)
 
 
-def _evaluate(tree: dict, checkpoint: str, results_dir: str, data_root: str | None, group: str) -> tuple[str, float]:
-    started = time.perf_counter()
-    out = evaluate_or_load(config_from_dict(tree), Path(checkpoint), results_dir, data_root, group)
-    return str(out), time.perf_counter() - started
+def evaluate_here(tree: dict, checkpoint: str, output: str) -> str:
+    """In a worker: evaluate ``checkpoint`` into ``output`` (the caller's :func:`~.cache.evaluation_folder`)
+    unless it is done; returns the folder."""
+    from ..evaluate import run
+
+    config, out = config_from_dict(tree), Path(output)
+    if not (out / "scores.npz").exists():
+        run(Path(checkpoint), config, output=out, progress=False)
+    return str(out)
+
+
+class _Worker:
+    """One ``python -m paperlib.experiments.worker`` process: tasks as JSON lines on its stdin, replies as JSON
+    lines on a pipe of its own (its stdout and stderr are the log)."""
+
+    def __init__(self, log: Path | None) -> None:
+        import paperlib
+
+        env = numerics.pinned_environment()
+        package_root = str(Path(paperlib.__file__).resolve().parents[1])  # the same paperlib as the caller's
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        read, write = os.pipe()
+        sink = None
+        if log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            sink = open(log, "ab")
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", WORKER, str(write)],
+                stdin=subprocess.PIPE,
+                stdout=sink,
+                stderr=sink,
+                env=env,
+                pass_fds=(write,),
+            )
+        finally:
+            os.close(write)
+            if sink is not None:
+                sink.close()
+        self.replies = os.fdopen(read, "rb")
+
+    def call(self, task: Task) -> object:
+        self.process.stdin.write(json.dumps({"function": task.function, "kwargs": task.kwargs}).encode() + b"\n")
+        self.process.stdin.flush()
+        line = self.replies.readline()
+        if not line:
+            code = self.process.wait()
+            raise RunFailed(f"{task.name}: its worker process ended (exit code {code}) before the run finished")
+        reply = json.loads(line)
+        if "error" in reply:
+            error = reply["error"]
+            raise RunFailed(f"{task.name} failed in its worker process: {error['type']}: {error['message']}")
+        return reply["result"]
+
+    def close(self, now: bool = False) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.process.stdin.close()
+        if now:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=5 if now else 60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.replies.close()
+
+
+class _Workers:
+    """``jobs`` workers, started lazily; :meth:`call` runs a task in an idle one (from any thread) and returns
+    ``(result, seconds)``."""
+
+    def __init__(self, jobs: int, log: Path | None) -> None:
+        self.jobs, self.log = jobs, log
+        self.idle: list[_Worker] = []
+        self.all: list[_Worker] = []
+        self.lock = threading.Lock()
+        self.stopped = False
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop(now=exc[0] is not None)
+
+    def _take(self) -> _Worker:
+        with self.lock:
+            if self.stopped:
+                raise RunFailed("stopped")
+            if self.idle:
+                return self.idle.pop()
+            worker = _Worker(self.log)
+            self.all.append(worker)
+            return worker
+
+    def call(self, task: Task) -> tuple[object, float]:
+        worker = self._take()
+        started = time.perf_counter()
+        result = worker.call(task)
+        with self.lock:
+            self.idle.append(worker)
+        return result, time.perf_counter() - started
+
+    def stop(self, now: bool = True) -> None:
+        with self.lock:
+            if self.stopped:
+                return
+            self.stopped = True
+            workers = list(self.all)
+        for worker in workers:
+            worker.close(now)
+
+
+def worker_main(reply_fd: int) -> int:
+    """The worker's loop: settle the numerics, then run each task read from stdin and reply on ``reply_fd``."""
+    import importlib
+    import traceback
+
+    numerics.settle()
+    facts = numerics.report()
+    for problem in numerics.problems(facts):
+        print(f"paperlib worker: numerics not pinned: {problem}", file=sys.stderr, flush=True)
+    with os.fdopen(reply_fd, "w") as replies:
+        for line in sys.stdin:
+            task = json.loads(line)
+            module, name = task["function"].split(":")
+            try:
+                if not module.startswith("paperlib."):
+                    raise ValueError(f"a worker runs paperlib's functions only, not {task['function']}")
+                reply = {"result": getattr(importlib.import_module(module), name)(**task["kwargs"])}
+            except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller, named
+                traceback.print_exc()
+                reply = {"error": {"type": type(exc).__name__, "message": str(exc)}}
+                sys.stderr.flush()
+            replies.write(json.dumps(reply) + "\n")
+            replies.flush()
+            if "error" in reply and reply["error"]["type"] == "KeyboardInterrupt":
+                return 130
+    return 0
