@@ -16,15 +16,21 @@
 # # The claims ledger
 #
 # **What this chapter shows.** Every claim of the TIN paper, the MMIT winning report and X-Temporal that this
-# book puts to a test, one row each: where the claim is made, which chapter measures it, the prediction (written
-# in `paperlib/experiments/claims.py` before any run: what the measurement must show if the claim holds), what
-# this build measured with its 95 % interval, and the verdict computed from that interval: **supported** when
-# the whole interval lies on the claim's side, **not supported** when it lies on the other side, **undecided**
-# when it includes both, **not tested** when this build has nothing to measure it with.
+# book puts to a test, one row each, with where the claim is made, which chapter measures it and the prediction
+# (written in `paperlib/experiments/claims.py` before any run: what the measurement must show if the claim
+# holds). Each row gives what this build measured, with its 95 % interval, every seed's value, and how many seeds
+# went which way, and a verdict computed from the interval: **supported** when the whole interval lies on the
+# claim's side, **not supported** when it lies on the other side, **undecided** when it includes both, **not
+# tested** when this build has nothing to measure it with.
+#
+# Claims are rows that could come out either way. Identities, exact counts and properties that only a bug can
+# break are **checks**: they pass or fail, are listed apart, and are not counted among the claims. A claim
+# marked *(by design)* is decided by how the embedded dataset was made, not by the models: its classes are
+# time-reversal pairs, which an order-blind model cannot tell apart.
 #
 # The intervals are over training seeds (Student t), paired where two models were trained on the same data
 # order (TIN and TSM of one seed), or over interleaved timing rounds for latency. The verdicts are about *this
-# build's data*: on the embedded datasets they test the mechanisms the paper argues from, not its accuracy on
+# build's data*: on the embedded datasets they test the mechanisms the papers argue from, not their accuracy on
 # the real benchmarks (see {doc}`table1` for the reported numbers beside ours).
 
 # %% tags=["parameters", "hide-cell"]
@@ -45,10 +51,14 @@ from myst_nb import glue
 
 from paperlib.experiments import open_chapter
 from paperlib.experiments.claims import (
+    check_summary,
+    check_table,
     committed_ledger,
     gather_evidence,
     ledger,
-    readable_checks,
+    power_statements,
+    power_table,
+    saved_results,
     summary,
 )
 from paperlib.viz import statements
@@ -64,8 +74,11 @@ chapter = open_chapter(
     results_dir=results_dir,
     mmit_seeds=mmit_seeds,
 )
-evidence, checks = gather_evidence(chapter)
-table = ledger(evidence)
+evidence, readings = gather_evidence(chapter)
+table, checks = ledger(evidence), check_table(readings)
+power = power_table(evidence)
+# the ledger's columns on the page: the claim and its verdict first, so they stay in view
+SHOWN = ["claim", "verdict", "measured", "per seed"]
 
 # %% [markdown]
 # ## Verdicts of this build
@@ -75,79 +88,115 @@ counts = summary(table)
 glue("ledger_summary", counts.T, display=False)
 glue("ledger_scale", chapter.scale, display=False)
 counts.T.style.set_caption(
-    f"MEASURED by paperlib, {chapter.scale} scale: claims per verdict"
+    f"MEASURED by paperlib, {chapter.scale} scale: claims per verdict (checks not counted)"
 )
 
 # %% tags=["hide-input"]
-# the verdict beside the claim: on a narrow page the last columns scroll out of view
-table[
-    ["claim", "verdict", "measured", "prediction (before the runs)", "chapter"]
-].style.set_caption(
-    f"MEASURED by paperlib, {chapter.scale} scale, {chapter.data_label}"
-).set_properties(subset=["verdict"], **{"font-weight": "bold"})
+table[SHOWN].style.set_caption(
+    f"MEASURED by paperlib, {chapter.scale} scale, {chapter.data_label}: the ledger"
+).set_properties(subset=["verdict"], **{"font-weight": "bold"}).set_table_attributes(
+    'class="claims-ledger"'
+)
+
+# %% [markdown]
+# *Per seed*: each seed's value (for latency, each timed round's), then how many went which way. What each
+# claim predicts, where it is made and which chapter measures it:
+
+# %% tags=["hide-input"]
+table[["claim", "prediction (before the runs)", "source", "chapter"]]
+
+# %% [markdown]
+# ## Checks
+#
+# These hold by construction unless the code has a bug; a failed check means the code, not the paper, is wrong.
+# The FLOP count counts convolutions and matrix products only (`torch.utils.flop_counter`): TIN's OffsetNet
+# and WeightNet layers are in it, their pooling, interpolation and weighting are not, so the count cannot tell
+# whether TIN costs more than TSM in time; the claim *TIN costs slightly more than TSM* above is decided by
+# timing instead.
+
+# %% tags=["hide-input"]
+display(
+    check_summary(checks).T.style.set_caption(
+        f"MEASURED by paperlib, {chapter.scale} scale: checks per result"
+    )
+)
+checks[["check", "result", "measured", "requirement"]].style.set_caption(
+    f"MEASURED by paperlib, {chapter.scale} scale: the checks"
+).set_properties(subset=["result"], **{"font-weight": "bold"})
 
 # %% [markdown]
 # ## Can this build decide?
 #
-# A verdict of *undecided* means something only if the experiment could have decided. These are the
-# requirements we set before the runs (the thresholds are ours): the best Table 1 model below saturation, so a
-# difference of the paper's size has room to show; TIN and TSM paired over at least five seeds; offsets read
-# from at least eight TIN layers in every seed, so "grows with depth" is a trend over more than four points;
-# every MMIT model clearly above chance in every seed, so the MMIT comparisons compare models that learned.
+# An *undecided* verdict means little unless the experiment could have decided. For every claim measured over
+# seeds (or rounds), the table gives the spread of its values (SD), the smallest true effect that a two-sided
+# paired t-test at 5 % would detect with 80 % power at that spread and number of seeds (noncentral t,
+# `paperlib.experiments.results.min_detectable_effect`), and the paper's own size of the effect where one is
+# published. Where the smallest detectable effect is larger than the paper's, an effect of the paper's size
+# would most likely come out *undecided* here even if it is real.
 
 # %% tags=["hide-input"]
-readable_checks(checks).style.set_caption(
-    f"MEASURED by paperlib, {chapter.scale} scale: the experiments' power"
+power.drop(columns=["paper's effect, from"]).style.format(
+    {
+        "SD": "{:.3g}",
+        "smallest detectable effect": "{:.3g}",
+        "paper's effect": lambda v: "-" if v != v or v is None else f"{v:g}",
+    }
+).set_caption(
+    f"MEASURED by paperlib, {chapter.scale} scale: the smallest effect each claim's data can detect"
 )
 
 # %% tags=["hide-input"]
-unmet = [name for name, met in checks["met"].items() if met is False]
-statements(
-    [
-        "Every requirement is met: an undecided verdict here reflects the measured spread, not a weak design."
-        if not unmet
-        else f"Not met at the {chapter.scale} scale: {', '.join(unmet)}. Claims resting on these are read from "
-        "the long scale below, which has more seeds, depth and epochs."
-    ]
-)
+statements(power_statements(power))
 
 # %% [markdown]
-# The sources of the claims (where the text of a paper is not public beyond its abstract, the row says so):
+# Where the paper's sizes come from:
 
 # %% tags=["hide-input"]
-table[["claim", "source"]]
+power[["claim", "paper's effect, from"]]
 
 # %% [markdown]
 # ## The long scale
 #
 # The embedded build is meant to finish within about 15 minutes on two CPU cores, which limits its seeds, depth and
 # schedules. The `long` scale (`python -m reproduce --scale long`: the same embedded data, two blocks per stage
-# so TIN has 8 layers, twice the epochs, 3 MMIT seeds) runs the same ledger; its last committed run is shown
-# here as it was measured (its commit is in the caption), not re-run by this build.
+# so TIN has 8 layers, twice the epochs, 5 Table 1 seeds and 3 MMIT seeds) runs the same ledger; its last
+# committed run is shown here as it was measured (its commit is in the caption), not re-run by this build.
 
 # %% tags=["hide-input"]
 long_run = committed_ledger()
 if long_run is None:
     print("No committed long-scale ledger in this checkout.")
 else:
-    long_table, caption, long_checks = long_run
-    display(long_table[["claim", "measured", "verdict"]].style.set_caption(caption))
-    if long_checks is not None:
-        note = (
-            f" ({long_checks.attrs['note']})" if long_checks.attrs.get("note") else ""
-        )
+    columns = [c for c in SHOWN if c in long_run.table]
+    display(
+        long_run.table[columns]
+        .style.set_caption(long_run.caption)
+        .set_table_attributes('class="claims-ledger"')
+    )
+    if long_run.checks is not None:
         display(
-            readable_checks(long_checks).style.set_caption(
-                f"{caption}: the experiments' power{note}"
+            long_run.checks[["check", "result", "measured"]].style.set_caption(
+                f"{long_run.caption}: the checks"
             )
         )
+    display(
+        long_run.power.drop(columns=["paper's effect, from"])
+        .style.format(
+            {
+                "SD": "{:.3g}",
+                "smallest detectable effect": "{:.3g}",
+                "paper's effect": lambda v: "-" if v != v or v is None else f"{v:g}",
+            }
+        )
+        .set_caption(
+            f"{long_run.caption}: the smallest effect each claim's data can detect"
+            + (
+                " (SD recovered from each saved interval's width)"
+                if long_run.format < 2
+                else ""
+            )
+        )
+    )
 
 # %% tags=["remove-cell"]
-chapter.save(
-    {
-        "ledger": table.reset_index().to_dict(orient="records"),
-        "evidence": {k: vars(v) for k, v in evidence.items()},
-        "summary": counts["claims"].to_dict(),
-        "power_checks": checks.reset_index().to_dict(orient="records"),
-    }
-)
+chapter.save(saved_results(evidence, readings, table, checks))
