@@ -153,7 +153,7 @@ RECIPES: dict[str, tuple[str, dict]] = {
             "eval.every": 1,
         },
     ),
-    "slowfast_r50_4x16_mmit": (
+    "slowfast_r50_8x8_mmit": (
         f"{XT} experiments/slowfast/default.yaml",
         {
             **_XT_SLOWFAST,
