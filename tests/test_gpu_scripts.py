@@ -1,10 +1,12 @@
-"""The GPU check drivers (reproduce/gpu_train_check.py, reproduce/gpu_book_check.py) without a GPU: argument
-handling and dry-run defaults, the step runner's time limit, the report's summary, the resume comparison, the
-full-size data renderer on a tiny set, and the wheel list of reproduce/gpu_wheels.sh (no network)."""
+"""The GPU check drivers (reproduce/gpu/: gpu_op_check.py, gpu_train_check.py, gpu_book_check.py and gpu_all.py,
+which runs them all) without a GPU: argument handling and dry-run defaults, the step runner's time limit, the
+parts' budgets and their stopping, the report's summary, the resume comparison, the full-size data renderer on a
+tiny set, and the wheel list of reproduce/gpu/gpu_wheels.sh (no network)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -13,8 +15,8 @@ import numpy as np
 import pytest
 import torch
 
-from reproduce import gpu_book_check, gpu_train_check
-from reproduce.gpu_common import Report
+from reproduce.gpu import gpu_all, gpu_book_check, gpu_op_check, gpu_train_check
+from reproduce.gpu.gpu_common import Report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,7 +106,7 @@ def test_render_writes_the_something_v1_layout_and_lists(tmp_path):
 
 
 def test_every_carried_wheel_is_pinned_in_the_lock():
-    script = (ROOT / "reproduce" / "gpu_wheels.sh").read_text()
+    script = (ROOT / "reproduce" / "gpu" / "gpu_wheels.sh").read_text()
     names = script.split("PACKAGES=(", 1)[1].split(")", 1)[0].split()
     lock = {
         re.sub(r"[-_.]+", "-", line.split("==")[0].lower())
@@ -121,7 +123,7 @@ def test_kill_tree_reaches_a_child_in_a_session_of_its_own(tmp_path):
     import subprocess
     import sys
 
-    from reproduce.gpu_common import descendants, kill_tree
+    from reproduce.gpu.gpu_common import descendants, kill_tree
 
     code = "import subprocess, time; subprocess.Popen(['sleep', '60'], start_new_session=True); time.sleep(60)"
     parent = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
@@ -147,7 +149,7 @@ def test_the_placeholder_av_imports_and_refuses_use(tmp_path, monkeypatch):
     import subprocess
     import sys
 
-    from reproduce import gpu_common
+    from reproduce.gpu import gpu_common
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "av" else real(name, *a))
@@ -159,3 +161,77 @@ def test_the_placeholder_av_imports_and_refuses_use(tmp_path, monkeypatch):
     code += "try:\n av.open('x')\nexcept ImportError as e:\n print(e)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "PyAV is not installed here" in done.stdout, done.stderr
+
+
+def test_op_check_defaults_gpu_and_dry_run(tmp_path):
+    gpu = gpu_op_check.parse(["out"])
+    assert (gpu.device, gpu.steps, gpu.bench_budget) == ("cuda", list(gpu_op_check.LIMITS), 0.1)
+    assert list(gpu_op_check.LIMITS)[:4] == ["build", "tests", "memcheck", "racecheck"]  # correctness first
+    dry = gpu_op_check.parse(["out", "--dry-run"])
+    assert dry.device == "cpu" and "--layers" in gpu_op_check.step_command("shift_bench", dry, tmp_path)
+    command = gpu_op_check.step_command("models_bench", gpu, tmp_path)
+    assert "--train" in command and str(tmp_path / "models_cuda.json") in command
+    with pytest.raises(SystemExit):
+        gpu_op_check.parse(["out", "--steps", "bogus"])
+
+
+def test_sanitizer_errors_are_read_from_the_log(tmp_path):
+    log = tmp_path / "memcheck.log"
+    log.write_text("========= COMPUTE-SANITIZER\nsanitizer case done\n========= ERROR SUMMARY: 0 errors\n")
+    assert gpu_op_check.sanitizer_errors(log) == 0
+    log.write_text("========= Invalid __global__ read\n========= ERROR SUMMARY: 12 errors\n")
+    assert gpu_op_check.sanitizer_errors(log) == 12
+    assert gpu_op_check.sanitizer_errors(tmp_path / "missing.log") is None
+
+
+def test_gpu_all_fits_nine_minutes_in_the_order_of_value_with_arguments_its_checks_take():
+    assert list(gpu_all.PARTS) == ["op", "bench", "timing", "resume", "compile", "book"]
+    assert sum(budget for budget, *_ in gpu_all.PARTS.values()) + 2 * gpu_all.GRACE <= gpu_all.TOTAL <= 540
+    parsers = {
+        "gpu_check.sh": gpu_op_check.parse,
+        "gpu_train_check.sh": gpu_train_check.parse,
+        "gpu_book_check.sh": gpu_book_check.parse,
+    }
+    for name, (budget, script, extra, _) in gpu_all.PARTS.items():
+        assert (gpu_all.GPU / script).is_file() and os.access(gpu_all.GPU / script, os.X_OK), script
+        args = parsers[script](["out", *extra, "--budget", str(budget - gpu_all.MARGIN)])  # accepted as given
+        assert args.budget == budget - gpu_all.MARGIN and args.device == "cuda", name
+    assert gpu_all.parse(["out", "--dry-run"]).scale == 8 and gpu_all.parse(["out"]).scale == 1
+
+
+_FAKE_PARTS = """
+import json, sys
+from pathlib import Path
+from reproduce.gpu import gpu_all
+folder = Path(sys.argv[1])
+gpu_all.GPU, gpu_all.MIN_PART = folder, 1
+(folder / "ok.sh").write_text('mkdir -p "$1"; echo \\'{"passed": true, "steps": {"a": {"exit": 0}}}\\' > "$1/r.json"')
+# a part past its limit, leaving a worker in a session of its own (as torchrun and papermill do)
+(folder / "slow.sh").write_text(
+    'mkdir -p "$1"; echo \\'{"steps": {"b": {"exit": 0}}}\\' > "$1/r.json"; '
+    'setsid sleep 120 & echo $! > "$1/worker.pid"; sleep 120'
+)
+gpu_all.PARTS = {"first": (2, "ok.sh", [], "r.json"), "second": (3, "slow.sh", [], "r.json"),
+                 "third": (0.1, "ok.sh", [], "r.json")}
+sys.exit(gpu_all.main([str(folder / "out"), "--parts", "first", "second", "third"]))
+"""
+
+
+def test_gpu_all_stops_a_part_past_its_limit_with_its_workers_and_goes_on(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FAKE_PARTS, str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # not all passed
+    summary = json.loads((tmp_path / "out" / "gpu_all.json").read_text())
+    first, second = summary["parts"]["first"], summary["parts"]["second"]
+    assert first["finished"] and first["exit"] == 0 and first["steps"] == {"a": 0} and first["passed"]
+    # the second uses what the first left of its 2 s: it must end by 5 s; what it wrote is kept
+    assert second["timed_out"] and not second["finished"] and second["steps"] == {"b": 0}
+    assert 3 < second["limit_s"] <= 5 and second["seconds"] < 5 + 2 * gpu_all.GRACE + 5
+    assert summary["finished"] == ["first"] and summary["timed_out"] == ["second"]
+    assert summary["skipped"] == ["third"] and summary["passed"] is False  # no time left for it
+    worker = int((tmp_path / "out" / "second" / "worker.pid").read_text())
+    assert not Path(f"/proc/{worker}").exists() or "Z" in Path(f"/proc/{worker}/stat").read_text().split(")")[1][:3]

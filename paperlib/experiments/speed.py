@@ -57,7 +57,7 @@ def shift_notes(shift: pd.DataFrame) -> list[str]:
     files = list(dict.fromkeys(shift["file"]))
     lines = [f"committed shift benchmarks: {', '.join(files) if files else 'none'}"]
     if not any("(cuda)" in d for d in shift["device"].unique()):
-        lines.append("No GPU result is committed yet: reproduce/gpu_check.sh writes one on a GPU machine.")
+        lines.append("No GPU result is committed yet: reproduce/gpu/gpu_all.sh writes one on a GPU machine.")
     return lines
 
 

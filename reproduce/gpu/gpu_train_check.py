@@ -21,7 +21,7 @@ NCCL/driver, every timing record, ratios, the compile and resume results) and on
 does not fit is recorded as skipped). ``--dry-run``: the same steps on CPU with small models, clips and
 step counts (a check of the script, not a measurement).
 
-    python -m reproduce.gpu_train_check OUT [--dry-run]        (reproduce/gpu_train_check.sh wraps it)
+    python -m reproduce.gpu.gpu_train_check OUT [--dry-run]        (reproduce/gpu/gpu_train_check.sh wraps it)
 """
 
 from __future__ import annotations
@@ -36,11 +36,20 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a file, too
     sys.path.insert(0, str(ROOT))
 
-from reproduce.gpu_common import Report, descendants, kill_tree, open_folders, placeholder_av, provenance, write_json  # noqa: E402
+from reproduce.gpu.gpu_common import (  # noqa: E402
+    Report,
+    descendants,
+    exit_on_sigterm,
+    kill_tree,
+    open_folders,
+    placeholder_av,
+    provenance,
+    write_json,
+)
 
 TWO_D = ("tsn_r50", "tsm_r50", "tin_r50")
 THREE_D = ("tconv_r50", "i3d_r50", "slowfast_r50", "r2plus1d_18")
@@ -524,7 +533,9 @@ def check_resume(args, work: Path, log_path: Path, deadline: float) -> dict:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m reproduce.gpu_train_check", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m reproduce.gpu.gpu_train_check", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("out", help="folder for train_check.json and the logs")
     parser.add_argument("--dry-run", action="store_true", help="CPU, small models and clips, few steps")
     parser.add_argument("--device", default=None, choices=["cpu", "cuda"], help="default: cuda (cpu with --dry-run)")
@@ -572,7 +583,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _worker_command(args, kind: str, json_path: Path) -> list[str]:
-    command = [sys.executable, "-m", "reproduce.gpu_train_check", args.out, f"--worker={kind}", f"--json={json_path}"]
+    command = [
+        sys.executable,
+        "-m",
+        "reproduce.gpu.gpu_train_check",
+        args.out,
+        f"--worker={kind}",
+        f"--json={json_path}",
+    ]
     command += [f"--device={args.device}", f"--batch={args.batch}", f"--rounds={args.rounds}", f"--reps={args.reps}"]
     command += [f"--warmup={args.warmup}", f"--size-div={args.size_div}", "--compile-models", *args.compile_models]
     command += ["--small"] if args.small else []
@@ -625,6 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     if folders is None:
         return 2
     out, work = folders
+    exit_on_sigterm()
     av = "placeholder module (PyAV absent)" if placeholder_av(work) else "installed"  # the smoke data needs it
     report = Report(
         out / "train_check.json",

@@ -1,4 +1,4 @@
-"""What the GPU check drivers (``reproduce/gpu_train_check.py``, ``reproduce/gpu_book_check.py``) share: steps run
+"""What the GPU check drivers (``gpu_op_check.py``, ``gpu_train_check.py``, ``gpu_book_check.py``) share: steps run
 as subprocesses with a time limit and a log each, a JSON report rewritten after every step (so it is there even
 when a later step fails or the whole command is stopped), and the provenance of a run (versions of torch, CUDA,
 cuDNN, NCCL, the driver, the GPU; the code's commit or, where git is absent, its hash)."""
@@ -15,16 +15,16 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHIM = "gpu_check_shim"  # the folder of the placeholder av module
 
-AV_PLACEHOLDER = '''"""Placeholder written by reproduce/gpu_common.py: PyAV is not installed on this machine
+AV_PLACEHOLDER = '''"""Placeholder written by reproduce/gpu/gpu_common.py: PyAV is not installed on this machine
 (its wheel does not fit the carried tree). paperlib.data.synthetic imports av at module level, but only writing
-new MMIT videos uses it (reproduce/gpu_book_check.py unpacks the embedded MMIT data, generated elsewhere)."""
+new MMIT videos uses it (reproduce/gpu/gpu_book_check.py unpacks the embedded MMIT data, generated elsewhere)."""
 
 
 def __getattr__(name):
-    raise ImportError(f"av.{name}: PyAV is not installed here (placeholder module from reproduce/gpu_common.py)")
+    raise ImportError(f"av.{name}: PyAV is not installed here (placeholder module from reproduce/gpu/gpu_common.py)")
 '''
 
 
@@ -120,6 +120,16 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
+def exit_on_sigterm() -> None:
+    """SIGTERM (gpu_all.py stopping a part past its limit) ends a driver as SystemExit: :meth:`Report.run` then
+    stops the step in progress and records it (``terminated``) before the driver exits."""
+
+    def stop(signum, frame) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 class Report:
     """The JSON report: ``steps`` (per step: exit status, seconds, timed out, log file) and whatever the driver
     adds; written to ``path`` after every step."""
@@ -174,6 +184,11 @@ class Report:
                     _kill_group(proc)
                     code = 124
                     out.write(f"\n== {name}: killed after {timeout:.0f} s (its time limit)\n")
+                except BaseException:  # the driver itself stopped (SIGTERM from gpu_all.py, Ctrl-C): the step too
+                    _kill_group(proc)
+                    out.write(f"\n== {name}: stopped with the driver after {time.monotonic() - started:.0f} s\n")
+                    self.record(name, 143, round(time.monotonic() - started, 1), log.name, terminated=True)
+                    raise
         seconds = round(time.monotonic() - started, 1)
         self.record(name, code, seconds, log.name, timed_out=timed_out)
         print(f"   exit {code} after {seconds} s (log: {log.name})", flush=True)

@@ -22,7 +22,7 @@ metrics and executed offsets notebook), ``OUT/chapters.log`` and ``OUT/full.log`
 ``--dry-run``: CPU, the smoke scale, the full-size route at 64 px on a few clips for one epoch (a check of the
 script, not a measurement).
 
-    python -m reproduce.gpu_book_check OUT [--dry-run]        (reproduce/gpu_book_check.sh wraps it)
+    python -m reproduce.gpu.gpu_book_check OUT [--dry-run]        (reproduce/gpu/gpu_book_check.sh wraps it)
 """
 
 from __future__ import annotations
@@ -39,11 +39,20 @@ import tarfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a file, too
     sys.path.insert(0, str(ROOT))
 
-from reproduce.gpu_common import SHIM, Report, kill_tree, open_folders, placeholder_av, provenance, tail  # noqa: E402
+from reproduce.gpu.gpu_common import (  # noqa: E402
+    SHIM,
+    Report,
+    exit_on_sigterm,
+    kill_tree,
+    open_folders,
+    placeholder_av,
+    provenance,
+    tail,
+)
 
 RECIPE = "tin_r50_1x1x8_40e_sthv1"
 # Chapters that may run side by side (--lanes > 1): they time nothing and write disjoint run folders of the run
@@ -171,7 +180,9 @@ def run_chapters(report: Report, args, names: list[str], results: Path, logs: Pa
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m reproduce.gpu_book_check", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m reproduce.gpu.gpu_book_check", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("out", help="folder for book_check.json, the logs and the bundles")
     parser.add_argument("--dry-run", action="store_true", help="CPU, smoke scale, a tiny full-size route")
     parser.add_argument("--device", default=None, choices=["cpu", "cuda"], help="default: cuda (cpu with --dry-run)")
@@ -283,7 +294,7 @@ def full_route(report: Report, args, work: Path, log: Path, deadline: float) -> 
     def left(cap: float) -> float:
         return min(cap, deadline - time.monotonic())
 
-    render = [sys.executable, "-m", "reproduce.gpu_book_check", "-", "--worker=render", f"--root={data}"]
+    render = [sys.executable, "-m", "reproduce.gpu.gpu_book_check", "-", "--worker=render", f"--root={data}"]
     render += [f"--size={args.full_size}", f"--num-train={args.full_train}", f"--num-val={args.full_val}"]
     render += [f"--processes={args.processes}"]
     if report.run("full_data", render, log, left(150)) != 0:
@@ -396,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     if folders is None:
         return 2
     out, work = folders
+    exit_on_sigterm()
     os.environ.setdefault("MPLBACKEND", "Agg")
     environment = _prepare_environment(work)
     report = Report(

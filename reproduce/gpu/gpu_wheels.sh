@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What the GPU machine lacks for reproduce/gpu_book_check.sh (issue #21), fetched here (it has no package index):
+# What the GPU machine lacks for reproduce/gpu/gpu_book_check.sh (issue #21), fetched here (it has no package index):
 #   .whl/        Python 3.12 manylinux wheels (pip download --no-deps, the device README's recipe) of the packages
 #                the chapters need that its image does not hold (KINDS.md's list): papermill and its notebook
 #                stack (nbclient, nbformat, jupyter_client, ipykernel, IPython, pyzmq, tornado, ...), plotly,
@@ -10,9 +10,9 @@
 #                into ~/.cache/paperlib/datasets there, so nothing is encoded on the GPU machine.
 # Both folders are git-ignored through .git/info/exclude; the total must stay under 50 MiB (checked).
 #
-#   usage: reproduce/gpu_wheels.sh          (then pass carry [".whl", ".gpu_data"] to the device tool's run)
+#   usage: reproduce/gpu/gpu_wheels.sh          (then pass carry [".whl", ".gpu_data"] to the device tool's run)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 py=${PYTHON:-.venv/bin/python}
 limit_mib=${LIMIT_MIB:-50}
 
