@@ -8,6 +8,12 @@ chapter that fails makes the build fail, naming it.
 
 ``--only NAME`` runs one chapter with papermill and ``--no-book`` every chapter (executed notebooks in
 ``results/<scale>/executed/``, each reused while its inputs are unchanged), without building the book.
+
+Every build first times a fixed reference workload (``python -m paperlib.bench calibrate``) and keeps it with the
+build's times in ``results/<scale>/build_times.json``, the build's time also as a multiple of it, so builds on
+two machines compare. ``--record FILE`` writes the per-run numbers of the build in ``results/<scale>/`` to FILE
+(``benchmarks/results/embedded_runs.json`` is the committed one) and ``--verify FILE`` compares the build with
+FILE, printing every run that differs (exit status 1 if any); neither builds anything.
 """
 
 from __future__ import annotations
@@ -105,7 +111,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="run this chapter alone with papermill (no book)")
     parser.add_argument("--force", action="store_true", help="with --only/--no-book: ignore cached executions")
     parser.add_argument("--no-book", action="store_true", help="run every chapter with papermill, build no book")
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        default=None,
+        help="write the per-run numbers of the build in results/<scale>/ to FILE (JSON; the committed one is "
+        "benchmarks/results/embedded_runs.json); builds nothing",
+    )
+    parser.add_argument(
+        "--verify",
+        metavar="FILE",
+        default=None,
+        help="compare the build in results/<scale>/ with the per-run numbers in FILE, print every run that differs "
+        "(missing, extra, or a number; training seconds are not compared); exit status 1 if any; builds nothing",
+    )
     args = parser.parse_args(argv)
+    if args.record or args.verify:
+        if args.verify and not Path(args.verify).is_file():
+            parser.error(f"--verify {args.verify}: no such file")
+        return check_runs(args.scale, args.record, args.verify)
     if args.scale == "full" and not args.data_root and not args.checkpoints:
         parser.error("--scale full needs --data-root (the real datasets) or --checkpoints")
     if args.scale == "full" and not args.checkpoints:
@@ -131,13 +155,20 @@ def main(argv: list[str] | None = None) -> int:
 
     results = results_root(args.scale)
     started = time.perf_counter()
+    calibration = calibrate(results)
     if args.only or args.no_book:
         parameters = {"scale": args.scale}  # data, checkpoints and device reach the chapters as PAPERLIB_*
+        parameters |= {"trial": True} if args.trial else {}
         chosen = [c for c in CHAPTERS if args.only in (None, c.name)]
+        chapter_seconds = {}
         for i, chapter in enumerate(chosen, 1):
             print(f"reproduce: chapter {i} of {len(chosen)}: {chapter.name}", flush=True)
+            chapter_started = time.perf_counter()
             run_chapter(chapter, parameters, results, args.force)
-        print(f"reproduce: {len(chosen)} chapter(s) ready in {time.perf_counter() - started:.0f} s")
+            chapter_seconds[chapter.name] = round(time.perf_counter() - chapter_started, 1)
+        seconds = time.perf_counter() - started
+        print(f"reproduce: {len(chosen)} chapter(s) ready in {seconds:.0f} s")
+        record_build_times(args.scale, seconds, results, calibration, chapter_seconds)
         return 0
     print(
         f"reproduce: building the book at scale {args.scale} ({len(CHAPTERS)} chapters; runs cached in {results}) ...",
@@ -157,18 +188,46 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     print(f"reproduce: book {'built' if code == 0 else 'FAILED'} in {seconds:.0f} s")
     if code == 0:
-        record_build_times(args.scale, seconds, results)
+        record_build_times(args.scale, seconds, results, calibration)
     return code
 
 
-def record_build_times(scale: str, seconds: float, results: Path) -> None:
-    """Print the seconds each chapter took (``_build/execution_times.json``, written by the book's
-    ``execution_times`` extension) and keep them with the build's total in ``results/<scale>/build_times.json``."""
+CALIBRATION = "calibration.json"  # in results/<scale>/: this build's reference workload (the book shows it)
+
+
+def calibrate(results: Path) -> dict | None:
+    """Time the reference workload (:func:`paperlib.bench.calibrate.calibrate`) before the build, print it and keep
+    it in ``results/<scale>/calibration.json``; None (and a warning) if it cannot run."""
+    from paperlib.bench.calibrate import calibrate as measure
+    from paperlib.bench.calibrate import describe
+    from paperlib.utils import atomic_write_text
+
+    try:
+        calibration = measure()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        print(f"reproduce: calibration failed, the build goes on without it: {exc}", flush=True)
+        return None
+    print(f"reproduce: calibration: {describe(calibration)}", flush=True)
+    atomic_write_text(results / CALIBRATION, json.dumps(calibration, indent=1) + "\n")
+    return calibration
+
+
+def record_build_times(
+    scale: str, seconds: float, results: Path, calibration: dict | None = None, chapters: dict | None = None
+) -> dict:
+    """Print the seconds each chapter took (``chapters``, or the book's ``_build/execution_times.json``, written by
+    its ``execution_times`` extension) and keep them with the build's total and the calibration in
+    ``results/<scale>/build_times.json``: with the times also as multiples of the reference step (``*_in_steps``),
+    which compare across machines."""
+    import torch
+
+    from paperlib.bench.shift import machine_facts
     from paperlib.engine.provenance import git_commit
     from paperlib.utils import atomic_write_text
 
-    times_file = ROOT / "_build" / "execution_times.json"
-    chapters = json.loads(times_file.read_text()) if times_file.is_file() else {}
+    if chapters is None:
+        times_file = ROOT / "_build" / "execution_times.json"
+        chapters = json.loads(times_file.read_text()) if times_file.is_file() else {}
     for name, chapter_seconds in sorted(chapters.items(), key=lambda item: -item[1]):
         print(f"reproduce:   {name}: {chapter_seconds:.0f} s")
     record = {
@@ -176,10 +235,44 @@ def record_build_times(scale: str, seconds: float, results: Path) -> None:
         "book_seconds": round(seconds, 1),
         "chapters_seconds": chapters,
         "cpu_count": os.cpu_count(),
+        "machine": machine_facts(torch.device("cpu"))["device_name"],
         "commit": git_commit(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "calibration": calibration,
     }
+    if calibration is not None:
+        step = calibration["seconds_per_step"]
+        record["reference_step_seconds"] = step
+        record["book_in_steps"] = round(seconds / step)
+        record["chapters_in_steps"] = {name: round(s / step) for name, s in chapters.items()}
+        print(
+            f"reproduce: the build took {seconds:.0f} s = {seconds / step:,.0f} reference steps "
+            f"({1e3 * step:.1f} ms each on this machine)"
+        )
     atomic_write_text(results / "build_times.json", json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def check_runs(scale: str, record_to: str | None, verify_with: str | None) -> int:
+    """``--record FILE`` / ``--verify FILE`` (:mod:`paperlib.experiments.verify`) on the build in
+    ``results/<scale>/``."""
+    from paperlib.experiments import results_root, verify
+
+    results = results_root(scale)
+    if record_to:
+        written = verify.record(results, record_to, scale)
+        if not written["runs"]:
+            print(f"reproduce: no runs of this code in {results}: build first (python -m reproduce --scale {scale})")
+            return 1
+        print(f"reproduce: {len(written['runs'])} runs of the build in {results} recorded in {record_to}")
+        return 0
+    recorded = json.loads(Path(verify_with).read_text()).get("scale")
+    if recorded not in (None, scale):
+        raise SystemExit(
+            f"reproduce: {verify_with} was recorded at scale {recorded}, and this compares the build at scale {scale}: "
+            f"add --scale {recorded}"
+        )
+    return verify.verify(verify_with, results)
 
 
 if __name__ == "__main__":

@@ -133,3 +133,20 @@ def test_models_bench_json(tmp_path, capsys):
     )
     assert set(ratios["train_step"]) == {"TIN / TSM", "TIN / R(2+1)D"}
     assert "TIN / TSM" in capsys.readouterr().out
+
+
+def test_calibration_runs_the_reference_workload_pinned_and_builds_record_it(tmp_path):
+    """``python -m paperlib.bench calibrate``'s figure comes from a fresh process with pinned numerics; a build keeps it
+    in build_times.json with its own time as a multiple of it."""
+    from paperlib.bench.calibrate import calibrate, describe
+    from reproduce.__main__ import record_build_times
+
+    result = calibrate(warmup=1, repeats=2)
+    assert result["numerics"]["threads"] == 1 and result["numerics"]["deterministic"] is True
+    assert result["steps_timed"] == 2 and 0 < result["seconds_per_step"] < 60 and len(result["weights_sha256"]) == 16
+    assert "reference step" in describe(result)
+    times = record_build_times("smoke", 120.0, tmp_path, result, {"table1": 60.0})
+    saved = json.loads((tmp_path / "build_times.json").read_text())
+    assert saved == json.loads(json.dumps(times))
+    assert saved["book_in_steps"] == round(120.0 / result["seconds_per_step"])
+    assert saved["chapters_in_steps"]["table1"] == round(60.0 / result["seconds_per_step"])

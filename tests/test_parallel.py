@@ -96,6 +96,15 @@ def test_one_job_from_a_script_without_a_main_guard_gives_the_same_bits(two_jobs
     assert not np.array_equal(again[0], again[1])  # the comparison can fail
 
 
+def test_a_call_in_a_worker_sees_the_pinned_environment(tmp_path):
+    facts = parallel.call_pinned("numerics", "paperlib.engine.numerics:report", {}, tmp_path, "check")
+    assert facts["environment"] == numerics.PINNED_ENV and facts["threads"] == 1 and facts["deterministic"]
+    if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):  # this CPU has AVX2
+        assert facts["cpu_capability"] == "AVX2"
+    with pytest.raises(ValueError, match="paperlib's functions only"):
+        parallel.call_pinned("os", "os:getcwd", {}, tmp_path, "check")
+
+
 def test_an_error_in_a_worker_is_raised_in_the_caller_with_the_run_name(tmp_path):
     configs = _configs([0])
     configs[0].model.name = "no_such_model"

@@ -25,7 +25,7 @@ from pathlib import Path
 from ..engine.config import check_pretrained, config_to_dict, imagenet_file
 from ..engine.numerics import in_pinned_process
 from ..ops._extension import CSRC
-from ..utils import sha256_file, sha256_json
+from ..utils import atomic_write_text, sha256_file, sha256_json
 
 PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -105,6 +105,7 @@ def run_or_load(config, results_dir: str | Path, data_root: str | None, group: s
         else:
             with _to_log(results_dir):
                 train(config, resume=True)  # a run interrupted earlier continues from its last epoch
+            stamp(out, pinned=False)
         seconds = time.perf_counter() - started
         estimate = _PLAN.done(seconds) if _PLAN is not None else ""
         progress(results_dir, f"{group}: trained {config.name} in {seconds:.0f} s{estimate}")
@@ -139,6 +140,7 @@ def evaluate_or_load(
         else:
             with _to_log(results_dir):
                 run(checkpoint, config, output=out, progress=False)
+            stamp(out, pinned=False)
     return out
 
 
@@ -153,6 +155,19 @@ def runs_pinned(config) -> bool:
     import torch
 
     return not torch.cuda.is_available()
+
+
+STAMP = "numerics.json"  # in a run's folder: the code hash that named it, and what the process computed with
+
+
+def stamp(folder: str | Path, pinned: bool, code: str | None = None) -> None:
+    """Leave :data:`STAMP` in a finished run's folder: ``code`` (default :func:`code_hash`; a worker is given its
+    caller's), whether it ran with pinned numerics and :func:`paperlib.engine.numerics.report`. The build's record
+    (:mod:`.verify`) takes the runs stamped with the current code hash, not older runs left in the folder."""
+    from ..engine.numerics import report
+
+    record = {"code_hash": code or code_hash(), "pinned": pinned, **report()}
+    atomic_write_text(Path(folder) / STAMP, json.dumps(record, indent=1) + "\n")
 
 
 def evaluation_folder(

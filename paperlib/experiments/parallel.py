@@ -35,7 +35,17 @@ from pathlib import Path
 
 from ..engine import numerics
 from ..engine.config import config_from_dict, config_to_dict
-from .cache import _in_notebook, clock, evaluation_folder, finished, progress, run_folder, runs_pinned
+from .cache import (
+    _in_notebook,
+    clock,
+    code_hash,
+    evaluation_folder,
+    finished,
+    progress,
+    run_folder,
+    runs_pinned,
+    stamp,
+)
 
 WORKER = "paperlib.experiments.worker"
 
@@ -98,13 +108,14 @@ def evaluate_ahead(
 def train_task(config, results_dir: str | Path, data_root: str | None, group: str) -> Task:
     """The worker call that trains ``config`` into its run folder (:func:`train_here`)."""
     folder = run_folder(config, results_dir, data_root, group)
-    return Task(config.name, f"{__name__}:train_here", {"tree": config_to_dict(config)}, str(folder))
+    kwargs = {"tree": config_to_dict(config), "code": code_hash()}
+    return Task(config.name, f"{__name__}:train_here", kwargs, str(folder))
 
 
 def evaluate_task(config, checkpoint: str | Path, results_dir: str | Path, data_root: str | None, group: str) -> Task:
     """The worker call that evaluates ``checkpoint`` into its evaluation folder (:func:`evaluate_here`)."""
     folder = evaluation_folder(config, Path(checkpoint), results_dir, data_root, group)
-    kwargs = {"tree": config_to_dict(config), "checkpoint": str(checkpoint), "output": str(folder)}
+    kwargs = {"tree": config_to_dict(config), "checkpoint": str(checkpoint), "output": str(folder), "code": code_hash()}
     return Task(f"{config.name} (evaluation)", f"{__name__}:evaluate_here", kwargs, str(folder))
 
 
@@ -162,29 +173,67 @@ def run_tasks(
     return tasks
 
 
-def train_here(tree: dict) -> str:
+def call_pinned(
+    name: str, function: str, kwargs: dict, results_dir: str | Path, group: str, folder: str | Path | None = None
+):
+    """Run ``function`` (``"paperlib.module:name"``, JSON-serialisable ``kwargs``) once with pinned numerics: in a
+    worker process, or here when this process is one already; returns its (JSON-serialisable) result. With
+    ``folder`` (where the function writes a run), the folder is stamped afterwards (:func:`~.cache.stamp`), so the
+    build's record finds it. For experiments beyond training and evaluation (pretraining, say)."""
+    _check(function)
+    if numerics.in_pinned_process():
+        return call_here(function, kwargs, str(folder) if folder else None, code_hash())
+    kwargs = {"function": function, "kwargs": kwargs, "folder": str(folder) if folder else None, "code": code_hash()}
+    (task,) = run_tasks([Task(name, f"{__name__}:call_here", kwargs)], results_dir, group, "training", "trained", 1)
+    return task.result
+
+
+def call_here(function: str, kwargs: dict, folder: str | None, code: str):
+    """In a worker (or a pinned process): :func:`call_pinned`'s call."""
+    result = _function(function)(**kwargs)
+    if folder is not None:
+        stamp(folder, pinned=numerics.in_pinned_process(), code=code)
+    return result
+
+
+def _check(name: str) -> tuple[str, str]:
+    module, _, attribute = name.partition(":")
+    if not module.startswith("paperlib.") or not attribute:
+        raise ValueError(f'a worker runs paperlib\'s functions only ("paperlib.module:name"), not {name!r}')
+    return module, attribute
+
+
+def _function(name: str):
+    """``"paperlib.module:name"`` -> the function (paperlib's only)."""
+    import importlib
+
+    module, attribute = _check(name)
+    return getattr(importlib.import_module(module), attribute)
+
+
+def train_here(tree: dict, code: str) -> str:
     """In a worker: train the run ``tree`` describes into its ``output_dir`` (the caller's :func:`~.cache.run_folder`,
-    named by the code the caller runs), resuming it if it was interrupted, unless it is done; leaves
-    ``numerics.json`` (what the process computed with) in the folder. Returns the folder."""
+    named by the code the caller runs: ``code``), resuming it if it was interrupted, unless it is done; then
+    stamps it (:func:`~.cache.stamp`). Returns the folder."""
     from ..engine.trainer import train
-    from ..utils import atomic_write_text
 
     config = config_from_dict(tree)
     out = Path(config.output_dir)
     if not finished(out, config.optim.epochs):
         train(config, resume=True)
-        atomic_write_text(out / "numerics.json", json.dumps(numerics.report(), indent=1) + "\n")
+        stamp(out, pinned=True, code=code)
     return str(out)
 
 
-def evaluate_here(tree: dict, checkpoint: str, output: str) -> str:
+def evaluate_here(tree: dict, checkpoint: str, output: str, code: str) -> str:
     """In a worker: evaluate ``checkpoint`` into ``output`` (the caller's :func:`~.cache.evaluation_folder`)
-    unless it is done; returns the folder."""
+    unless it is done, and stamps it (:func:`~.cache.stamp`, ``code``); returns the folder."""
     from ..evaluate import run
 
     config, out = config_from_dict(tree), Path(output)
     if not (out / "scores.npz").exists():
         run(Path(checkpoint), config, output=out, progress=False)
+        stamp(out, pinned=True, code=code)
     return str(out)
 
 
@@ -291,7 +340,6 @@ class _Workers:
 
 def worker_main(reply_fd: int) -> int:
     """The worker's loop: settle the numerics, then run each task read from stdin and reply on ``reply_fd``."""
-    import importlib
     import traceback
 
     numerics.settle()
@@ -301,11 +349,8 @@ def worker_main(reply_fd: int) -> int:
     with os.fdopen(reply_fd, "w") as replies:
         for line in sys.stdin:
             task = json.loads(line)
-            module, name = task["function"].split(":")
             try:
-                if not module.startswith("paperlib."):
-                    raise ValueError(f"a worker runs paperlib's functions only, not {task['function']}")
-                reply = {"result": getattr(importlib.import_module(module), name)(**task["kwargs"])}
+                reply = {"result": _function(task["function"])(**task["kwargs"])}
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller, named
                 traceback.print_exc()
                 reply = {"error": {"type": type(exc).__name__, "message": str(exc)}}
