@@ -37,6 +37,7 @@ seeds = [0]  # the random draw of the parity check
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 )
+trial = None  # True (scale full): the full route, a few steps per run ($PAPERLIB_TRIAL)
 bench_budget_s = 0.3  # seconds of timing per measurement
 
 # %% tags=["remove-cell"]
@@ -62,6 +63,7 @@ chapter = open_chapter(
     seeds=seeds,
     device=device,
     results_dir=results_dir,
+    trial=trial,
     bench_budget_s=bench_budget_s,
 )
 device = pick_device(chapter.device).type

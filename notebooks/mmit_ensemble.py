@@ -33,6 +33,7 @@ seeds = None  # default: as in mmit_single
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 )
+trial = None  # True (scale full): the full route, a few steps per run ($PAPERLIB_TRIAL)
 view = "multi"  # "multi": the multi-view scores; "1 view": single-view scores
 
 # %% tags=["remove-cell"]
@@ -57,6 +58,7 @@ chapter = open_chapter(
     checkpoints=checkpoints,
     device=device,
     results_dir=results_dir,
+    trial=trial,
     view=view,
 )
 view = list(VIEWS[chapter.scale])[1] if view == "multi" else view

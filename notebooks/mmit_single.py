@@ -40,6 +40,7 @@ seeds = None  # default: [0] (smoke), [0, 1] (embedded), [0, 1, 2] (long), [0] (
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 )
+trial = None  # True (scale full): the full route, a few steps per run ($PAPERLIB_TRIAL)
 
 # %% tags=["remove-cell"]
 from paperlib.experiments import open_chapter, run_provenance
@@ -63,6 +64,7 @@ chapter = open_chapter(
     checkpoints=checkpoints,
     device=device,
     results_dir=results_dir,
+    trial=trial,
 )
 
 # %% [markdown]

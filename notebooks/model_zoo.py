@@ -38,6 +38,7 @@ seeds = None  # default: as in the Table 1 and MMIT chapters
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 )
+trial = None  # True (scale full): the full route, a few steps per run ($PAPERLIB_TRIAL)
 
 # %% tags=["remove-cell"]
 import pandas as pd
@@ -64,6 +65,7 @@ chapter = open_chapter(
     checkpoints=checkpoints,
     device=device,
     results_dir=results_dir,
+    trial=trial,
 )
 pd.set_option("display.max_colwidth", None)
 
@@ -103,7 +105,12 @@ mmit_seeds = seeds or default_seeds(
     chapter.scale, "mmit"
 )  # the MMIT chapter's own seeds unless given
 mmit = run_single_models(
-    chapter.scale, mmit_seeds, *where[2:], checkpoints=chapter.checkpoints
+    chapter.scale,
+    mmit_seeds,
+    chapter.results_dir,
+    chapter.mmit_root,  # the MMIT data (Table 1's is data_root)
+    chapter.device,
+    checkpoints=chapter.checkpoints,
 )
 ours = own_checkpoints(chapter.results_dir, table1, mmit)
 display(

@@ -34,6 +34,7 @@ seeds = None  # the Table 1 seeds whose TINs are read (default: Table 1's); the 
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 )
+trial = None  # True (scale full): the full route, a few steps per run ($PAPERLIB_TRIAL)
 max_videos = 200
 
 # %% tags=["remove-cell"]
@@ -62,6 +63,7 @@ chapter = open_chapter(
     checkpoints=checkpoints,
     device=device,
     results_dir=results_dir,
+    trial=trial,
     max_videos=max_videos,
 )
 checkpoint = tin_checkpoint(chapter)

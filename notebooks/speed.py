@@ -33,6 +33,7 @@ train_step = None  # also time a training step (default: only in the full scale)
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 )
+trial = None  # True (scale full): the full route, a few steps per run ($PAPERLIB_TRIAL)
 
 # %% tags=["remove-cell"]
 from IPython.display import display
@@ -58,6 +59,7 @@ chapter = open_chapter(
     profile=profile,
     device=device,
     results_dir=results_dir,
+    trial=trial,
     rounds=rounds,
     train_step=train_step,
 )

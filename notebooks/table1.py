@@ -38,6 +38,7 @@ seeds = None  # default: [0] (smoke), [0, 1, 2] (embedded), [0, 1, 2, 3, 4] (lon
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 )
+trial = None  # True (scale full): the full route, a few steps per run ($PAPERLIB_TRIAL)
 
 # %% tags=["remove-cell"]
 
@@ -63,6 +64,7 @@ chapter = open_chapter(
     checkpoints=checkpoints,
     device=device,
     results_dir=results_dir,
+    trial=trial,
 )
 
 # %% [markdown]

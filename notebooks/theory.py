@@ -39,6 +39,7 @@ seeds = [0, 1, 2]  # random draws of inputs, offsets and weights to check
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 )
+trial = None  # True (scale full): the full route, a few steps per run ($PAPERLIB_TRIAL)
 
 # %% tags=["remove-cell"]
 from paperlib.experiments import open_chapter
@@ -53,7 +54,12 @@ from paperlib.viz import statements
 from paperlib.viz.kernels import interlace_kernel_figure
 
 chapter = open_chapter(
-    "theory", scale=scale, profile=profile, seeds=seeds, results_dir=results_dir
+    "theory",
+    scale=scale,
+    profile=profile,
+    seeds=seeds,
+    results_dir=results_dir,
+    trial=trial,
 )
 
 # %% [markdown]

@@ -11,6 +11,7 @@ sets on each configuration:
 - ``data.limit``: every list (training, validation, test) is read to its first :attr:`Trial.videos` entries;
 - ``optim.batch_size`` and ``eval.batch_size``: at most :attr:`Trial.batch` clips per process (the recipe's
   learning rate is scaled linearly from its reference batch, as on any number of GPUs);
+- ``data.workers``: at most one loader process per CPU core of this machine;
 - ``model.pretrained``: where a recipe starts from ImageNet and no ImageNet folder is given (``--imagenet``,
   ``$PAPERLIB_IMAGENET``), :func:`random_imagenet`, a RANDOM ResNet in torchvision's layout (not ImageNet weights:
   its file name says so), loaded by the same route as torchvision's file;
@@ -50,8 +51,8 @@ class Trial:
 
     def describe(self) -> str:
         return (
-            f"{self.steps} training iterations per run, batches of {self.batch} clips, the first {self.videos} "
-            "videos of every list"
+            f"{self.steps} training iteration{'s' if self.steps > 1 else ''} per run, batches of {self.batch} clips, "
+            f"the first {self.videos} videos of every list"
         )
 
 
@@ -151,6 +152,7 @@ def apply(config) -> None:
     config.data.limit = min(config.data.limit or trial.videos, trial.videos)
     config.optim.batch_size = min(config.optim.batch_size, trial.batch)
     config.eval.batch_size = min(config.eval.batch_size, trial.batch)
+    config.data.workers = min(config.data.workers, os.cpu_count() or 1)
     if (config.model.pretrained or "").lower() == "imagenet" and not os.environ.get("PAPERLIB_IMAGENET"):
         config.model.pretrained = str(random_imagenet(config.model.name))
     if is_rendered(config.data.root):
@@ -165,7 +167,12 @@ def banner(trial: Trial | None = None) -> str:
         if os.environ.get("PAPERLIB_IMAGENET")
         else "a RANDOM ResNet-50 in torchvision's layout instead of ImageNet weights"
     )
+    data = (
+        "the data given"
+        if os.environ.get("PAPERLIB_DATA_ROOT") or os.environ.get("PAPERLIB_MMIT_ROOT")
+        else "the embedded Something-v1 and MMIT sets rendered at full size"
+    )
     return (
-        f"TRIAL of the full route, not results: the paper recipes at full size cut to {trial.describe()}, "
-        f"starting from {imagenet}. No number in this book measures anything."
+        f"TRIAL of the full route, not results: the paper recipes at full size cut to {trial.describe()}, on "
+        f"{data}, starting from {imagenet}. No number in this book measures anything."
     )
