@@ -4,9 +4,11 @@ pretrained backbone in torchvision's ResNet state-dict layout, and its route int
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from torchvision.datasets import ImageFolder
 
 from paperlib.data.synthetic.imagenet import CLASSES, HUES, SCALES, make_imagenet, render_image
@@ -59,3 +61,84 @@ def test_the_class_is_the_main_objects_shape_and_colour():
         assert len(object_pixels) > 10
         r, g, b = object_pixels.mean(0)
         assert (g > r and g > b) if name == "box_green" else (b > r)
+
+
+# ---- the pretrained backbone ------------------------------------------------------------------------------
+
+
+def test_backbone_state_dict_is_torchvisions_resnet_layout():
+    import torchvision
+    from torchvision.models.resnet import Bottleneck
+
+    from paperlib.engine.pretrain import backbone, torchvision_state_dict
+
+    # at torchvision's width (64) the file loads strictly into torchvision's own ResNet of the same blocks
+    state = torchvision_state_dict(backbone(7, 64, [1, 2, 1, 1]))
+    torchvision.models.ResNet(Bottleneck, [1, 2, 1, 1], num_classes=7).load_state_dict(state, strict=True)
+    # at the small scales' width every key is one of resnet50's (the blocks present), with the same kind of tensor
+    small = torchvision_state_dict(backbone(40, 16, [1, 1, 1, 1]))
+    with torch.device("meta"):
+        reference = torchvision.models.resnet50().state_dict()
+    assert set(small) == {k for k in reference if not re.match(r"layer\d\.[1-9]\.", k)}
+    for key, value in small.items():
+        assert value.dim() == reference[key].dim() and value.dtype == reference[key].dtype, key
+    assert small["conv1.weight"].shape == (16, 3, 7, 7) and small["fc.weight"].shape == (40, 512)
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+    """The smoke-scale pretraining (a few steps) through the run cache."""
+    from paperlib.experiments.pretrain import pretrain_config, pretrained_backbone
+
+    cache = tmp_path_factory.mktemp("datasets")
+    results = tmp_path_factory.mktemp("results")
+    config = pretrain_config("smoke", 16, [1, 1, 1, 1], str(cache))
+    return pretrained_backbone(config, results), config, results
+
+
+def test_pretraining_is_cached_and_measured(pretrained):
+    import json
+
+    from paperlib.experiments.pretrain import pretrain_folder, pretrained_backbone, summary
+
+    path, config, results = pretrained
+    assert path.name == "resnet.pth" and path.parent == pretrain_folder(config, results)
+    assert path.parent.parent == results / "pretrain" and path.parent.name.startswith("resnet50_w16_d1111-")
+    record = json.loads((path.parent / "metrics.json").read_text())
+    assert 0 <= record["metrics"]["top1"] <= record["metrics"]["top5"] <= 100
+    written = path.stat().st_mtime_ns
+    assert pretrained_backbone(config, results) == path and path.stat().st_mtime_ns == written  # not retrained
+    assert summary(path)["classes"] == 40 and summary(path)["layout"] == "resnet50_w16_d1111"
+    deeper = pretrain_folder(type(config)(**{**config.__dict__, "depths": [2, 2, 2, 2]}), results)
+    assert deeper != path.parent  # another layout, another run
+
+
+@pytest.mark.parametrize("name", ["tsn_r50", "tsm_r50", "tin_r50", "tconv_r50"])
+def test_pretrained_file_fills_every_2d_model_but_its_temporal_layers_and_classifier(pretrained, name):
+    from paperlib.models import create, load_checkpoint
+
+    path, _, _ = pretrained
+    state = torch.load(path, weights_only=True)
+    model = create(name, 10, 8, width=16, depths=[1, 1, 1, 1])
+    report = load_checkpoint(model, path, strict=False)
+    assert report.format == "paperlib/torchvision" and not report.unexpected
+    assert [m.split(":")[0] for m in report.mismatched] == ["fc.weight", "fc.bias"]  # 40 classes here, 10 there
+    assert all(".temporal." in k for k in report.missing)  # TIN's OffsetNet/WeightNet, r-TCN's convolution
+    assert bool(report.missing) == (name in ("tin_r50", "tconv_r50"))  # TSN has no temporal layer, TSM's none
+    assert torch.equal(model.layer3[0].conv2.weight, state["layer3.0.conv2.weight"])
+    assert torch.equal(model.layer1[0].bn1.running_var, state["layer1.0.bn1.running_var"])
+
+
+def test_small_recipes_start_from_the_embedded_imagenet_by_model_pretrained(pretrained, tmp_path):
+    """``model.pretrained: imagenet`` on the embedded data resolves to the embedded ImageNet's backbone of the
+    run's layout (trained once, in the run cache), and the run's key names that file's run."""
+    from paperlib.engine.config import load_config
+    from paperlib.experiments.cache import run_folder
+
+    path, config, results = pretrained
+    run = load_config(
+        "smoke",
+        ["model.pretrained=imagenet", "model.name=tsm_r50", f"data.cache_dir={Path(config.data).parent}"],
+    )
+    run_folder(run, results, None)
+    assert Path(run.model.pretrained) == path

@@ -71,6 +71,10 @@ def find_first(folder: str | Path, candidates: list[str]) -> Path | None:
 
 def run_folder(config, results_dir: str | Path, data_root: str | None, group: str = "table1") -> Path:
     """The folder ``<results_dir>/<group>/<name>-<input hash>`` of a training run (set as ``config.output_dir``)."""
+    if (config.model.pretrained or "").lower() == "imagenet" and config.data.root is None:
+        from .pretrain import backbone_for  # the embedded data: the embedded ImageNet's backbone of this layout
+
+        config.model.pretrained = str(backbone_for(config, results_dir))
     if (config.model.pretrained or "").lower() == "imagenet" and os.environ.get("PAPERLIB_IMAGENET"):
         # the folder holding torchvision's ImageNet files (python -m reproduce --imagenet DIR)
         config.model.pretrained = str(Path(os.environ["PAPERLIB_IMAGENET"]) / imagenet_file(config.model.name))

@@ -80,6 +80,17 @@ def _valid(folder: Path, expected: dict, label_map: str) -> dict | None:
     return found
 
 
+def cached_folder(root: str | os.PathLike, generator: str, scale: str, params: dict, seed: int) -> Path:
+    """Where :func:`build_cached` keeps a dataset (whether it is there yet or not): its name carries the hash of
+    what determines its bytes."""
+    return Path(root) / f"{generator}-{scale}-s{seed}-{param_hash(generator, params, seed)}"
+
+
+def is_built(folder: str | os.PathLike) -> bool:
+    """A dataset folder is complete once its fingerprint is written (the last step of :func:`build_cached`)."""
+    return (Path(folder) / FINGERPRINT).is_file()
+
+
 def build_cached(
     root: str | os.PathLike,
     *,
@@ -98,7 +109,7 @@ def build_cached(
     """
     root = Path(root)
     key = param_hash(generator, params, seed)
-    folder = root / f"{generator}-{scale}-s{seed}-{key}"
+    folder = cached_folder(root, generator, scale, params, seed)
     expected = {
         "generator": generator,
         "generator_version": GENERATOR_VERSION,

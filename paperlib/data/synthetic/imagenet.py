@@ -28,6 +28,7 @@ from ._common import (
     SHAPES,
     GeneratedDataset,
     build_cached,
+    cached_folder,
     draw_shape,
     random_colour,
     resolve_scale,
@@ -84,8 +85,9 @@ def render_image(label: int, scale: ImageNetScale, rng: np.random.Generator) -> 
         cx, cy = rng.uniform(0.1, 0.9, size=2) * size
         kind = str(rng.choice(["box", "disk", "triangle"]))
         draw_shape(image, kind, cx, cy, rng.uniform(0.04, 0.08) * size, random_colour(rng), rng.uniform(0, 2 * np.pi))
-    # the main object: the videos' sizes, a little larger (the hand is the turning pointer, measured by length)
-    extent = rng.uniform(0.25, 0.38) if shape == "hand" else rng.uniform(0.1, 0.18)
+    # the main object: from the videos' sizes to twice them, so its shape shows (the hand is the turning pointer,
+    # measured by its length)
+    extent = rng.uniform(0.3, 0.45) if shape == "hand" else rng.uniform(0.13, 0.24)
     cx, cy = rng.uniform(0.3, 0.7, size=2) * size
     draw_shape(image, shape, cx, cy, extent * size, object_colour(HUES.index(hue), rng), rng.uniform(0, 2 * np.pi))
     if rng.uniform() < scale.occluder:  # a bar in front, as in the videos, sometimes over part of the object
@@ -126,6 +128,11 @@ def _write(folder: Path, scale: ImageNetScale, seed: int) -> tuple[dict[str, int
                 Image.fromarray(image).save(path, format="JPEG", quality=scale.jpeg_quality)
         counts[split] = per_class * len(CLASSES)
     return counts, len(CLASSES)
+
+
+def imagenet_folder(root: str | os.PathLike, scale: str = "embedded", seed: int = 0) -> Path:
+    """The folder :func:`make_imagenet` writes (or finds) for a scale of :data:`SCALES`, without generating it."""
+    return cached_folder(root, GENERATOR, scale, asdict(SCALES[scale]), seed)
 
 
 def make_imagenet(root: str | os.PathLike, scale: str | ImageNetScale = "embedded", seed: int = 0) -> GeneratedDataset:
