@@ -211,7 +211,8 @@ def test_latency_evidence_per_interleaved_round():
     table = ledger(evidence)
     assert table.loc["tin_cost_tsm", "verdict"] == "supported"
     assert table.loc["tin_latency_rtcn", "verdict"] == "not supported"  # about 2.5x, not 6x
-    assert table.loc["tin_latency_rtcn", "per seed"].endswith("under 6x in 3 of 3 rounds")
+    assert table.loc["tin_latency_rtcn", "per seed"] == "1: 2.48 · 2: 2.60 · 3: 2.36; under 6x in 3 of 3 rounds"
+    assert table.loc["tin_latency_rtcn", "measured"].endswith("2.48 (95 % CI 2.18 to 2.77)")  # a ratio: no sign
     assert evidence["tin_cost_tsm"].labels == (1, 2, 3)
 
 

@@ -380,25 +380,26 @@ def sign_count(claim: Claim, interval: Interval | None) -> str:
     return f"{', '.join(parts)} of {len(values)} {claim.unit}"
 
 
-def per_value(interval: Interval | None) -> str:
-    """The values an interval is over, each with its label: "0: -11.00 · 1: -9.75 · 2: -2.25"."""
+def per_value(interval: Interval | None, signed: bool = True) -> str:
+    """The values an interval is over, each with its label: "0: -11.00 · 1: -9.75 · 2: -2.25" (``signed``:
+    with their sign, for differences; ratios without)."""
     if interval is None or interval.n == 0:
         return "-"
     if len(interval.values) != interval.n:
         return "not stored (saved before per-seed values were kept)"
-    return " · ".join(f"{label}: {_number(v)}" for label, v in zip(interval.labels, interval.values))
+    return " · ".join(f"{label}: {_number(v, signed)}" for label, v in zip(interval.labels, interval.values))
 
 
-def _number(value: float) -> str:
-    """A value to 2 decimals with its sign, or 3 significant digits when smaller than 0.1."""
-    return f"{value:+.2f}" if value == 0 or abs(value) >= 0.1 else f"{value:+.3g}"
+def _number(value: float, signed: bool = True) -> str:
+    """A value to 2 decimals (with its sign when ``signed``), or 3 significant digits when smaller than 0.1."""
+    sign = "+" if signed else ""
+    return f"{value:{sign}.2f}" if value == 0 or abs(value) >= 0.1 else f"{value:{sign}.3g}"
 
 
-def _shown(interval: Interval) -> str:
+def _shown(interval: Interval, signed: bool = True) -> str:
     """The estimate with its interval ("-7.67 (95 % CI -19.42 to +4.09)"); n is in the sign count."""
-    if interval.n < 2:
-        return f"{_number(interval.estimate)} (one value: no interval)"
-    return f"{_number(interval.estimate)} (95 % CI {_number(interval.low)} to {_number(interval.high)})"
+    estimate, low, high = (_number(v, signed) for v in (interval.estimate, interval.low, interval.high))
+    return f"{estimate} (one value: no interval)" if interval.n < 2 else f"{estimate} (95 % CI {low} to {high})"
 
 
 def ledger(evidence: dict[str, Interval | None], claims: tuple[Claim, ...] = CLAIMS) -> pd.DataFrame:
@@ -407,13 +408,13 @@ def ledger(evidence: dict[str, Interval | None], claims: tuple[Claim, ...] = CLA
     rows = []
     for c in claims:
         interval = evidence.get(c.key)
-        tested = interval is not None and interval.n > 0
+        tested, signed = interval is not None and interval.n > 0, c.kind == "greater"  # a difference, not a ratio
         rows.append(
             {
                 "claim": c.claim + (" (by design)" if c.by_design else ""),
                 "verdict": decide(c, interval),
-                "measured": f"{c.measure}: {_shown(interval)}" if tested else "not measured",
-                "per seed": f"{per_value(interval)}; {sign_count(c, interval)}" if tested else "-",
+                "measured": f"{c.measure}: {_shown(interval, signed)}" if tested else "not measured",
+                "per seed": f"{per_value(interval, signed)}; {sign_count(c, interval)}" if tested else "-",
                 "prediction (before the runs)": c.prediction,
                 "source": c.source,
                 "chapter": c.chapter,
@@ -668,12 +669,15 @@ def fusion_evidence(
     return out
 
 
-def gather_evidence(chapter, max_videos: int = 200, rounds: int = 5) -> tuple[dict[str, Interval], dict[str, Reading]]:
+def gather_evidence(
+    chapter, max_videos: int = 200, rounds: int | None = None
+) -> tuple[dict[str, Interval], dict[str, Reading]]:
     """Every claim's measurement and every check's reading for a chapter's parameters, from the same cached
     runs the other chapters use (Table 1, the offsets of every seed's TIN, the MMIT single models and their
     fusions), the fixed-offset ablation's runs (trained here at the small scales, cached), ``rounds``
-    interleaved CPU timings of TSM, TIN and r-TCN, and the cost counts. A part with nothing to measure (e.g.
-    MMIT when ``checkpoints`` holds only Table 1 checkpoints) is left out: its claims are ``not tested``."""
+    interleaved CPU timings of TSM, TIN and r-TCN at R50 8x224² (default 5; 2 at the smoke scale, which only
+    shows that the chapter runs), and the cost counts. A part with nothing to measure (e.g. MMIT when
+    ``checkpoints`` holds only Table 1 checkpoints) is left out: its claims are ``not tested``."""
     from ..bench.models import measure
     from . import ablation, mmit, offsets, table1, theory
     from .chapter import default_seeds
@@ -694,6 +698,7 @@ def gather_evidence(chapter, max_videos: int = 200, rounds: int = 5) -> tuple[di
         for seed, path in offsets.tin_checkpoints(chapter).items()
     }
     evidence |= offsets_evidence(offsets.seed_table(summaries))
+    rounds = rounds or (2 if chapter.scale == "smoke" else 5)
     evidence |= latency_evidence(measure("cpu", models=("tsm_r50", "tin_r50", "tconv_r50"), rounds=rounds))
     readings = cost_readings() | theory_readings(theory.equivalence_table(range(3)))
     mmit_seeds = chapter.extra.get("mmit_seeds") or default_seeds(chapter.scale, "mmit")
@@ -702,7 +707,7 @@ def gather_evidence(chapter, max_videos: int = 200, rounds: int = 5) -> tuple[di
             chapter.scale,
             mmit_seeds,
             chapter.results_dir,
-            chapter.data_root,
+            chapter.mmit_root,  # the MMIT data (Table 1's is data_root)
             chapter.device,
             checkpoints=chapter.checkpoints,
         )
