@@ -26,6 +26,7 @@ from ..engine.config import check_pretrained, config_to_dict, imagenet_file
 from ..engine.numerics import in_pinned_process
 from ..ops._extension import CSRC
 from ..utils import atomic_write_text, sha256_file, sha256_json
+from . import trial
 
 PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -71,6 +72,7 @@ def find_first(folder: str | Path, candidates: list[str]) -> Path | None:
 
 def run_folder(config, results_dir: str | Path, data_root: str | None, group: str = "table1") -> Path:
     """The folder ``<results_dir>/<group>/<name>-<input hash>`` of a training run (set as ``config.output_dir``)."""
+    trial.apply(config)  # a trial of the full route: a few iterations, a handful of videos (nothing when off)
     if (config.model.pretrained or "").lower() == "imagenet" and config.data.root is None:
         from .pretrain import backbone_for  # the embedded data: the embedded ImageNet's backbone of this layout
 
@@ -99,9 +101,10 @@ def run_or_load(config, results_dir: str | Path, data_root: str | None, group: s
 
     out = run_folder(config, results_dir, data_root, group)
     counted = _PLAN.step() if _PLAN is not None else ""
-    if not finished(out, config.optim.epochs):
+    if not finished(out, config.optim.epochs, config.optim.max_steps):
         started = time.perf_counter()
-        progress(results_dir, f"{group}: {counted}training {config.name} ({config.optim.epochs} epochs) ...")
+        length = f"{config.optim.max_steps} steps" if config.optim.max_steps else f"{config.optim.epochs} epochs"
+        progress(results_dir, f"{group}: {counted}training {config.name} ({length}) ...")
         if runs_pinned(config) and not in_pinned_process():  # in a worker process, with pinned numerics
             from .parallel import run_tasks, train_task
 
@@ -178,6 +181,7 @@ def evaluation_folder(
     config, checkpoint: Path, results_dir: str | Path, data_root: str | None, group: str = "table1"
 ) -> Path:
     """The folder ``<results_dir>/<group>/<name>-eval-<input hash>`` of a checkpoint's evaluation."""
+    trial.apply(config)  # as run_folder
     # What decides the scores: the checkpoint's bytes (the model), the data and the test protocol; not where
     # or how the checkpoint was trained (model.num_classes, for one, is only filled in by a training run).
     settings = config_to_dict(config)
@@ -192,10 +196,14 @@ def evaluation_folder(
     return Path(results_dir) / group / f"{config.name}-eval-{input_key(**inputs)}"
 
 
-def finished(out: Path, epochs: int) -> bool:
-    """metrics.json is rewritten after every evaluation: the run is done when it reports the last epoch."""
+def finished(out: Path, epochs: int, max_steps: int | None = None) -> bool:
+    """metrics.json is rewritten after every evaluation: the run is done when it reports the last epoch (or, with
+    ``optim.max_steps``, that it stopped there)."""
     path = out / "metrics.json"
-    return path.exists() and json.loads(path.read_text())["metrics"].get("epoch") == epochs
+    if not path.exists():
+        return False
+    metrics = json.loads(path.read_text())["metrics"]
+    return metrics.get("epoch") == epochs or (max_steps is not None and metrics.get("max_steps") == max_steps)
 
 
 def _in_notebook() -> bool:

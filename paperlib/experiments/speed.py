@@ -79,8 +79,10 @@ def resolve_device(device: str) -> str:
 
 def measure_models(device: str, scale: str, rounds: int | None = None, train_step: bool | None = None) -> list[dict]:
     """:func:`paperlib.bench.models.measure` with the chapter's defaults: :data:`ROUNDS` rounds per scale, and a
-    training step timed only at the full scale."""
-    rounds = rounds or ROUNDS[scale]
+    training step timed only at the full scale; a trial of the full route (:mod:`.trial`) times its rounds."""
+    from . import trial
+
+    rounds = rounds or (trial.current().rounds if trial.current() is not None else ROUNDS[scale])
     train_step = (scale == "full") if train_step is None else train_step
     return model_bench.measure(device, rounds=rounds, train=train_step)
 
