@@ -41,9 +41,11 @@ checkpoints = None  # a folder of checkpoints to evaluate instead of training
 device = "auto"
 seeds = None  # Table 1's seeds (default: as in table1)
 mmit_seeds = None  # the MMIT seeds (default: as in mmit_single)
+ablation_seeds = None  # the fixed-offset ablation's seeds (default: Table 1's)
 results_dir = (
     None  # default: the repository's results/<scale>/ (or $PAPERLIB_RESULTS/<scale>)
 )
+trial = None  # True (scale full): the full route, a few steps per run ($PAPERLIB_TRIAL)
 
 # %% tags=["remove-cell"]
 from IPython.display import display
@@ -72,7 +74,9 @@ chapter = open_chapter(
     checkpoints=checkpoints,
     device=device,
     results_dir=results_dir,
+    trial=trial,
     mmit_seeds=mmit_seeds,
+    ablation_seeds=ablation_seeds,
 )
 evidence, readings = gather_evidence(chapter)
 table, checks = ledger(evidence), check_table(readings)

@@ -674,7 +674,8 @@ def gather_evidence(
 ) -> tuple[dict[str, Interval], dict[str, Reading]]:
     """Every claim's measurement and every check's reading for a chapter's parameters, from the same cached
     runs the other chapters use (Table 1, the offsets of every seed's TIN, the MMIT single models and their
-    fusions), the fixed-offset ablation's runs (trained here at the small scales, cached), ``rounds``
+    fusions), the fixed-offset ablation's runs (trained here at the small scales, cached; seeds
+    ``ablation_seeds`` among the chapter's extra parameters, default Table 1's), ``rounds``
     interleaved CPU timings of TSM, TIN and r-TCN at R50 8x224² (default 5; 2 at the smoke scale, which only
     shows that the chapter runs), and the cost counts. A part with nothing to measure (e.g. MMIT when
     ``checkpoints`` holds only Table 1 checkpoints) is left out: its claims are ``not tested``."""
@@ -687,9 +688,8 @@ def gather_evidence(
     )
     fixed = None
     if chapter.checkpoints is None and chapter.scale != "full":
-        fixed = ablation.run_fixed_offsets(
-            chapter.scale, chapter.seeds, chapter.results_dir, chapter.data_root, chapter.device
-        )
+        seeds = chapter.extra.get("ablation_seeds") or chapter.seeds
+        fixed = ablation.run_fixed_offsets(chapter.scale, seeds, chapter.results_dir, chapter.data_root, chapter.device)
     evidence = table1_evidence(runs, fixed)
     summaries = {
         seed: offsets.offset_summary(
