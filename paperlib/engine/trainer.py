@@ -1,6 +1,10 @@
 """Training: the official TSM/TIN recipe (SGD, linear warm-up, per-iteration cosine, grad clipping, partial
 BN, fc ×5/×10), single process or torchrun DDP (one node or many), AMP, atomic checkpoints (every epoch and
-every ``checkpoint_every`` iterations) and exact resumption, by itself after a torchrun elastic restart."""
+every ``checkpoint_every`` iterations) and exact resumption, by itself after a torchrun elastic restart.
+
+:func:`train` is :func:`set_up` (seeds, data, model, optimiser, schedule: a :class:`TrainingRun`),
+:func:`resume_from_checkpoint`, then per epoch :func:`train_one_epoch` (:func:`train_step` per batch),
+:func:`write_checkpoint` and, when due, :func:`evaluate_epoch`."""
 
 from __future__ import annotations
 
@@ -18,14 +22,14 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from ..data import make_loader
+from ..data import VideoDataset, make_loader
 from ..errors import UserError
 from ..models import create, load_checkpoint, save_checkpoint, tin_param_groups
 from ..models.checkpoint import read_checkpoint
 from ..models.param_groups import single_param_group
 from ..utils import atomic_write_text
-from .config import ConfigError, RunConfig, config_to_dict, dump_config
-from .data import build_datasets, refuse_unreadable, resolve_data
+from .config import ConfigError, OptimConfig, RunConfig, config_to_dict, dump_config
+from .data import ResolvedData, build_datasets, refuse_unreadable, resolve_data
 from .device import AMP_DTYPES, autocast, pick_device
 from .distributed import (
     DistInfo,
@@ -257,8 +261,91 @@ def _record_failure(out: Path, exc: BaseException) -> None:
     atomic_write_text(out / FAILED, f"{time.strftime('%Y-%m-%d %H:%M:%S')} {why}\n{then}\n")
 
 
-def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo) -> dict:
-    out = Path(config.output_dir)
+@dataclass(frozen=True)
+class LrSchedule:
+    """The run's learning rate per iteration: ``base_lr`` (the recipe's, scaled linearly to the global batch)
+    times :func:`lr_factor` of the step, for ``steps_per_epoch`` iterations an epoch."""
+
+    base_lr: float
+    global_batch: int
+    steps_per_epoch: int
+    total_steps: int
+    warmup_steps: int
+    kind: str
+    warmup_type: str
+    warmup_start: float
+    t_max_steps: int
+
+    @classmethod
+    def of(cls, optim: OptimConfig, world_size: int, steps_per_epoch: int) -> LrSchedule:
+        global_batch = optim.batch_size * world_size
+        return cls(
+            base_lr=optim.lr * global_batch / optim.reference_batch,
+            global_batch=global_batch,
+            steps_per_epoch=steps_per_epoch,
+            total_steps=steps_per_epoch * optim.epochs,
+            warmup_steps=int(round(optim.warmup_epochs * steps_per_epoch)),
+            kind=optim.schedule,
+            warmup_type=optim.warmup_type,
+            warmup_start=optim.warmup_start or 1 / global_batch,  # null: X-Temporal's, lr / (world x batch size)
+            t_max_steps=int(round((optim.t_max_epochs or optim.epochs) * steps_per_epoch)),
+        )
+
+    def lr(self, step: int) -> float:
+        """The learning rate of iteration ``step`` (from 0), before each parameter group's ``lr_mult``."""
+        factor = lr_factor(
+            step,
+            self.total_steps,
+            self.warmup_steps,
+            self.kind,
+            warmup_type=self.warmup_type,
+            warmup_start=self.warmup_start,
+            t_max_steps=self.t_max_steps,
+        )
+        return self.base_lr * factor
+
+
+@dataclass
+class TrainingRun:
+    """What every step of one training run shares, built once by :func:`set_up`."""
+
+    config: RunConfig
+    device: torch.device
+    info: DistInfo
+    log: Logger
+    data: ResolvedData
+    train_set: VideoDataset
+    val_set: VideoDataset
+    unreadable: list[str]  # entries data.on_error=skip leaves out ("LIST:LINE: path: why")
+    loader: DataLoader
+    model: nn.Module
+    net: nn.Module  # the model, or its DistributedDataParallel wrapper
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    criterion: nn.Module
+    amp_dtype: torch.dtype | None
+    schedule: LrSchedule
+
+    @property
+    def out(self) -> Path:
+        return Path(self.config.output_dir)
+
+    @property
+    def last(self) -> Path:
+        return self.out / "last.pth"
+
+    def ends_before(self, epoch: int) -> bool:
+        """A trial (``optim.max_steps``) has done its iterations before ``epoch`` starts."""
+        max_steps = self.config.optim.max_steps
+        return max_steps is not None and epoch * self.schedule.steps_per_epoch >= max_steps
+
+    def evaluates_after(self, epoch: int) -> bool:
+        every, epochs = self.config.eval.every, self.config.optim.epochs
+        return (epoch + 1) % every == 0 or epoch + 1 == epochs or self.ends_before(epoch + 1)
+
+
+def _seed(config: RunConfig) -> None:
+    """Every global RNG from ``config.seed``; deterministic algorithms if asked for."""
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
     random.seed(config.seed)
@@ -266,29 +353,10 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
         # cuBLAS refuses deterministic mode without a fixed workspace (its documented setting; no effect on CPU)
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True)
-    log = Logger(out / "log.jsonl" if info.is_main else None)
 
-    data = resolve_data(config, info)
-    train_set, val_set = build_datasets(config, data)
-    # every frame (video) of both lists decoded before anything is written: broken data stops the run now, not
-    # in epoch 2, and with on_error=skip the broken entries are known, so even those in dropped batches are told
-    unreadable = refuse_unreadable([train_set, val_set], config.data.on_error, info, config.data.workers)
-    loader = make_loader(
-        train_set,
-        config.optim.batch_size,
-        train=True,
-        workers=config.data.workers,
-        seed=config.seed,
-        rank=info.rank,
-        world_size=info.world_size,
-        device=device,
-    )
-    if len(loader) == 0:
-        raise ConfigError(
-            f"{len(train_set)} training videos are fewer than one batch of "
-            f"{config.optim.batch_size} x {info.world_size} processes"
-        )
 
+def _build_model(config: RunConfig, device: torch.device, info: DistInfo) -> tuple[nn.Module, nn.Module]:
+    """The model (pretrained weights, partial BN, device, memory format) and what trains it (DDP or itself)."""
     try:
         model = create(config.model.name, config.model.num_classes, config.model.num_segments, **config.model.options)
     except (ValueError, TypeError) as exc:  # an unknown model name or builder option
@@ -312,32 +380,76 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
         if info.enabled
         else model
     )
+    return model, net
 
-    global_batch = config.optim.batch_size * info.world_size
-    base_lr = config.optim.lr * global_batch / config.optim.reference_batch
+
+def _build_optimizer(config: RunConfig, model: nn.Module, base_lr: float) -> torch.optim.Optimizer:
+    """SGD (or AdamW) over the recipe's parameter groups (TSM/TIN's five, or one)."""
+    optim = config.optim
     groups = (
-        single_param_group(model, config.optim.weight_decay)
-        if config.optim.param_groups == "single"
-        else tin_param_groups(model, config.optim.weight_decay, config.optim.fc_lr5)
+        single_param_group(model, optim.weight_decay)
+        if optim.param_groups == "single"
+        else tin_param_groups(model, optim.weight_decay, optim.fc_lr5)
     )
-    if config.optim.optimizer == "sgd":
-        optimizer = torch.optim.SGD(groups, lr=base_lr, momentum=config.optim.momentum, nesterov=config.optim.nesterov)
-    else:
-        optimizer = torch.optim.AdamW(groups, lr=base_lr)
-    amp_dtype = AMP_DTYPES[config.amp]
-    scaler = torch.amp.GradScaler(device.type, enabled=config.amp == "fp16")
-    criterion = nn.BCEWithLogitsLoss() if config.data.multi_label else nn.CrossEntropyLoss()
+    if optim.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=base_lr, momentum=optim.momentum, nesterov=optim.nesterov)
+    return torch.optim.AdamW(groups, lr=base_lr)
 
-    steps_per_epoch = len(loader)
-    total_steps = steps_per_epoch * config.optim.epochs
-    warmup_steps = int(round(config.optim.warmup_epochs * steps_per_epoch))
-    schedule = dict(
-        warmup_type=config.optim.warmup_type,
-        # null: X-Temporal's start, lr / (world size x batch size)
-        warmup_start=config.optim.warmup_start or 1 / global_batch,
-        t_max_steps=int(round((config.optim.t_max_epochs or config.optim.epochs) * steps_per_epoch)),
+
+def _build_data(config: RunConfig, device: torch.device, info: DistInfo):
+    """The data (resolved), both datasets with every entry decoded first, the unreadable entries data.on_error=skip
+    leaves out, and this rank's training loader. Returns (data, train_set, val_set, unreadable, loader)."""
+    data = resolve_data(config, info)
+    train_set, val_set = build_datasets(config, data)
+    # every frame (video) of both lists decoded before anything is written: broken data stops the run now, not
+    # in epoch 2, and with on_error=skip the broken entries are known, so even those in dropped batches are told
+    unreadable = refuse_unreadable([train_set, val_set], config.data.on_error, info, config.data.workers)
+    batch = config.optim.batch_size
+    loader = make_loader(
+        train_set,
+        batch,
+        train=True,
+        workers=config.data.workers,
+        seed=config.seed,
+        rank=info.rank,
+        world_size=info.world_size,
+        device=device,
     )
-    if info.is_main:  # only now, with data and model in hand: a run refused above leaves no folder behind
+    if len(loader) == 0:
+        raise ConfigError(
+            f"{len(train_set)} training videos are fewer than one batch of {batch} x {info.world_size} processes"
+        )
+    return data, train_set, val_set, unreadable, loader
+
+
+def set_up(config: RunConfig, device: torch.device, info: DistInfo) -> TrainingRun:
+    """Seeds, data, loader, model, optimiser and schedule; then, with everything in hand, the run's folder (so a
+    run refused here leaves none behind) with its ``config.yaml``."""
+    out = Path(config.output_dir)
+    _seed(config)
+    log = Logger(out / "log.jsonl" if info.is_main else None)
+    data, train_set, val_set, unreadable, loader = _build_data(config, device, info)
+    model, net = _build_model(config, device, info)
+    schedule = LrSchedule.of(config.optim, info.world_size, len(loader))
+    run = TrainingRun(
+        config=config,
+        device=device,
+        info=info,
+        log=log,
+        data=data,
+        train_set=train_set,
+        val_set=val_set,
+        unreadable=unreadable,
+        loader=loader,
+        model=model,
+        net=net,
+        optimizer=_build_optimizer(config, model, schedule.base_lr),
+        scaler=torch.amp.GradScaler(device.type, enabled=config.amp == "fp16"),
+        criterion=nn.BCEWithLogitsLoss() if config.data.multi_label else nn.CrossEntropyLoss(),
+        amp_dtype=AMP_DTYPES[config.amp],
+        schedule=schedule,
+    )
+    if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         (out / FAILED).unlink(missing_ok=True)
         atomic_write_text(out / "config.yaml", dump_config(config))
@@ -346,137 +458,177 @@ def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo
         print(f"warning: {len(unreadable)} list entries cannot be read; data.on_error=skip leaves them out:")
         _print_entries(unreadable)
         log(event="unreadable", items=unreadable)
-    last = out / "last.pth"
-    position = ResumePoint()
-    if broadcast_object(resume and last.is_file(), info):  # rank 0 decides; every rank reads the same file
-        if not last.is_file():
-            raise FileNotFoundError(f"rank {info.rank}: {last} not found; output_dir must be shared by every node")
-        position = _load_training_state(last, model, optimizer, scaler, info)
-    start_epoch = position.epoch
-    extra = {"config": config_to_dict(config), "data": data.fingerprint, "class_names": data.class_names}
+    return run
 
-    def checkpoint(epoch: int, iteration: int | None, losses: list[float], train_loss: float | None) -> None:
-        """``last.pth`` by rank 0, with every rank's RNG states and epoch losses; then all ranks wait for it."""
-        ranks = all_gather_objects({"rng": _rng_state(), "losses": list(losses)}, info)
-        if info.is_main:
-            state = {"iteration": iteration, "world_size": info.world_size, "ranks": ranks, "train_loss": train_loss}
-            save_training_state(last, model, optimizer, scaler, epoch, {**extra, **state})
-        barrier(info)
 
-    def evaluate_epoch(epoch: int, train_loss: float) -> dict:
-        result = evaluate(net, val_set, config.eval.batch_size, device, info, config.data.workers, amp_dtype)
-        result["metrics"]["epoch"] = epoch + 1
-        result["metrics"]["train_loss"] = train_loss
-        if stops_after(epoch):
-            result["metrics"]["max_steps"] = max_steps  # the run ended here (cache.finished reads it)
-        if info.is_main:
-            log(event="eval", **result["metrics"])
-            write_evaluation(
-                out,
-                result,
-                {
-                    "commit": git_commit(),
-                    "config": config_to_dict(config),
-                    "data": data.fingerprint,
-                    "device": device_description(device),
-                    "views": f"{config.eval.crops}x{config.eval.clips}",
-                },
-            )
-        return result
+def resume_from_checkpoint(run: TrainingRun, resume: bool) -> ResumePoint:
+    """Where to start: ``last.pth`` restored (model, optimiser, scaler, RNGs) when resuming and it exists (rank 0
+    decides, every rank reads the same file), else the start."""
+    if not broadcast_object(resume and run.last.is_file(), run.info):
+        return ResumePoint()
+    if not run.last.is_file():
+        raise FileNotFoundError(f"rank {run.info.rank}: {run.last} not found; output_dir must be shared by every node")
+    return _load_training_state(run.last, run.model, run.optimizer, run.scaler, run.info)
 
-    max_steps = config.optim.max_steps  # a trial: the run stops after this many iterations
 
-    def stops_after(epoch: int) -> bool:
-        return max_steps is not None and (epoch + 1) * steps_per_epoch >= max_steps
+def write_checkpoint(
+    run: TrainingRun, epoch: int, iteration: int | None, losses: list[float], train_loss: float | None
+) -> None:
+    """``last.pth`` by rank 0, with every rank's RNG states and epoch losses (``iteration`` None: epoch ``epoch``
+    closed, ``train_loss`` its mean); then all ranks wait for it."""
+    ranks = all_gather_objects({"rng": _rng_state(), "losses": list(losses)}, run.info)
+    if run.info.is_main:
+        extra = {
+            "config": config_to_dict(run.config),
+            "data": run.data.fingerprint,
+            "class_names": run.data.class_names,
+        }
+        state = {"iteration": iteration, "world_size": run.info.world_size, "ranks": ranks, "train_loss": train_loss}
+        save_training_state(run.last, run.model, run.optimizer, run.scaler, epoch, {**extra, **state})
+    barrier(run.info)
 
-    def evaluates_after(epoch: int) -> bool:
-        return (epoch + 1) % config.eval.every == 0 or epoch + 1 == config.optim.epochs or stops_after(epoch)
 
-    if info.is_main:
-        print(
-            f"{config.name}: {config.model.name} on {device_description(device)}, {info.world_size} process(es); "
-            f"global batch {global_batch} -> lr {base_lr:.5g} (lr {config.optim.lr} for batch "
-            f"{config.optim.reference_batch}, scaled linearly); {config.optim.epochs} epochs x {steps_per_epoch} "
-            f"steps, warm-up {warmup_steps} steps, {config.optim.schedule}"
-            + (f"; {position.describe()}" if start_epoch or position.iteration else "")
+def evaluate_epoch(run: TrainingRun, epoch: int, train_loss: float) -> dict:
+    """Evaluate after epoch ``epoch`` (from 0) on the validation list; rank 0 logs it and writes
+    ``metrics.json`` and the scores. Returns the evaluation (``metrics`` with ``epoch`` counted from 1)."""
+    config = run.config
+    result = evaluate(
+        run.net, run.val_set, config.eval.batch_size, run.device, run.info, config.data.workers, run.amp_dtype
+    )
+    result["metrics"]["epoch"] = epoch + 1
+    result["metrics"]["train_loss"] = train_loss
+    if run.ends_before(epoch + 1):
+        result["metrics"]["max_steps"] = config.optim.max_steps  # the run ended here (cache.finished reads it)
+    if run.info.is_main:
+        run.log(event="eval", **result["metrics"])
+        provenance = {
+            "commit": git_commit(),
+            "config": config_to_dict(config),
+            "data": run.data.fingerprint,
+            "device": device_description(run.device),
+            "views": f"{config.eval.crops}x{config.eval.clips}",
+        }
+        write_evaluation(run.out, result, provenance)
+    return result
+
+
+def _missed_evaluation(run: TrainingRun, position: ResumePoint) -> dict:
+    """A run stopped between the checkpoint closing an epoch and that epoch's ``metrics.json``: evaluate now."""
+    epoch = position.epoch
+    if not epoch or position.iteration or position.train_loss is None or not run.evaluates_after(epoch - 1):
+        return {}
+    metrics_path = run.out / "metrics.json"
+    done = metrics_path.is_file() and json.loads(metrics_path.read_text())["metrics"].get("epoch") == epoch
+    return {} if broadcast_object(done, run.info) else evaluate_epoch(run, epoch - 1, position.train_loss)
+
+
+def _announce(run: TrainingRun, position: ResumePoint) -> None:
+    """One line on stdout and a ``start`` record in the log (rank 0)."""
+    config, schedule, info = run.config, run.schedule, run.info
+    if not info.is_main:
+        return
+    print(
+        f"{config.name}: {config.model.name} on {device_description(run.device)}, {info.world_size} process(es); "
+        f"global batch {schedule.global_batch} -> lr {schedule.base_lr:.5g} (lr {config.optim.lr} for batch "
+        f"{config.optim.reference_batch}, scaled linearly); {config.optim.epochs} epochs x "
+        f"{schedule.steps_per_epoch} steps, warm-up {schedule.warmup_steps} steps, {config.optim.schedule}"
+        + (f"; {position.describe()}" if position.epoch or position.iteration else "")
+    )
+    if position.note:
+        print(f"warning: {position.note}")
+    run.log(
+        event="start",
+        global_batch=schedule.global_batch,
+        lr=schedule.base_lr,
+        steps_per_epoch=schedule.steps_per_epoch,
+        start_epoch=position.epoch,
+        start_iteration=position.iteration,
+        world_size=info.world_size,
+        data=run.data.fingerprint,
+    )
+
+
+def train_step(run: TrainingRun, batch: dict, epoch: int, i: int) -> tuple[float, float]:
+    """One optimiser step on ``batch`` (iteration ``i`` of epoch ``epoch``); returns (loss, learning rate).
+    Raises LossNotFiniteError naming the step and the batch's videos."""
+    config, device = run.config, run.device
+    step = epoch * run.schedule.steps_per_epoch + i
+    lr = run.schedule.lr(step)
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr * group["lr_mult"]
+    video = batch["video"].to(device, non_blocking=True)
+    if config.channels_last and video.dim() == 4:
+        video = video.contiguous(memory_format=torch.channels_last)
+    target = batch["label"].to(device, non_blocking=True)
+    with autocast(device, run.amp_dtype):
+        loss = run.criterion(run.net(video).float(), target)
+    if not torch.isfinite(loss):
+        raise LossNotFiniteError(
+            f"loss is {loss.item()} at epoch {epoch}, step {i} (global step {step}); "
+            f"videos in the batch: {batch['id']}; lower optim.lr, or check those videos"
         )
-        if position.note:
-            print(f"warning: {position.note}")
-        log(
-            event="start",
-            global_batch=global_batch,
-            lr=base_lr,
-            steps_per_epoch=steps_per_epoch,
-            start_epoch=start_epoch,
-            start_iteration=position.iteration,
-            world_size=info.world_size,
-            data=data.fingerprint,
-        )
+    run.optimizer.zero_grad(set_to_none=True)
+    run.scaler.scale(loss).backward()
+    if config.optim.clip_grad:
+        run.scaler.unscale_(run.optimizer)
+        nn.utils.clip_grad_norm_(run.model.parameters(), config.optim.clip_grad)
+    run.scaler.step(run.optimizer)
+    run.scaler.update()
+    return loss.item(), lr
 
-    result: dict = {}
-    if start_epoch and not position.iteration and position.train_loss is not None and evaluates_after(start_epoch - 1):
-        # stopped between the checkpoint that closed the last epoch and its evaluation's metrics.json: evaluate now
-        metrics_path = out / "metrics.json"
-        done = metrics_path.is_file() and json.loads(metrics_path.read_text())["metrics"].get("epoch") == start_epoch
-        if not broadcast_object(done, info):
-            result = evaluate_epoch(start_epoch - 1, position.train_loss)
-    for epoch in range(start_epoch, config.optim.epochs):
-        if max_steps is not None and epoch * steps_per_epoch >= max_steps:
+
+def train_one_epoch(run: TrainingRun, epoch: int, skip: int = 0, losses: list[float] | None = None) -> float:
+    """Epoch ``epoch`` from its iteration ``skip`` (a resumed run: ``losses`` of the iterations before), with a
+    mid-epoch checkpoint every ``checkpoint_every`` iterations; returns the epoch's loss averaged over ranks."""
+    config, info, log = run.config, run.info, run.log
+    steps_per_epoch, max_steps = run.schedule.steps_per_epoch, config.optim.max_steps
+    run.train_set.set_epoch(epoch)
+    run.loader.sampler.set_epoch(epoch)
+    run.net.train()
+    losses = list(losses or [])
+    clips, started, skipped = 0, time.perf_counter(), []
+    bar = tqdm(
+        _remaining(run.loader, skip, config.seed) if skip else run.loader,
+        initial=skip,
+        total=steps_per_epoch,
+        disable=not info.is_main,
+        desc=f"epoch {epoch + 1}/{config.optim.epochs}",
+        unit="batch",
+    )
+    for i, batch in enumerate(bar, start=skip):
+        step = epoch * steps_per_epoch + i
+        if max_steps is not None and step >= max_steps:
             break
-        train_set.set_epoch(epoch)
-        loader.sampler.set_epoch(epoch)
-        net.train()
-        skip = position.iteration if epoch == start_epoch else 0
-        losses = position.losses if epoch == start_epoch else []
-        clips, started, skipped = 0, time.perf_counter(), []
-        bar = tqdm(
-            _remaining(loader, skip, config.seed) if skip else loader,
-            initial=skip,
-            total=steps_per_epoch,
-            disable=not info.is_main,
-            desc=f"epoch {epoch + 1}/{config.optim.epochs}",
-            unit="batch",
-        )
-        for i, batch in enumerate(bar, start=skip):
-            step = epoch * steps_per_epoch + i
-            if max_steps is not None and step >= max_steps:
-                break
-            factor = lr_factor(step, total_steps, warmup_steps, config.optim.schedule, **schedule)
-            for group in optimizer.param_groups:
-                group["lr"] = base_lr * factor * group["lr_mult"]
-            video = batch["video"].to(device, non_blocking=True)
-            if config.channels_last and video.dim() == 4:
-                video = video.contiguous(memory_format=torch.channels_last)
-            target = batch["label"].to(device, non_blocking=True)
-            with autocast(device, amp_dtype):
-                loss = criterion(net(video).float(), target)
-            if not torch.isfinite(loss):
-                raise LossNotFiniteError(
-                    f"loss is {loss.item()} at epoch {epoch}, step {i} (global step {step}); "
-                    f"videos in the batch: {batch['id']}; lower optim.lr, or check those videos"
-                )
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            if config.optim.clip_grad:
-                scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(model.parameters(), config.optim.clip_grad)
-            scaler.step(optimizer)
-            scaler.update()
-            losses.append(loss.item())
-            clips += len(video) * info.world_size
-            rate = clips / (time.perf_counter() - started)
-            bar.set_postfix(loss=f"{losses[-1]:.3f}", clips_per_s=f"{rate:.1f}")
-            if i % config.log_every == 0:
-                log(event="step", epoch=epoch, step=step, loss=losses[-1], lr=base_lr * factor, clips_per_s=rate)
-            if batch["skipped"]:
-                skipped += batch["skipped"]
-                log(event="skipped", epoch=epoch, step=step, items=batch["skipped"])
-            if config.checkpoint_every and (i + 1) % config.checkpoint_every == 0 and i + 1 < steps_per_epoch:
-                checkpoint(epoch, i + 1, losses, None)
-        train_loss = mean_over_ranks(float(np.mean(losses)), info)
-        log(event="epoch", epoch=epoch, loss=train_loss, seconds=time.perf_counter() - started)
-        _report_skipped(epoch, skipped, train_set, unreadable, info, log)
-        checkpoint(epoch, None, [], train_loss)
-        if evaluates_after(epoch):
-            result = evaluate_epoch(epoch, train_loss)
+        loss, lr = train_step(run, batch, epoch, i)
+        losses.append(loss)
+        clips += len(batch["video"]) * info.world_size
+        rate = clips / (time.perf_counter() - started)
+        bar.set_postfix(loss=f"{loss:.3f}", clips_per_s=f"{rate:.1f}")
+        if i % config.log_every == 0:
+            log(event="step", epoch=epoch, step=step, loss=loss, lr=lr, clips_per_s=rate)
+        if batch["skipped"]:
+            skipped += batch["skipped"]
+            log(event="skipped", epoch=epoch, step=step, items=batch["skipped"])
+        if config.checkpoint_every and (i + 1) % config.checkpoint_every == 0 and i + 1 < steps_per_epoch:
+            write_checkpoint(run, epoch, i + 1, losses, None)
+    train_loss = mean_over_ranks(float(np.mean(losses)), info)
+    log(event="epoch", epoch=epoch, loss=train_loss, seconds=time.perf_counter() - started)
+    _report_skipped(epoch, skipped, run.train_set, run.unreadable, info, log)
+    return train_loss
+
+
+def _train(config: RunConfig, resume: bool, device: torch.device, info: DistInfo) -> dict:
+    """Set up, resume, then each epoch: train, checkpoint, evaluate when due. Returns the last metrics."""
+    run = set_up(config, device, info)
+    position = resume_from_checkpoint(run, resume)
+    _announce(run, position)
+    result = _missed_evaluation(run, position)
+    for epoch in range(position.epoch, config.optim.epochs):
+        if run.ends_before(epoch):
+            break
+        first = epoch == position.epoch
+        train_loss = train_one_epoch(run, epoch, position.iteration if first else 0, position.losses if first else [])
+        write_checkpoint(run, epoch, None, [], train_loss)
+        if run.evaluates_after(epoch):
+            result = evaluate_epoch(run, epoch, train_loss)
     return result.get("metrics", {})
