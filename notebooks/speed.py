@@ -39,6 +39,8 @@ trial = None  # True (scale full): the full route, a few steps per run ($PAPERLI
 from IPython.display import display
 
 from paperlib.bench import models as model_bench
+from paperlib.bench.calibrate import for_build as calibration_for_build
+from paperlib.bench.calibrate import statements as calibration_statements
 from paperlib.experiments import open_chapter
 from paperlib.experiments.speed import (
     committed_shift_results,
@@ -106,6 +108,17 @@ ratio_table(records)
 # %% tags=["hide-input"]
 cost_figure(cost_table(records), device)
 
+# %% [markdown]
+# ## This machine's calibration figure
+#
+# How fast a machine is decides how long a build takes, so a build's time says little on its own. Every build
+# therefore first times one fixed reference workload (`python -m paperlib.bench calibrate`) and keeps its own
+# time as a multiple of it:
+
+# %% tags=["hide-input"]
+calibration = calibration_for_build(chapter.results_dir)
+statements(calibration_statements(calibration))
+
 # %% tags=["remove-cell"]
 ratios = model_bench.ratios(records)
 chapter.save(
@@ -114,6 +127,7 @@ chapter.save(
         "models": records,
         "ratios": ratios,
         "shift_files": sorted(set(shift["file"])),
+        "calibration": calibration,
     }
 )
 

@@ -192,14 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-CALIBRATION = "calibration.json"  # in results/<scale>/: this build's reference workload (the book shows it)
-
-
 def calibrate(results: Path) -> dict | None:
     """Time the reference workload (:func:`paperlib.bench.calibrate.calibrate`) before the build, print it and keep
     it in ``results/<scale>/calibration.json``; None (and a warning) if it cannot run."""
+    from paperlib.bench.calibrate import FILE, describe
     from paperlib.bench.calibrate import calibrate as measure
-    from paperlib.bench.calibrate import describe
     from paperlib.utils import atomic_write_text
 
     try:
@@ -208,7 +205,7 @@ def calibrate(results: Path) -> dict | None:
         print(f"reproduce: calibration failed, the build goes on without it: {exc}", flush=True)
         return None
     print(f"reproduce: calibration: {describe(calibration)}", flush=True)
-    atomic_write_text(results / CALIBRATION, json.dumps(calibration, indent=1) + "\n")
+    atomic_write_text(results / FILE, json.dumps(calibration, indent=1) + "\n")  # the speed chapter shows it
     return calibration
 
 

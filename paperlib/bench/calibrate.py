@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -95,7 +96,47 @@ def calibrate(warmup: int = 2, repeats: int = 10, timeout: float = 600) -> dict:
         raise RuntimeError(f"calibration: the reference workload failed:\n{done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["measured_in_seconds"] = round(time.perf_counter() - started, 1)
+    result["measured"] = time.strftime("%Y-%m-%d %H:%M")
+    # other work on the machine slows the workload alike: the load then, to read the figure with
+    result["load_average_1min"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    result["cpu_count"] = os.cpu_count()
     return result
+
+
+FILE = "calibration.json"  # in results/<scale>/: written by python -m reproduce at the start of a build
+
+
+def for_build(results_dir: str | Path) -> dict:
+    """The calibration of the build writing ``results_dir`` (``calibration.json``, written first by ``python -m
+    reproduce``); measured now, and kept there, when a chapter runs without it (papermill on its own)."""
+    from ..utils import atomic_write_text
+
+    path = Path(results_dir) / FILE
+    if path.is_file():
+        return json.loads(path.read_text())
+    result = calibrate()
+    atomic_write_text(path, json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def statements(result: dict) -> list[str]:
+    """The calibration for a book page: what was timed, the figure, and how builds use it (no machine paths)."""
+    w = result["workload"]
+    return [
+        f"Reference workload: one training step (forward, backward, {w['optimizer']}) of {w['model']} at width "
+        f"{w['options']['width']} with blocks {w['options']['depths']}, a batch of {w['batch']} clips of "
+        f"{w['frames']} frames at {w['size']} x {w['size']} px, in a process with the small runs' pinned numerics "
+        f"({result['numerics']['threads']} thread, {result['numerics']['cpu_capability']} kernels).",
+        f"On this machine it took **{1e3 * result['seconds_per_step']:.1f} ms** (median of {result['steps_timed']} "
+        f"steps, measured {result.get('measured', 'at the start of the build')}); the weights after "
+        f"{result['steps_timed'] + result['steps_untimed']} steps hash to `{result['weights_sha256']}`: another "
+        "AVX2 machine with the same wheels should give the same digest, and a different one means its numerics "
+        "differ.",
+        f"The machine's load average was {result.get('load_average_1min')} on {result.get('cpu_count')} cores "
+        "while it was measured (other work on the machine slows the workload down).",
+        "The build's time is saved as a multiple of this step (`build_times.json` in the results folder): two "
+        "builds that took the same number of reference steps did the same work at their machines' speeds.",
+    ]
 
 
 def describe(result: dict) -> str:

@@ -108,7 +108,8 @@ def run_or_load(config, results_dir: str | Path, data_root: str | None, group: s
         if runs_pinned(config) and not in_pinned_process():  # in a worker process, with pinned numerics
             from .parallel import run_tasks, train_task
 
-            run_tasks([train_task(config, results_dir, data_root, group)], results_dir, group, jobs=1)
+            task = train_task(config, results_dir, data_root, group)
+            run_tasks([task], results_dir, group, done_verb=None, jobs=1)
         else:
             with _to_log(results_dir):
                 train(config, resume=True)  # a run interrupted earlier continues from its last epoch
@@ -143,7 +144,8 @@ def evaluate_or_load(
         if runs_pinned(config) and not in_pinned_process():  # in a worker process, as its training
             from .parallel import evaluate_task, run_tasks
 
-            run_tasks([evaluate_task(config, checkpoint, results_dir, data_root, group)], results_dir, group, jobs=1)
+            task = evaluate_task(config, checkpoint, results_dir, data_root, group)
+            run_tasks([task], results_dir, group, done_verb=None, jobs=1)
         else:
             with _to_log(results_dir):
                 run(checkpoint, config, output=out, progress=False)

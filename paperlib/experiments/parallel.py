@@ -85,7 +85,7 @@ def train_ahead(configs: list, results_dir: str | Path, data_root: str | None, g
     tasks = []
     for config in configs:
         folder = run_folder(config, results_dir, data_root, group)
-        if runs_pinned(config) and not finished(folder, config.optim.epochs):
+        if runs_pinned(config) and not finished(folder, config.optim.epochs, config.optim.max_steps):
             tasks.append(train_task(config, results_dir, data_root, group))
     run_tasks(tasks, results_dir, group, "training", "trained", jobs)
 
@@ -124,10 +124,11 @@ def run_tasks(
     results_dir: str | Path,
     group: str,
     doing: str = "running",
-    done_verb: str = "finished",
+    done_verb: str | None = "finished",
     jobs: int | None = None,
 ) -> list[Task]:
-    """Run ``tasks`` in ``jobs`` pinned worker processes, with a progress line per finished task; returns them
+    """Run ``tasks`` in ``jobs`` pinned worker processes, with a progress line per finished task (none when
+    ``done_verb`` is None: the caller writes its own); returns them
     with ``result`` filled in. The first error is raised (:class:`RunFailed`) once the running tasks are done;
     Ctrl-C stops the workers at once."""
     if not tasks:
@@ -157,6 +158,8 @@ def run_tasks(
                         f"{group}: the worker wrote {task.name} to {task.result}, expected {task.expected} "
                         "(paperlib's files changed since this process started? restart it)"
                     )
+                if done_verb is None:
+                    continue
                 elapsed = time.perf_counter() - started
                 where = f"{count} of {len(tasks)}; " if len(tasks) > 1 else ""
                 left = f", about {clock((len(tasks) - count) * elapsed / count)} left" if len(tasks) > 1 else ""
@@ -219,7 +222,7 @@ def train_here(tree: dict, code: str) -> str:
 
     config = config_from_dict(tree)
     out = Path(config.output_dir)
-    if not finished(out, config.optim.epochs):
+    if not finished(out, config.optim.epochs, config.optim.max_steps):
         train(config, resume=True)
         stamp(out, pinned=True, code=code)
     return str(out)
