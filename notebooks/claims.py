@@ -134,9 +134,9 @@ checks[["check", "result", "measured", "requirement"]].style.set_caption(
 # An *undecided* verdict means little unless the experiment could have decided. For every claim measured over
 # seeds (or rounds), the table gives the spread of its values (SD), the smallest true effect that a two-sided
 # paired t-test at 5 % would detect with 80 % power at that spread and number of seeds (noncentral t,
-# `paperlib.experiments.results.min_detectable_effect`), and the paper's own size of the effect where one is
-# published. Where the smallest detectable effect is larger than the paper's, an effect of the paper's size
-# would most likely come out *undecided* here even if it is real.
+# `paperlib.experiments.results.min_detectable_effect`), the paper's own size of the effect where one is
+# published, and the chance that the same test detects an effect of the paper's size. Where that chance is
+# low, a real effect of the paper's size would often come out *undecided* here.
 
 # %% tags=["hide-input"]
 power.drop(columns=["paper's effect, from"]).style.format(
@@ -144,6 +144,7 @@ power.drop(columns=["paper's effect, from"]).style.format(
         "SD": "{:.3g}",
         "smallest detectable effect": "{:.3g}",
         "paper's effect": lambda v: "-" if v != v or v is None else f"{v:g}",
+        "power at the paper's effect": lambda v: "-" if v != v else f"{100 * v:.0f} %",
     }
 ).set_caption(
     f"MEASURED by paperlib, {chapter.scale} scale: the smallest effect each claim's data can detect"
@@ -190,6 +191,9 @@ else:
                 "SD": "{:.3g}",
                 "smallest detectable effect": "{:.3g}",
                 "paper's effect": lambda v: "-" if v != v or v is None else f"{v:g}",
+                "power at the paper's effect": lambda v: (
+                    "-" if v != v else f"{100 * v:.0f} %"
+                ),
             }
         )
         .set_caption(

@@ -276,8 +276,11 @@ def test_power_table_sets_the_detectable_effect_beside_the_papers():
         min_detectable_effect(evidence["tin_gt_tsm_8f"].sd, 3)
     )
     assert power["can detect the paper's effect"].tolist() == ["no", "yes", "no published size"]
+    chance = t_test_power(2.4, evidence["tin_gt_tsm_8f"].sd, 3)
+    assert power.loc["tin_gt_tsm_8f", "power at the paper's effect"] == pytest.approx(chance) and chance < 0.2
+    assert power.loc["ensemble_8f16f", "power at the paper's effect"] == pytest.approx(1.0)
     lines = power_statements(power)
-    assert len(lines) == 2 and "would likely not show" in lines[0] and "would likely show" in lines[1]
+    assert len(lines) == 2 and f"detected with probability {100 * chance:.0f} %" in lines[0]
 
 
 def test_saved_ledger_round_trip_keeps_every_seed(tmp_path):

@@ -30,7 +30,7 @@ import torch
 
 from ..models import complexity, create, reported
 from ..models.layers import TemporalInterlace
-from .results import Interval, mean_interval, min_detectable_effect, paired_difference
+from .results import Interval, mean_interval, min_detectable_effect, paired_difference, t_test_power
 
 VERDICTS = ("supported", "not supported", "undecided", "not tested")
 RESULTS = ("pass", "fail", "not run")  # of a check
@@ -467,15 +467,17 @@ def check_summary(checks: pd.DataFrame) -> pd.DataFrame:
 def power_table(evidence: dict[str, Interval | None], claims: tuple[Claim, ...] = CLAIMS) -> pd.DataFrame:
     """For every claim measured over at least two values: n, their standard deviation, the smallest true
     effect (distance from the prediction's threshold) that a two-sided paired t-test at 5 % detects with 80 %
-    power at that SD and n (:func:`~.results.min_detectable_effect`), the paper's own effect, and whether the
-    first is at most the second ("yes"/"no"; "no published size" when the paper gives none)."""
+    power at that SD and n (:func:`~.results.min_detectable_effect`), the paper's own effect, that test's power
+    to detect an effect of the paper's size (NaN when the paper gives none), and whether the smallest
+    detectable effect is at most the paper's ("yes"/"no"; "no published size")."""
     rows = []
     for c in claims:
         interval = evidence.get(c.key)
         if interval is None or interval.n < 2:
             continue
-        sd = interval.sd
+        sd, paper = interval.sd, c.paper_effect
         detectable = min_detectable_effect(sd, interval.n)
+        power = float("nan") if paper is None else 1.0 if sd == 0 else t_test_power(paper, sd, interval.n)
         rows.append(
             {
                 "key": c.key,
@@ -483,11 +485,12 @@ def power_table(evidence: dict[str, Interval | None], claims: tuple[Claim, ...] 
                 "n": f"{interval.n} {c.unit}",
                 "SD": sd,
                 "smallest detectable effect": detectable,
-                "paper's effect": c.paper_effect,
+                "paper's effect": paper,
+                "power at the paper's effect": power,
                 "can detect the paper's effect": "no published size"
-                if c.paper_effect is None
+                if paper is None
                 else "yes"
-                if detectable <= c.paper_effect
+                if detectable <= paper
                 else "no",
                 "paper's effect, from": c.paper_effect_note,
             }
@@ -499,6 +502,7 @@ def power_table(evidence: dict[str, Interval | None], claims: tuple[Claim, ...] 
         "SD",
         "smallest detectable effect",
         "paper's effect",
+        "power at the paper's effect",
         "can detect the paper's effect",
         "paper's effect, from",
     ]
@@ -506,18 +510,18 @@ def power_table(evidence: dict[str, Interval | None], claims: tuple[Claim, ...] 
 
 
 def power_statements(power: pd.DataFrame) -> list[str]:
-    """What the power table says, in numbers: for each claim with a published size, whether this build's
-    spread and seeds could detect it."""
+    """What the power table says, in numbers: for each claim with a published size, the smallest effect this
+    build's spread and seeds detect at 80 % power and the chance of detecting one of the paper's size."""
     sized = power[power["can detect the paper's effect"] != "no published size"]
     if not len(sized):
-        return ["No claim measured over seeds has a published size in this build."]
+        return ["No claim measured over two or more seeds has a published size in this build."]
     lines = []
     for _, row in sized.iterrows():
-        able, paper = row["can detect the paper's effect"] == "yes", row["paper's effect"]
+        paper, chance = row["paper's effect"], 100 * row["power at the paper's effect"]
         lines.append(
             f"{row['claim']}: over {row['n']} with SD {row['SD']:.2f}, the smallest effect detectable at 80 % power "
-            f"is {row['smallest detectable effect']:.2f}; the paper's is {paper:.2f}, so an effect "
-            + ("of the paper's size would likely show." if able else "of the paper's size would likely not show.")
+            f"is {row['smallest detectable effect']:.2f}; an effect of the paper's size ({paper:g}) would be "
+            f"detected with probability {chance:.0f} %."
         )
     return lines
 
