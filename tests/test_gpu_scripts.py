@@ -186,16 +186,19 @@ def test_sanitizer_errors_are_read_from_the_log(tmp_path):
 
 def test_gpu_all_fits_nine_minutes_in_the_order_of_value_with_arguments_its_checks_take():
     assert list(gpu_all.PARTS) == ["op", "bench", "timing", "resume", "compile", "book"]
-    assert sum(budget for budget, *_ in gpu_all.PARTS.values()) + 2 * gpu_all.GRACE <= gpu_all.TOTAL <= 540
+    assert sum(part.budget for part in gpu_all.PARTS.values()) + 2 * gpu_all.GRACE <= gpu_all.TOTAL <= 540
     parsers = {
         "gpu_check.sh": gpu_op_check.parse,
         "gpu_train_check.sh": gpu_train_check.parse,
         "gpu_book_check.sh": gpu_book_check.parse,
     }
-    for name, (budget, script, extra, _) in gpu_all.PARTS.items():
-        assert (gpu_all.GPU / script).is_file() and os.access(gpu_all.GPU / script, os.X_OK), script
-        args = parsers[script](["out", *extra, "--budget", str(budget - gpu_all.MARGIN)])  # accepted as given
-        assert args.budget == budget - gpu_all.MARGIN and args.device == "cuda", name
+    for name, part in gpu_all.PARTS.items():
+        script = gpu_all.GPU / part.script
+        assert script.is_file() and os.access(script, os.X_OK), script
+        budget = ["--budget", str(part.budget - gpu_all.MARGIN)]
+        args = parsers[part.script](["out", *part.args, *budget, *part.gpu_args])  # accepted as given
+        assert args.budget == part.budget - gpu_all.MARGIN and args.device == "cuda", name
+        assert parsers[part.script](["out", *part.args, *budget, "--dry-run"]).device == "cpu", name
     assert gpu_all.parse(["out", "--dry-run"]).scale == 8 and gpu_all.parse(["out"]).scale == 1
 
 
@@ -211,8 +214,9 @@ gpu_all.GPU, gpu_all.MIN_PART = folder, 1
     'mkdir -p "$1"; echo \\'{"steps": {"b": {"exit": 0}}}\\' > "$1/r.json"; '
     'setsid sleep 120 & echo $! > "$1/worker.pid"; sleep 120'
 )
-gpu_all.PARTS = {"first": (2, "ok.sh", [], "r.json"), "second": (3, "slow.sh", [], "r.json"),
-                 "third": (0.1, "ok.sh", [], "r.json")}
+P = gpu_all.Part
+gpu_all.PARTS = {"first": P(2, "ok.sh", (), "r.json"), "second": P(3, "slow.sh", (), "r.json"),
+                 "third": P(0.1, "ok.sh", (), "r.json")}
 sys.exit(gpu_all.main([str(folder / "out"), "--parts", "first", "second", "third"]))
 """
 
@@ -235,3 +239,44 @@ def test_gpu_all_stops_a_part_past_its_limit_with_its_workers_and_goes_on(tmp_pa
     assert summary["skipped"] == ["third"] and summary["passed"] is False  # no time left for it
     worker = int((tmp_path / "out" / "second" / "worker.pid").read_text())
     assert not Path(f"/proc/{worker}").exists() or "Z" in Path(f"/proc/{worker}/stat").read_text().split(")")[1][:3]
+
+
+def test_a_driver_stops_by_the_part_deadline_gpu_all_sets(monkeypatch):
+    from reproduce.gpu import gpu_common
+
+    monkeypatch.delenv(gpu_common.PART_DEADLINE, raising=False)
+    now = time.monotonic()
+    assert 99 < gpu_common.deadline_after(100) - now < 101
+    monkeypatch.setenv(gpu_common.PART_DEADLINE, str(time.time() + 5))  # the part's start-up counts
+    assert 4 < gpu_common.deadline_after(100) - now < 6
+    assert gpu_common.deadline_after(2) - now < 3  # the budget, when it comes first
+
+
+def test_a_driver_stopped_by_sigterm_records_its_step_and_stops_it(tmp_path):
+    """gpu_all.py stops a part with SIGTERM (to its process group, then to every leftover): the driver kills the
+    step in progress and records it, even when a second SIGTERM follows."""
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from reproduce.gpu import gpu_common as g\n"
+        "g.exit_on_sigterm(); out = Path(sys.argv[1])\n"
+        "g.Report(out / 'r.json').run('sleep', ['sleep', '60'], out / 'sleep.log', timeout=60)\n"
+    )
+    driver = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "sleep.log").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    from reproduce.gpu.gpu_common import descendants
+
+    while not descendants(driver.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (step,) = descendants(driver.pid)
+    driver.send_signal(signal.SIGTERM)
+    time.sleep(0.05)
+    driver.send_signal(signal.SIGTERM)
+    assert driver.wait(timeout=30) == 143
+    record = json.loads((tmp_path / "r.json").read_text())["steps"]["sleep"]
+    assert record["exit"] == 143 and record["terminated"]
+    assert not Path(f"/proc/{step}").exists() or "Z" in Path(f"/proc/{step}/stat").read_text().split(")")[1][:3]

@@ -36,30 +36,41 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a file, too
     sys.path.insert(0, str(ROOT))
 
-from reproduce.gpu.gpu_common import descendants, kill_tree, write_json  # noqa: E402
+from reproduce.gpu.gpu_common import PART_DEADLINE, descendants, kill_tree, write_json  # noqa: E402
 
 GPU = ROOT / "reproduce" / "gpu"
 TOTAL = 540  # seconds: the run must end inside 9 minutes (the device call's limit is 10)
-# part -> (budget in seconds, script, its arguments, its report's file name); the budgets sum to TOTAL - 10
-PARTS: dict[str, tuple[float, str, list[str], str]] = {
-    "op": (200, "gpu_check.sh", ["--steps", "build", "tests", "memcheck", "racecheck"], "gpu_check.json"),
-    "bench": (60, "gpu_check.sh", ["--steps", "shift_bench", "models_bench"], "gpu_check.json"),
-    "timing": (60, "gpu_train_check.sh", ["--steps", "timing", "--rounds", "3", "--reps", "3"], "train_check.json"),
-    "resume": (100, "gpu_train_check.sh", ["--steps", "resume", "--resume-epochs", "6"], "train_check.json"),
-    "compile": (60, "gpu_train_check.sh", ["--steps", "compile", "--compile-models", "tin_r50"], "train_check.json"),
-    "book": (
+
+
+class Part(NamedTuple):
+    budget: float  # seconds
+    script: str  # in reproduce/gpu/
+    args: tuple[str, ...]  # its arguments
+    report: str  # the JSON report it writes into its folder
+    gpu_args: tuple[str, ...] = ()  # on the GPU only (a dry run keeps the check's own small CPU settings)
+
+
+# in the order of value; the budgets sum to TOTAL - 10
+PARTS: dict[str, Part] = {
+    "op": Part(200, "gpu_check.sh", ("--steps", "build", "tests", "memcheck", "racecheck"), "gpu_check.json"),
+    "bench": Part(60, "gpu_check.sh", ("--steps", "shift_bench", "models_bench"), "gpu_check.json"),
+    "timing": Part(60, "gpu_train_check.sh", ("--steps", "timing"), "train_check.json", ("--rounds=3", "--reps=3")),
+    "resume": Part(100, "gpu_train_check.sh", ("--steps", "resume"), "train_check.json", ("--resume-epochs=6",)),
+    "compile": Part(60, "gpu_train_check.sh", ("--steps", "compile", "--compile-models=tin_r50"), "train_check.json"),
+    "book": Part(
         50,
         "gpu_book_check.sh",
-        ["--skip-full", "--skip-build", "--lanes", "1", "--chapters", "interlace_shift", "speed"],
+        ("--skip-full", "--skip-build", "--lanes", "1", "--chapters", "interlace_shift", "speed"),
         "book_check.json",
     ),
 }
-MARGIN = 8  # seconds a check keeps back from its part's limit to write its report itself
+MARGIN = 8  # seconds a check keeps back from its part's limit to stop its step and write its report
 GRACE = 5  # seconds between SIGTERM and SIGKILL
 MIN_PART = 15  # seconds: a part with less time left is skipped (a check needs ~10 s to start and write its report)
 
@@ -102,6 +113,20 @@ def _alive(pids: list[int]) -> bool:
     return False
 
 
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of process group ``pgid`` is still running (not a zombie)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
 def _reap() -> None:
     while True:
         try:
@@ -118,7 +143,10 @@ def run_part(name: str, command: list[str], limit: float, log: Path) -> dict:
     with open(log, "a") as out:
         out.write(f"== {name}: {' '.join(command)} (limit {limit:.0f} s)\n")
         out.flush()
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        env = {**os.environ, PART_DEADLINE: f"{time.time() + limit - MARGIN:.1f}"}  # the check's steps stop by it
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         timed_out = False
         try:
             code = proc.wait(timeout=max(1.0, limit))
@@ -128,8 +156,12 @@ def run_part(name: str, command: list[str], limit: float, log: Path) -> dict:
                 os.killpg(proc.pid, signal.SIGTERM)  # the check records the step it was in, then exits
             except ProcessLookupError:
                 pass
+            grace_end = time.monotonic() + GRACE
+            while _group_alive(proc.pid) and time.monotonic() < grace_end:  # the check, not just its shell
+                _reap()
+                time.sleep(0.1)
             try:
-                code = proc.wait(timeout=GRACE)
+                code = proc.wait(timeout=max(0.1, grace_end - time.monotonic()))
             except subprocess.TimeoutExpired:
                 kill_tree(proc.pid)
                 code = proc.wait()
@@ -175,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict = {
         "issue": 30,
         "dry_run": args.dry_run,
-        "budget_s": {p: PARTS[p][0] * args.scale for p in chosen},
+        "budget_s": {p: PARTS[p].budget * args.scale for p in chosen},
         "limit_s": TOTAL * args.scale,
         "subreaper": become_subreaper(),
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -184,19 +216,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     spent_budget = 0.0
     for name in chosen:
-        budget, script, extra, report = PARTS[name]
-        spent_budget += budget * args.scale
+        part = PARTS[name]
+        spent_budget += part.budget * args.scale
         limit = spent_budget - (time.monotonic() - started)
         folder = out / name
         if limit < MIN_PART:
             summary["parts"][name] = {"exit": None, "skipped": "out of budget", "finished": False, "timed_out": False}
             print(f"== {name}: skipped (out of budget)", flush=True)
         else:
-            command = ["bash", str(GPU / script), str(folder), *extra, "--budget", str(round(limit - MARGIN))]
-            command += ["--dry-run"] if args.dry_run else []
+            command = ["bash", str(GPU / part.script), str(folder), *part.args, "--budget", str(round(limit - MARGIN))]
+            command += ["--dry-run"] if args.dry_run else list(part.gpu_args)
             print(f"== {name}: {' '.join(command[1:])} (limit {limit:.0f} s)", flush=True)
             entry = run_part(name, command, limit, out / f"{name}.log")
-            entry.update(_report_steps(folder / report))
+            entry.update(_report_steps(folder / part.report))
             summary["parts"][name] = entry
             print(f"   {name}: exit {entry['exit']} after {entry['seconds']} s, steps {entry.get('steps')}", flush=True)
         summary["elapsed_s"] = round(time.monotonic() - started, 1)

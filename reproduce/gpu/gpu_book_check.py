@@ -46,6 +46,7 @@ if str(ROOT) not in sys.path:  # run as a file, too
 from reproduce.gpu.gpu_common import (  # noqa: E402
     SHIM,
     Report,
+    deadline_after,
     exit_on_sigterm,
     kill_tree,
     open_folders,
@@ -422,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         provenance=provenance(args.device),
     )
     print(f"gpu_book_check: packages {environment['packages']}", flush=True)
-    deadline = time.monotonic() + args.budget - 15  # 15 s for the bundles
+    deadline = deadline_after(args.budget) - 15  # 15 s for the bundles
     if not args.skip_build:
         load = "load_cuda" if args.device == "cuda" else "load_cpu"
         code = f"from paperlib.ops import _extension; _extension.{load}(verbose=True); print('built')"

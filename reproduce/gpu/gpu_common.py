@@ -68,6 +68,17 @@ def open_folders(prog: str, device: str, out: str, work: str | None) -> tuple[Pa
     return out_folder, work_folder
 
 
+PART_DEADLINE = "GPU_PART_DEADLINE"  # set by gpu_all.py: the Unix time its part must end by, less the report's time
+
+
+def deadline_after(budget: float) -> float:
+    """The ``time.monotonic()`` a driver stops its steps by: ``budget`` seconds from now, or earlier when
+    gpu_all.py's ``$GPU_PART_DEADLINE`` (counted from the part's start, so the start-up is inside it) comes first."""
+    end = time.monotonic() + budget
+    part = os.environ.get(PART_DEADLINE)
+    return min(end, time.monotonic() + float(part) - time.time()) if part else end
+
+
 def write_json(path: Path, payload: dict) -> None:
     """Atomically (a reader never sees half a file)."""
     tmp = path.with_name(f".{path.name}.tmp")
@@ -125,6 +136,7 @@ def exit_on_sigterm() -> None:
     stops the step in progress and records it (``terminated``) before the driver exits."""
 
     def stop(signum, frame) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the recording short
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)

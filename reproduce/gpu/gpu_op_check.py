@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a file, too
     sys.path.insert(0, str(ROOT))
 
-from reproduce.gpu.gpu_common import Report, exit_on_sigterm, open_folders, provenance, tail  # noqa: E402
+from reproduce.gpu.gpu_common import Report, deadline_after, exit_on_sigterm, open_folders, provenance, tail  # noqa: E402
 
 # Step time limits in seconds, in the order the steps run (estimates for an H200: build 1-2 min of nvcc, tests
 # ~30 s, each sanitizer run ~30-60 s, the shift benchmark ~30 s at 0.1 s per measurement, the models ~1 min).
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         provenance=provenance(args.device),
     )
     scale = 1.0 if args.device == "cuda" else 3.0  # CPU dry runs are slower per step
-    deadline = time.monotonic() + args.budget
+    deadline = deadline_after(args.budget)
     for step in (s for s in LIMITS if s in args.steps):
         limit = min(LIMITS[step] * scale, deadline - time.monotonic())
         if limit < 10:

@@ -42,6 +42,7 @@ if str(ROOT) not in sys.path:  # run as a file, too
 
 from reproduce.gpu.gpu_common import (  # noqa: E402
     Report,
+    deadline_after,
     descendants,
     exit_on_sigterm,
     kill_tree,
@@ -656,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
         provenance=provenance(args.device),
     )
     scale = 1.0 if args.device == "cuda" else 3.0  # CPU dry runs are slower per step
-    deadline = time.monotonic() + args.budget
+    deadline = deadline_after(args.budget)
 
     def limit(step: str) -> float:
         return min(LIMITS[step] * scale, deadline - time.monotonic())
