@@ -150,3 +150,26 @@ def test_calibration_runs_the_reference_workload_pinned_and_builds_record_it(tmp
     assert saved == json.loads(json.dumps(times))
     assert saved["book_in_steps"] == round(120.0 / result["seconds_per_step"])
     assert saved["chapters_in_steps"]["table1"] == round(60.0 / result["seconds_per_step"])
+
+
+def test_numerics_settings_undo_one_pin_each():
+    """``python -m paperlib.bench numerics``: each setting is the pinned environment with one change (a variable
+    removed or set), and an unpinned one is not marked as pinned (its process makes no settings of its own)."""
+    from paperlib.bench.numerics import SETTINGS, environment
+    from paperlib.engine import numerics
+
+    pinned = environment(*SETTINGS["pinned"])
+    assert all(pinned[k] == v for k, v in numerics.PINNED_ENV.items()) and pinned[numerics.MARK] == "1"
+    assert "MKL_CBWR" not in environment(*SETTINGS["MKL_CBWR unset"])
+    assert environment(*SETTINGS["ATEN_CPU_CAPABILITY=default"])["ATEN_CPU_CAPABILITY"] == "default"
+    unpinned = environment(*SETTINGS["unpinned, 1 thread"])
+    assert numerics.MARK not in unpinned and "ATEN_CPU_CAPABILITY" not in unpinned
+    assert unpinned["OMP_NUM_THREADS"] == "1"
+
+
+def test_spread_refuses_an_unknown_setting(capsys):
+    from paperlib.experiments.spread import main as spread
+
+    with pytest.raises(SystemExit):
+        spread(["--settings", "pinned", "no such setting"])
+    assert "unknown settings" in capsys.readouterr().err

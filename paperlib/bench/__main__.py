@@ -1,4 +1,4 @@
-"""Command line: ``python -m paperlib.bench {shift,data,train,models,calibrate} [options]``."""
+"""Command line: ``python -m paperlib.bench {shift,data,train,models,calibrate,numerics} [options]``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 import sys
 
 from ..cli import add_debug_argument, guarded
-from . import calibrate, data, models, shift, train
+from . import calibrate, data, models, numerics, shift, train
 
 
 def first_sentence(doc: str) -> str:
@@ -20,7 +20,14 @@ def first_sentence(doc: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m paperlib.bench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    modules = {"shift": shift, "data": data, "train": train, "models": models, "calibrate": calibrate}
+    modules = {
+        "shift": shift,
+        "data": data,
+        "train": train,
+        "models": models,
+        "calibrate": calibrate,
+        "numerics": numerics,
+    }
     for name, module in modules.items():
         module.add_arguments(commands.add_parser(name, help=first_sentence(module.__doc__)))
     add_debug_argument(parser)

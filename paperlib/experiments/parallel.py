@@ -128,9 +128,8 @@ def run_tasks(
     jobs: int | None = None,
 ) -> list[Task]:
     """Run ``tasks`` in ``jobs`` pinned worker processes, with a progress line per finished task (none when
-    ``done_verb`` is None: the caller writes its own); returns them
-    with ``result`` filled in. The first error is raised (:class:`RunFailed`) once the running tasks are done;
-    Ctrl-C stops the workers at once."""
+    ``done_verb`` is None: the caller writes its own); returns them with ``result`` filled in. The first error is
+    raised (:class:`RunFailed`) once the running tasks are done; Ctrl-C stops the workers at once."""
     if not tasks:
         return tasks
     jobs = min(default_jobs() if jobs is None else jobs, len(tasks))
@@ -154,10 +153,7 @@ def run_tasks(
                         other.cancel()
                     continue
                 if task.expected is not None and Path(task.result) != Path(task.expected):
-                    raise RunFailed(
-                        f"{group}: the worker wrote {task.name} to {task.result}, expected {task.expected} "
-                        "(paperlib's files changed since this process started? restart it)"
-                    )
+                    raise RunFailed(f"{group}: the worker wrote {task.name} to {task.result}, not {task.expected}")
                 if done_verb is None:
                     continue
                 elapsed = time.perf_counter() - started
@@ -271,9 +267,12 @@ class _Worker:
         self.replies = os.fdopen(read, "rb")
 
     def call(self, task: Task) -> object:
-        self.process.stdin.write(json.dumps({"function": task.function, "kwargs": task.kwargs}).encode() + b"\n")
-        self.process.stdin.flush()
-        line = self.replies.readline()
+        try:
+            self.process.stdin.write(json.dumps({"function": task.function, "kwargs": task.kwargs}).encode() + b"\n")
+            self.process.stdin.flush()
+            line = self.replies.readline()
+        except (OSError, ValueError):  # the worker is gone (its pipe broken or closed)
+            line = b""
         if not line:
             code = self.process.wait()
             raise RunFailed(f"{task.name}: its worker process ended (exit code {code}) before the run finished")
