@@ -14,6 +14,11 @@ build's times in ``results/<scale>/build_times.json``, the build's time also as 
 two machines compare. ``--record FILE`` writes the per-run numbers of the build in ``results/<scale>/`` to FILE
 (``benchmarks/results/embedded_runs.json`` is the committed one) and ``--verify FILE`` compares the build with
 FILE, printing every run that differs (exit status 1 if any); neither builds anything.
+
+``--scale full --trial`` is the trial of the full route (:mod:`paperlib.experiments.trial`): every chapter's paper
+recipes at full size with a few iterations per run and a handful of videos per evaluation, on the embedded sets
+rendered at full size (or the data given), into ``results/full-trial/`` and a book in ``_build/full-trial/`` with a
+banner on every page. Run it before the real run: minutes on a CPU.
 """
 
 from __future__ import annotations
@@ -99,7 +104,16 @@ def main(argv: list[str] | None = None) -> int:
         "deeper models, longer schedules and more seeds: decides the claims the embedded build cannot; ~1 h), "
         "full (the real datasets)",
     )
-    parser.add_argument("--data-root", default=None, help="the real dataset (scale full)")
+    parser.add_argument("--data-root", default=None, help="the real dataset (scale full): Something-Something v1")
+    parser.add_argument("--mmit-root", default=None, help="scale full: the prepared Multi-Moments in Time")
+    parser.add_argument(
+        "--trial",
+        action="store_true",
+        help="with --scale full: the full route end to end with a few iterations per run and a handful of videos, "
+        "on the embedded sets rendered at full size unless --data-root/--mmit-root are given, and a random "
+        "ResNet-50 unless --imagenet is given; results in results/full-trial/, the book in _build/full-trial/ "
+        "(minutes on a CPU: run it before the real run)",
+    )
     parser.add_argument("--checkpoints", default=None, help="evaluate these checkpoints instead of training")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument(
@@ -130,9 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.verify and not Path(args.verify).is_file():
             parser.error(f"--verify {args.verify}: no such file")
         return check_runs(args.scale, args.record, args.verify)
-    if args.scale == "full" and not args.data_root and not args.checkpoints:
+    if args.trial and args.scale != "full":
+        parser.error("--trial is a trial of the full route: give it with --scale full")
+    if args.scale == "full" and not args.trial and not args.data_root and not args.checkpoints:
         parser.error("--scale full needs --data-root (the real datasets) or --checkpoints")
-    if args.scale == "full" and not args.checkpoints:
+    if args.scale == "full" and not args.checkpoints and (not args.trial or args.imagenet):
         from paperlib.engine.config import IMAGENET_FILES
 
         wanted = Path(args.imagenet or ".") / IMAGENET_FILES["50"]
@@ -142,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"torchvision's {IMAGENET_FILES['50']} (https://download.pytorch.org/models/{IMAGENET_FILES['50']}; "
                 f"not found: {wanted}), or --checkpoints to evaluate trained models"
             )
+    if args.scale == "full" and not args.trial and not args.checkpoints and not args.mmit_root:
+        parser.error("--scale full trains the MMIT recipes too: pass --mmit-root DIR (the prepared MMIT)")
     names = [c.name for c in CHAPTERS]
     if args.only is not None and args.only not in names:
         parser.error(f"no chapter named {args.only!r} (chapters: {', '.join(names)})")
@@ -150,10 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     settings |= {"PAPERLIB_DATA_ROOT": args.data_root} if args.data_root else {}
     settings |= {"PAPERLIB_CHECKPOINTS": args.checkpoints} if args.checkpoints else {}
     settings |= {"PAPERLIB_IMAGENET": str(Path(args.imagenet).resolve())} if args.imagenet else {}
+    settings |= {"PAPERLIB_MMIT_ROOT": args.mmit_root} if args.mmit_root else {}
+    asked = os.environ.pop("PAPERLIB_TRIAL", "")  # e.g. steps=1,videos=2 (paperlib.experiments.trial)
+    settings |= {"PAPERLIB_TRIAL": asked if asked.strip() not in ("", "0") else "1"} if args.trial else {}
     os.environ.update(settings)
     from paperlib.experiments import results_root
 
-    results = results_root(args.scale)
+    results = results_root(args.scale, args.trial)
     started = time.perf_counter()
     calibration = calibrate(results)
     if args.only or args.no_book:
@@ -183,10 +204,13 @@ def main(argv: list[str] | None = None) -> int:
         "--keep-going",
         str(ROOT / "book"),
     ]
+    build += ["--path-output", str(ROOT / "_build" / "full-trial")] if args.trial else []  # never the real book
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     code = subprocess.run(build, cwd=ROOT, env=env).returncode
     seconds = time.perf_counter() - started
     print(f"reproduce: book {'built' if code == 0 else 'FAILED'} in {seconds:.0f} s")
+    if args.trial:
+        print(f"reproduce: the TRIAL book (a banner on every page): {ROOT / '_build/full-trial/_build/html'}")
     if code == 0:
         record_build_times(args.scale, seconds, results, calibration)
     return code

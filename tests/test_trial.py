@@ -2,6 +2,8 @@
 (``optim.max_steps``, ``data.limit``), its data and start weights, and the chapters run through it."""
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from paperlib.engine.trainer import train
 from paperlib.experiments import trial
 from paperlib.experiments.chapter import open_chapter, results_root
 
+ROOT = Path(__file__).resolve().parents[1]
 SMOKE = recipe_path("smoke")
 
 
@@ -80,6 +83,7 @@ def test_apply_cuts_the_work_and_nothing_else(tmp_path, monkeypatch):
         "data.limit": 4,
         "optim.batch_size": 2,
         "eval.batch_size": 2,
+        "data.workers": min(8, os.cpu_count()),
         "model.pretrained": str(tmp_path / "resnet50-random-init-NOT-imagenet.pth"),
     }
     assert {key: _get(config, key) for key in changed} == changed
@@ -123,3 +127,179 @@ def test_trial_chapter_needs_the_full_scale_and_keeps_its_results_apart(monkeypa
         open_chapter("table1", scale="full", trial="yes")
     assert trial.current() is None
     assert results_root("full", trial=True).name == "full-trial"
+
+
+def test_banner_on_every_page_only_for_a_trial(monkeypatch):
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location("trial_banner", ROOT / "book" / "_ext" / "trial_banner.py")
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    config = SimpleNamespace(html_theme_options={"other": 1})
+    monkeypatch.delenv(trial.ENV, raising=False)
+    extension._announce(None, config)
+    assert config.html_theme_options == {"other": 1}
+    monkeypatch.setenv(trial.ENV, "1")
+    monkeypatch.delenv("PAPERLIB_IMAGENET", raising=False)
+    extension._announce(None, config)
+    announcement = config.html_theme_options["announcement"]
+    assert announcement.startswith("TRIAL") and "RANDOM ResNet-50" in announcement
+    assert config.html_theme_options["other"] == 1
+    assert "trial_banner: book/_ext" in (ROOT / "_config.yml").read_text()  # the book loads it
+
+
+def test_reproduce_trial_needs_the_full_scale_and_no_data_or_weights(capsys):
+    from reproduce.__main__ import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--scale", "embedded", "--trial"])
+    assert stopped.value.code == 2 and "--scale full" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:  # past the checks of data, ImageNet and MMIT: stops at the name
+        main(["--scale", "full", "--trial", "--only", "no_such_chapter"])
+    assert stopped.value.code == 2 and "no chapter named 'no_such_chapter'" in capsys.readouterr().err
+
+
+def test_reproduce_full_training_asks_for_mmit_too(tmp_path, capsys):
+    from reproduce.__main__ import main
+
+    (tmp_path / "resnet50-0676ba61.pth").write_bytes(b"weights")
+    with pytest.raises(SystemExit) as stopped:
+        main(["--scale", "full", "--data-root", str(tmp_path), "--imagenet", str(tmp_path)])
+    assert stopped.value.code == 2 and "--mmit-root DIR" in capsys.readouterr().err
+
+
+# --- the CI-sized trial: one or two models of every training chapter, through the functions the chapters call ---
+
+CI_TRIAL = "steps=1,videos=2"  # one iteration per run, the first two videos of every list
+
+
+@pytest.fixture(scope="module")
+def trial_results(tmp_path_factory):
+    """``PAPERLIB_RESULTS`` of the CI trial, with the trial on (the chapters' environment under reproduce)."""
+    with pytest.MonkeyPatch.context() as patch:
+        results = tmp_path_factory.mktemp("results")
+        patch.setenv(trial.ENV, CI_TRIAL)
+        patch.setenv("PAPERLIB_RESULTS", str(results))
+        patch.setenv("PAPERLIB_DEVICE", "cpu")
+        for name in ("PAPERLIB_SCALE", "PAPERLIB_DATA_ROOT", "PAPERLIB_MMIT_ROOT", "PAPERLIB_IMAGENET"):
+            patch.delenv(name, raising=False)
+        patch.delenv("PAPERLIB_CHECKPOINTS", raising=False)
+        yield results
+
+
+@pytest.fixture(scope="module")
+def table1_runs(trial_results):
+    """Table 1's TIN-R50 at 8 and 16 frames (the recipes tin_r50_1x1x{8,16}_40e_sthv1), as its chapter runs them."""
+    from paperlib.experiments import table1
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(table1, "MODELS", ("tin_r50",))  # one model of the chapter
+        chapter = open_chapter("table1", scale="full")
+        assert chapter.trial and chapter.results_dir == trial_results / "full-trial"
+        runs = table1.run_table1(
+            chapter.scale, chapter.seeds, chapter.results_dir, chapter.data_root, chapter.device, chapter.checkpoints
+        )
+    return chapter, runs
+
+
+@pytest.mark.slow
+@pytest.mark.trial
+def test_trial_table1_runs_the_paper_recipes_cut_to_one_step(table1_runs):
+    from paperlib.experiments.table1 import data_description, summarize
+
+    chapter, runs = table1_runs
+    assert list(runs["frames"]) == ["8", "16", "8+16"] and runs["top1"].notna().all()
+    assert "TRIAL" in chapter.data_label and "rendered at full size" in chapter.data_label
+    assert "10 classes" in data_description(runs)
+    assert set(summarize(runs).index.get_level_values("frames")) == {"8", "16", "8+16"}
+    for frames, run in zip((8, 16), runs["run"].dropna()):
+        record = json.loads((Path(run) / "metrics.json").read_text())
+        config, recipe = record["config"], load_config(f"tin_r50_1x1x{frames}_40e_sthv1")
+        assert record["metrics"]["max_steps"] == 1 and record["metrics"]["videos"] == 2
+        # the paper recipe at full size: only the amount of work and the start weights' file differ
+        assert config["model"]["num_segments"] == frames and config["data"]["input_size"] == 224
+        assert config["data"]["scale_size"] == 256 and config["model"]["partial_bn"] is True
+        assert config["optim"]["lr"] == recipe.optim.lr and config["optim"]["epochs"] == recipe.optim.epochs
+        assert config["optim"]["schedule"] == "cosine" and config["optim"]["reference_batch"] == 48
+        assert config["model"]["pretrained"].endswith("resnet50-random-init-NOT-imagenet.pth")
+        log = (Path(run) / "log.jsonl").read_text()
+        assert '"event": "step"' in log
+
+
+@pytest.mark.slow
+@pytest.mark.trial
+def test_trial_offsets_chapter_reads_the_trained_tin_through_reproduce(table1_runs, trial_results):
+    """The offsets chapter, executed by ``python -m reproduce --scale full --trial --only offsets`` (papermill), reads
+    Table 1's trained 8-frame TIN from the run cache: nothing is trained again."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    done = subprocess.run(
+        [sys.executable, "-m", "reproduce", "--scale", "full", "--trial", "--only", "offsets", "--device", "cpu"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    saved = json.loads((trial_results / "full-trial" / "notebooks" / "offsets.json").read_text())
+    assert saved["parameters"]["scale"] == "full" and "1 training iteration per run" in saved["parameters"]["trial"]
+    assert len(saved["results"]["layers"]) == 16 and saved["results"]["videos"] == 2  # every bottleneck of R50
+    tin_8f = Path(table1_runs[1]["run"].iloc[0])
+    assert saved["results"]["checkpoint"].endswith(f"{tin_8f.name}/last.pth")  # Table 1's TIN, from the run cache
+    assert [run.name for run in tin_8f.parent.glob("tin_r50_8f_*")] == [tin_8f.name]  # none trained again
+    assert (trial_results / "full-trial" / "executed" / "offsets.ipynb").is_file()
+
+
+@pytest.fixture(scope="module")
+def mmit_single(trial_results):
+    """MMIT's TIN-R50 (2D, ImageNet route) and SlowFast-R50 (3D, 112 px crops of 128) recipes, as the chapter runs
+    them, scored on validation and test with one view and with 3 crops x 10 clips."""
+    from paperlib.experiments.mmit import run_single_models
+
+    chapter = open_chapter("mmit_single", scale="full")
+    single = run_single_models(
+        chapter.scale,
+        chapter.seeds,
+        chapter.results_dir,
+        chapter.data_root,
+        chapter.device,
+        models=("tin_r50", "slowfast_r50"),
+    )
+    return chapter, single
+
+
+@pytest.mark.slow
+@pytest.mark.trial
+def test_trial_mmit_single_models_and_their_ensemble(mmit_single):
+    from paperlib.experiments.mmit import ensemble, ensemble_verdict, multiview_gain, single_verdict
+
+    chapter, single = mmit_single
+    assert len(single) == 2 * 2 * 2 and (single["videos"] == 2).all()  # models x splits x views, 2 videos each
+    assert set(single["view"]) == {"1 view", "3 crops x 10 clips"} and single["classwise_mAP"].notna().all()
+    assert list(multiview_gain(single, "full").index) == ["tin_r50", "slowfast_r50"]
+    assert single_verdict(single, "full")[0].startswith("Chance on the test split")
+    table, weights = ensemble(single, "3 crops x 10 clips")
+    assert "tuned fusion (weights from val)" in set(table["method"])
+    assert list(weights.columns) == ["tin_r50", "slowfast_r50"]
+    assert ensemble_verdict(table)
+    configs = [json.loads((Path(run) / "metrics.json").read_text())["config"] for run in single["run"].unique()]
+    configs = {config["model"]["name"]: config for config in configs}
+    assert configs["slowfast_r50"]["data"]["input_size"] == 112 and configs["slowfast_r50"]["data"]["scale_size"] == 128
+    assert configs["slowfast_r50"]["model"]["num_segments"] == 32
+    assert configs["slowfast_r50"]["model"]["pretrained"] is None  # from scratch, as the recipe
+    assert configs["tin_r50"]["model"]["pretrained"].endswith("random-init-NOT-imagenet.pth")
+
+
+@pytest.mark.slow
+@pytest.mark.trial
+def test_trial_model_zoo_lists_and_loads_every_trained_checkpoint(table1_runs, mmit_single):
+    from paperlib.experiments.zoo import own_checkpoint_tables, own_checkpoints
+
+    chapter, runs = table1_runs
+    rows = own_checkpoints(chapter.results_dir, runs, mmit_single[1])
+    assert sorted(row["model"] for row in rows) == ["slowfast_r50", "tin_r50", "tin_r50", "tin_r50"]
+    assert len(own_checkpoint_tables(rows)) == 2  # one table per dataset
