@@ -303,3 +303,21 @@ def test_trial_model_zoo_lists_and_loads_every_trained_checkpoint(table1_runs, m
     rows = own_checkpoints(chapter.results_dir, runs, mmit_single[1])
     assert sorted(row["model"] for row in rows) == ["slowfast_r50", "tin_r50", "tin_r50", "tin_r50"]
     assert len(own_checkpoint_tables(rows)) == 2  # one table per dataset
+
+
+def test_the_full_size_renderer_gives_the_same_bytes_in_several_processes(tmp_path):
+    """``write_something`` (the trial's and the GPU check's renderer of the embedded Something set at full size)
+    writes the same files whether one process or two render the clips."""
+    import dataclasses
+
+    from paperlib.data.synthetic import something
+    from paperlib.utils import sha256_file
+
+    scale = dataclasses.replace(something.SCALES["smoke"], size=48, num_train=3, num_val=2)
+    digests = []
+    for processes in (1, 2):
+        folder = tmp_path / str(processes)
+        assert something.write_something(folder, scale, 0, processes) == ({"train": 3, "validation": 2}, 10)
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        digests.append([(p.relative_to(folder).as_posix(), sha256_file(p)) for p in files])
+    assert digests[0] == digests[1] and len(digests[0]) > 5 * 16

@@ -67,49 +67,26 @@ OPTIONAL = ("papermill", "nbclient", "ipykernel", "plotly", "decord", "av", "jup
 # ---- the full-size data (a worker subprocess) ---------------------------------------------------------------
 
 
-def _render_one(job) -> int:
-    from PIL import Image
-
-    from paperlib.data.synthetic.something import clip_rng, render_clip
-
-    folder, clip, scale, seed = job
-    frames = render_clip(clip.label, clip.num_frames, scale, clip_rng(seed, clip))
-    out = Path(folder) / str(clip.id)
-    out.mkdir(parents=True, exist_ok=True)
-    for i, frame in enumerate(frames, start=1):
-        Image.fromarray(frame).save(out / f"{i:05d}.jpg", quality=scale.jpeg_quality)
-    return len(frames)
-
-
 def worker_render(args) -> int:
-    """The files ``make_something`` writes (same planner, renderer, rng per clip, layout), at ``args.size`` px,
-    clips rendered by a process pool; then the sthv1 list files."""
-    from concurrent.futures import ProcessPoolExecutor
-
+    """The embedded Something set at ``args.size`` px (``paperlib.data.synthetic.something.write_something``: the
+    planner, renderer, generator per clip and layout of ``make_something``, clips rendered by a process pool), then
+    the sthv1 list files."""
     from paperlib.data.prepare import PREPARERS
     from paperlib.data.synthetic import something
 
     root = Path(args.root)
-    root.mkdir(parents=True, exist_ok=True)
     scale = dataclasses.replace(
         something.SCALES["embedded"], size=args.size, num_train=args.num_train, num_val=args.num_val
     )
-    clips = something.plan(scale, args.seed)
-    (root / something.LABELS_CSV).write_text("".join(f"{name}\n" for name in something.CLASSES), encoding="utf-8")
-    for split, split_clips in clips.items():
-        rows = "".join(f"{c.id};{c.label}\n" for c in split_clips)
-        (root / something.SPLIT_CSVS[split]).write_text(rows, encoding="utf-8")
-    folder = root / something.FRAMES_DIR
-    jobs = [(str(folder), c, scale, args.seed) for split_clips in clips.values() for c in split_clips]
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.processes) as pool:
-        frames = sum(pool.map(_render_one, jobs, chunksize=4))
+    clips, _ = something.write_something(root, scale, args.seed, processes=args.processes)
+    frames = sum(c.num_frames for split_clips in something.plan(scale, args.seed).values() for c in split_clips)
     PREPARERS["sthv1"](root)
     info = {
         "root": str(root),
         "scale": dataclasses.asdict(scale),
         "seed": args.seed,
-        "clips": {split: len(c) for split, c in clips.items()},
+        "clips": clips,
         "frames": frames,
         "processes": args.processes,
         "seconds": round(time.perf_counter() - started, 1),

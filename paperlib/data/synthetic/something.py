@@ -197,23 +197,44 @@ def clip_rng(seed: int, clip: SomethingClip) -> np.random.Generator:
     return np.random.default_rng([seed, clip.id])
 
 
-def _write(folder: Path, scale: SomethingScale, seed: int) -> tuple[dict[str, int], int]:
+def write_clip(folder: str | os.PathLike, clip: SomethingClip, scale: SomethingScale, seed: int) -> int:
+    """Render ``clip`` into ``folder/<FRAMES_DIR>/<id>/00001.jpg, ...``; returns its number of frames."""
+    frames = render_clip(clip.label, clip.num_frames, scale, clip_rng(seed, clip))
+    out = Path(folder) / FRAMES_DIR / str(clip.id)
+    out.mkdir(parents=True, exist_ok=True)
+    for i, frame in enumerate(frames, start=1):
+        Image.fromarray(frame).save(out / f"{i:05d}.jpg", quality=scale.jpeg_quality)
+    return len(frames)
+
+
+def write_something(
+    folder: str | os.PathLike, scale: SomethingScale, seed: int, processes: int = 1
+) -> tuple[dict[str, int], int]:
+    """Write the set's files into ``folder`` (the layout of the module docstring): the label and split CSVs, then
+    every clip's frames, rendered by ``processes`` processes (the bytes do not depend on how many: each clip has
+    its own generator). Returns (clips per split, number of classes)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / LABELS_CSV).write_text("".join(f"{name}\n" for name in CLASSES), encoding="utf-8")
     clips = plan(scale, seed)
     for split, split_clips in clips.items():
         rows = "".join(f"{c.id};{c.label}\n" for c in split_clips)
         (folder / SPLIT_CSVS[split]).write_text(rows, encoding="utf-8")
-        for c in split_clips:
-            frames = render_clip(c.label, c.num_frames, scale, clip_rng(seed, c))
-            out = folder / FRAMES_DIR / str(c.id)
-            out.mkdir(parents=True)
-            for i, frame in enumerate(frames, start=1):
-                Image.fromarray(frame).save(out / f"{i:05d}.jpg", quality=scale.jpeg_quality)
+    every = [c for split_clips in clips.values() for c in split_clips]
+    if processes > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        from functools import partial
+
+        with ProcessPoolExecutor(max_workers=processes) as pool:
+            list(pool.map(partial(write_clip, folder, scale=scale, seed=seed), every, chunksize=4))
+    else:
+        for clip in every:
+            write_clip(folder, clip, scale, seed)
     return {split: len(c) for split, c in clips.items()}, len(CLASSES)
 
 
 def make_something(
-    root: str | os.PathLike, scale: str | SomethingScale = "embedded", seed: int = 0
+    root: str | os.PathLike, scale: str | SomethingScale = "embedded", seed: int = 0, processes: int = 1
 ) -> GeneratedDataset:
     """Generate (or find cached) a Something-Something v1-format dataset in a folder under ``root``.
 
@@ -221,6 +242,7 @@ def make_something(
         root: parent folder; the dataset goes to ``root/something-v1-<scale>-s<seed>-<hash>``.
         scale: a key of :data:`SCALES` or a :class:`SomethingScale`.
         seed: everything written is a function of (scale, seed).
+        processes: render the clips in this many processes (:func:`write_something`).
     """
     name, params = resolve_scale(scale, SCALES)
     folder, fp = build_cached(
@@ -230,7 +252,7 @@ def make_something(
         params=asdict(params),
         seed=seed,
         label_map=LABELS_CSV,
-        write=lambda tmp: _write(tmp, params, seed),
+        write=lambda tmp: write_something(tmp, params, seed, processes),
     )
     return GeneratedDataset(
         root=folder,
