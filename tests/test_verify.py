@@ -45,6 +45,9 @@ def test_the_record_holds_this_codes_runs_with_their_numbers(build, tmp_path):
     tsm = runs["table1/tsm_r50_8f_seed0"]
     assert tsm["key"] == "aaaa11112222" and tsm["numbers"]["top1"] == 87.5 and tsm["train_seconds"] == 12.5
     assert tsm["numbers"]["pair_accuracy"] == 100.0  # each class scored above its reversed partner
+    _run(build, {}, "mmit/tsn_r50_seed0-eeee99990000", 41.0)  # one name twice: told apart by the keys
+    names = [r["run"] for r in verify.collect(build)]
+    assert "mmit/tsn_r50_seed0 [eeee99990000]" in names and "mmit/tsn_r50_seed0 [bbbb33334444]" in names
 
 
 def test_verify_passes_on_the_same_build_and_ignores_seconds(build, tmp_path, capsys):

@@ -45,9 +45,9 @@ def collect(results_dir: str | Path, code: str | None = None) -> list[dict]:
             continue
         records.append(run_record(folder))
     names = [r["run"] for r in records]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise ValueError(f"{results_dir}: two runs of this code share a name: {', '.join(twice)}")
+    for r in records:  # two runs of one name (one configuration name, other settings): told apart by their keys
+        if names.count(r["run"]) > 1:
+            r["run"] = f"{r['run']} [{r['key']}]"
     return sorted(records, key=lambda r: r["run"])
 
 
