@@ -70,7 +70,7 @@ PARTS: dict[str, Part] = {
         "book_check.json",
     ),
 }
-MARGIN = 8  # seconds a check keeps back from its part's limit to stop its step and write its report
+MARGIN = 15  # seconds a check keeps back from its part's limit to stop its step and write its report
 GRACE = 5  # seconds between SIGTERM and SIGKILL
 MIN_PART = 15  # seconds: a part with less time left is skipped (a check needs ~10 s to start and write its report)
 
