@@ -264,6 +264,7 @@ def record_build_times(
     if calibration is not None:
         step = calibration["seconds_per_step"]
         record["reference_step_seconds"] = step
+        record["reference_step_cpu_seconds"] = calibration["cpu_seconds_per_step"]
         record["book_in_steps"] = round(seconds / step)
         record["chapters_in_steps"] = {name: round(s / step) for name, s in chapters.items()}
         print(

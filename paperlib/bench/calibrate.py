@@ -116,7 +116,9 @@ def for_build(results_dir: str | Path) -> dict:
 
     path = Path(results_dir) / FILE
     if path.is_file():
-        return json.loads(path.read_text())
+        saved = json.loads(path.read_text())
+        if saved.get("workload") == WORKLOAD and "cpu_seconds_per_step" in saved:  # else: an older file, measured again
+            return saved
     result = calibrate()
     atomic_write_text(path, json.dumps(result, indent=1) + "\n")
     return result
@@ -130,13 +132,15 @@ def statements(result: dict) -> list[str]:
         f"{w['options']['width']} with blocks {w['options']['depths']}, a batch of {w['batch']} clips of "
         f"{w['frames']} frames at {w['size']} x {w['size']} px, in a process with the small runs' pinned numerics "
         f"({result['numerics']['threads']} thread, {result['numerics']['cpu_capability']} kernels).",
-        f"On this machine it took **{1e3 * result['seconds_per_step']:.1f} ms** (median of {result['steps_timed']} "
-        f"steps, measured {result.get('measured', 'at the start of the build')}); the weights after "
+        f"On this machine it took **{1e3 * result['seconds_per_step']:.1f} ms** "
+        f"({1e3 * result['cpu_seconds_per_step']:.1f} ms of CPU time; medians of {result['steps_timed']} steps, "
+        f"measured {result.get('measured', 'at the start of the build')}); the weights after "
         f"{result['steps_timed'] + result['steps_untimed']} steps hash to `{result['weights_sha256']}`: another "
         "AVX2 machine with the same wheels should give the same digest, and a different one means its numerics "
         "differ.",
         f"The machine's load average was {result.get('load_average_1min')} on {result.get('cpu_count')} cores "
-        "while it was measured (other work on the machine slows the workload down).",
+        "while it was measured: other work on the machine lengthens the step's wall time (and the build's) but "
+        "hardly its CPU time, the figure to compare machines by when they were busy.",
         "The build's time is saved as a multiple of this step (`build_times.json` in the results folder): two "
         "builds that took the same number of reference steps did the same work at their machines' speeds.",
     ]
@@ -146,7 +150,8 @@ def describe(result: dict) -> str:
     """One line: the figure, how it was measured and the weights' digest."""
     numbers = result["numerics"]
     return (
-        f"reference step {1e3 * result['seconds_per_step']:.1f} ms (median of {result['steps_timed']} training "
+        f"reference step {1e3 * result['seconds_per_step']:.1f} ms, {1e3 * result['cpu_seconds_per_step']:.1f} ms "
+        f"of CPU (median of {result['steps_timed']} training "
         f"steps of the embedded TSM, {numbers['threads']} thread, {numbers['cpu_capability']} kernels); "
         f"weights after {result['steps_timed'] + result['steps_untimed']} steps: {result['weights_sha256']}"
     )
