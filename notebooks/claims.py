@@ -103,11 +103,11 @@ table[SHOWN].style.set_caption(
 )
 
 # %% [markdown]
-# *Per seed*: each seed's value (for latency, each timed round's), then how many went which way. What each
-# claim predicts, where it is made and which chapter measures it:
+# *Per seed*: how many seeds went which way, then each seed's value (for latency, each timed round's). What
+# each claim measures and predicts, where it is made and which chapter measures it:
 
 # %% tags=["hide-input"]
-table[["claim", "prediction (before the runs)", "source", "chapter"]]
+table[["claim", "measure", "prediction (before the runs)", "source", "chapter"]]
 
 # %% [markdown]
 # ## Checks

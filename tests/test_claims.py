@@ -129,11 +129,11 @@ def test_table1_evidence_follows_the_runs_and_shows_every_seed():
     assert behind.loc["tin_gt_tsm_8f", "verdict"] == "not supported"
     table = ledger(table1_evidence(_runs([-11.0, -9.75, -2.25])))  # behind in every seed, yet undecided
     assert table.loc["tin_gt_tsm_8f", "verdict"] == "undecided"
-    assert table.loc["tin_gt_tsm_8f", "per seed"] == "0: -11.00 · 1: -9.75 · 2: -2.25; TIN < TSM in 3 of 3 seeds"
+    assert table.loc["tin_gt_tsm_8f", "per seed"] == "TIN < TSM in 3 of 3 seeds: -11.00, -9.75, -2.25 (seeds 0-2)"
     mixed = ledger(table1_evidence(_runs([2.0, -1.5, 2.5, -1.0, 0.0])))
     assert mixed.loc["tin_gt_tsm_8f", "verdict"] == "undecided"
-    assert mixed.loc["tin_gt_tsm_8f", "per seed"].endswith("TIN > TSM in 2, TIN < TSM in 2, equal in 1 of 5 seeds")
-    assert "95 % CI" in mixed.loc["tin_gt_tsm_8f", "measured"]
+    assert mixed.loc["tin_gt_tsm_8f", "per seed"].startswith("TIN > TSM in 2, TIN < TSM in 2, equal in 1 of 5 seeds")
+    assert mixed.loc["tin_gt_tsm_8f", "measured"] == "+0.40 (95 % CI -1.81 to +2.61)"
     with_rtcn = table1_evidence(_runs([2.0, 1.5, 2.5], rtcn=True))
     assert with_rtcn["tin_gt_rtcn_8f"].estimate == pytest.approx(3.0)
 
@@ -211,8 +211,8 @@ def test_latency_evidence_per_interleaved_round():
     table = ledger(evidence)
     assert table.loc["tin_cost_tsm", "verdict"] == "supported"
     assert table.loc["tin_latency_rtcn", "verdict"] == "not supported"  # about 2.5x, not 6x
-    assert table.loc["tin_latency_rtcn", "per seed"] == "1: 2.48 · 2: 2.60 · 3: 2.36; under 6x in 3 of 3 rounds"
-    assert table.loc["tin_latency_rtcn", "measured"].endswith("2.48 (95 % CI 2.18 to 2.77)")  # a ratio: no sign
+    assert table.loc["tin_latency_rtcn", "per seed"] == "under 6x in 3 of 3 rounds: 2.48, 2.60, 2.36 (rounds 1-3)"
+    assert table.loc["tin_latency_rtcn", "measured"] == "2.48 (95 % CI 2.18 to 2.77)"  # a ratio: no sign
     assert evidence["tin_cost_tsm"].labels == (1, 2, 3)
 
 
@@ -220,6 +220,8 @@ def test_sign_count_and_values_of_an_interval_saved_without_them():
     claim = BY_KEY["tin_gt_tsm_8f"]
     old = Interval(5.75, -13.07, 24.57, 5)
     assert sign_count(claim, old) == "per-seed values not stored" and per_value(old).startswith("not stored")
+    assert ledger({"tin_gt_tsm_8f": old}).loc["tin_gt_tsm_8f", "per seed"].startswith("not stored")
+    assert per_value(mean_interval([0.5, 0.6], labels=[0, 3])) == "+0.50, +0.60 (seeds 0, 3)"
     assert sign_count(BY_KEY["tin_cost_tsm"], mean_interval([1.1, 1.2, 0.9])) == (
         "TIN slower in 2, TIN faster in 1, beyond 1.15 in 1 of 3 rounds"
     )

@@ -380,14 +380,28 @@ def sign_count(claim: Claim, interval: Interval | None) -> str:
     return f"{', '.join(parts)} of {len(values)} {claim.unit}"
 
 
-def per_value(interval: Interval | None, signed: bool = True) -> str:
-    """The values an interval is over, each with its label: "0: -11.00 · 1: -9.75 · 2: -2.25" (``signed``:
-    with their sign, for differences; ratios without)."""
+def per_value(interval: Interval | None, signed: bool = True, unit: str = "seeds") -> str:
+    """The values an interval is over, with their labels: "-11.00, -9.75, -2.25 (seeds 0-2)", or "(seeds 0, 3)"
+    when the labels are not consecutive (``signed``: values with their sign, for differences; ratios without)."""
     if interval is None or interval.n == 0:
         return "-"
     if len(interval.values) != interval.n:
         return "not stored (saved before per-seed values were kept)"
-    return " · ".join(f"{label}: {_number(v, signed)}" for label, v in zip(interval.labels, interval.values))
+    labels = list(interval.labels)
+    consecutive = (
+        len(labels) > 2
+        and all(isinstance(x, int) for x in labels)
+        and labels == list(range(labels[0], labels[0] + len(labels)))
+    )
+    named = f"{labels[0]}-{labels[-1]}" if consecutive else ", ".join(str(x) for x in labels)
+    return f"{', '.join(_number(v, signed) for v in interval.values)} ({unit} {named})"
+
+
+def _per_seed(claim: Claim, interval: Interval, signed: bool) -> str:
+    """The ledger's per-seed cell: the sign count, then the values."""
+    if len(interval.values) != interval.n:
+        return per_value(interval)
+    return f"{sign_count(claim, interval)}: {per_value(interval, signed, claim.unit)}"
 
 
 def _number(value: float, signed: bool = True) -> str:
@@ -404,7 +418,8 @@ def _shown(interval: Interval, signed: bool = True) -> str:
 
 def ledger(evidence: dict[str, Interval | None], claims: tuple[Claim, ...] = CLAIMS) -> pd.DataFrame:
     """One row per claim: its text (marked when the dataset's design decides it), verdict, the measured
-    interval, the per-seed values and their sign count, the prediction, source and chapter."""
+    interval, the sign count with the per-seed values ("TIN < TSM in 3 of 3 seeds: -11.00, -9.75, -2.25 (seeds
+    0-2)"), the quantity measured, the prediction, source and chapter."""
     rows = []
     for c in claims:
         interval = evidence.get(c.key)
@@ -413,8 +428,9 @@ def ledger(evidence: dict[str, Interval | None], claims: tuple[Claim, ...] = CLA
             {
                 "claim": c.claim + (" (by design)" if c.by_design else ""),
                 "verdict": decide(c, interval),
-                "measured": f"{c.measure}: {_shown(interval, signed)}" if tested else "not measured",
-                "per seed": f"{per_value(interval, signed)}; {sign_count(c, interval)}" if tested else "-",
+                "measured": _shown(interval, signed) if tested else "not measured",
+                "per seed": _per_seed(c, interval, signed) if tested else "-",
+                "measure": c.measure,
                 "prediction (before the runs)": c.prediction,
                 "source": c.source,
                 "chapter": c.chapter,
