@@ -43,7 +43,7 @@ def run_chapter(chapter, parameters: dict, results: Path, force: bool = False) -
     from papermill.exceptions import PapermillExecutionError
 
     from paperlib.experiments import input_key
-    from paperlib.experiments.cache import file_digest
+    from paperlib.experiments.folders import file_digest
     from paperlib.utils import atomic_write_text
 
     source = NOTEBOOKS / f"{chapter.name}.ipynb"

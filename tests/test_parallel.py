@@ -15,7 +15,8 @@ import torch
 
 from paperlib.engine import numerics
 from paperlib.experiments import parallel, table1
-from paperlib.experiments.cache import run_folder, run_or_load, runs_pinned
+from paperlib.experiments.cache import run_folder, run_or_load, train_ahead
+from paperlib.experiments.folders import runs_pinned
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +32,7 @@ def two_jobs(tmp_path_factory):
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        parallel.train_ahead(_configs([0, 1]), results, None, "table1", jobs=2)
+        train_ahead(_configs([0, 1]), results, None, "table1", jobs=2)
     finally:
         torch.set_num_threads(threads)
     return results
@@ -74,11 +75,12 @@ def test_one_job_from_a_script_without_a_main_guard_gives_the_same_bits(two_jobs
         textwrap.dedent(
             f"""
             import torch
-            from paperlib.experiments import parallel, table1
+            from paperlib.experiments import table1
+            from paperlib.experiments.cache import train_ahead
             torch.set_num_threads(2)
             torch.ones(64, 64) @ torch.ones(64, 64)  # this process's libraries initialised before any run
             configs = [table1.table1_config("smoke", "tsn_r50", 8, s, None, "cpu") for s in (0, 1)]
-            parallel.train_ahead(configs, {str(results)!r}, None, "table1")
+            train_ahead(configs, {str(results)!r}, None, "table1")
             print("trained once")
             """
         )
@@ -119,7 +121,7 @@ def test_cuda_and_real_data_runs_stay_in_the_calling_process(tmp_path):
     assert not runs_pinned(config)
     config.data.root, config.device = None, "cuda"
     assert not runs_pinned(config)
-    parallel.train_ahead([config], tmp_path, None, "table1", jobs=2)  # left to run_or_load: no worker
+    train_ahead([config], tmp_path, None, "table1", jobs=2)  # left to run_or_load: no worker
     assert not (tmp_path / "table1").exists()
     config.device = "auto"
     assert runs_pinned(config) == (not torch.cuda.is_available())

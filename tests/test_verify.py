@@ -9,7 +9,7 @@ import pytest
 
 from paperlib.data.synthetic.something import CLASSES
 from paperlib.experiments import verify
-from paperlib.experiments.cache import STAMP, code_hash
+from paperlib.experiments.folders import STAMP, code_hash
 
 
 def _run(results, data, name, top1, code=None, seconds=12.5):

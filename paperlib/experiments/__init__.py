@@ -4,8 +4,8 @@ Notebooks hold narrative and calls into ``paperlib``; the code that computes a c
 and its verdicts lives here.
 """
 
-from .cache import code_hash, input_key
 from .chapter import Chapter, check_parameters, default_scale, default_seeds, open_chapter, results_root
+from .folders import code_hash, input_key
 from .results import run_provenance, write_results
 
 __all__ = [

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.metrics import topk_accuracy
-from .cache import planned, run_or_load
-from .parallel import train_ahead
+from .cache import planned, run_or_load, train_ahead
 from .table1 import table1_config
 
 FIXED_OFFSET = (-1.0, -1.0)  # (b0, b1): the TemporalInterlace offsets TSM's shift corresponds to

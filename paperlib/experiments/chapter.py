@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import trial as trial_module
-from .cache import progress
+from .folders import progress
 from .results import write_results
 
 # smoke: seconds, to test the plumbing; embedded: the default book (<= 15 min on 2 CPU cores); long: the same

@@ -23,8 +23,8 @@ from ..engine.config import load_config
 from ..engine.metrics import classwise_map, samplewise_map
 from ..models import complexity, create
 from ..models.zoo import MMIT, XTEMPORAL_ZOO, reported_results
-from .cache import evaluate_or_load, find_first, planned, run_folder, run_or_load
-from .parallel import evaluate_ahead, train_ahead
+from .cache import evaluate_ahead, evaluate_or_load, planned, run_folder, run_or_load, train_ahead
+from .folders import find_first
 from .results import protocol_label
 
 # model -> its full recipe (frames, sampling and architecture options come from there)

@@ -1,6 +1,6 @@
 """Runs in worker processes: the small scales' CPU trainings and evaluations, with pinned numerics, side by side.
 
-Every run on the generated data on a CPU (the smoke, embedded and long scales; :func:`~.cache.runs_pinned`)
+Every run on the generated data on a CPU (the smoke, embedded and long scales; :func:`~.folders.runs_pinned`)
 trains and evaluates in a worker process started with :func:`paperlib.engine.numerics.pinned_environment`: one
 thread, ATen's AVX2 kernels, oneDNN capped at AVX2, MKL's reproducible branch, deterministic algorithms. So a
 run gives the same numbers whatever ``PAPERLIB_JOBS`` is and whichever process asked for it (a notebook kernel
@@ -35,17 +35,7 @@ from pathlib import Path
 
 from ..engine import numerics
 from ..engine.config import config_from_dict, config_to_dict
-from .cache import (
-    _in_notebook,
-    clock,
-    code_hash,
-    evaluation_folder,
-    finished,
-    progress,
-    run_folder,
-    runs_pinned,
-    stamp,
-)
+from .folders import _in_notebook, clock, code_hash, evaluation_folder, finished, progress, stamp
 
 WORKER = "paperlib.experiments.worker"
 
@@ -79,37 +69,13 @@ class Task:
     result: object = field(default=None, compare=False)
 
 
-def train_ahead(configs: list, results_dir: str | Path, data_root: str | None, group: str, jobs: int | None = None):
-    """Train the pinned runs of ``configs`` (:func:`~.cache.runs_pinned`) that are not cached yet, ``jobs`` at a
-    time (:func:`default_jobs`). Other runs (CUDA, real data) are left to :func:`~.cache.run_or_load`."""
-    tasks = []
-    for config in configs:
-        folder = run_folder(config, results_dir, data_root, group)
-        if runs_pinned(config) and not finished(folder, config.optim.epochs, config.optim.max_steps):
-            tasks.append(train_task(config, results_dir, data_root, group))
-    run_tasks(tasks, results_dir, group, "training", "trained", jobs)
-
-
-def evaluate_ahead(
-    pairs: list[tuple], results_dir: str | Path, data_root: str | None, group: str, jobs: int | None = None
-):
-    """Evaluate the pinned ``(config, checkpoint)`` pairs that are not cached yet, ``jobs`` at a time (as
-    :func:`train_ahead`; :func:`~.cache.evaluate_or_load` reads them afterwards). A checkpoint not trained yet
-    is left to the caller."""
-    tasks = []
-    for config, checkpoint in pairs:
-        if not Path(checkpoint).is_file() or not runs_pinned(config):
-            continue
-        if not (evaluation_folder(config, checkpoint, results_dir, data_root, group) / "scores.npz").exists():
-            tasks.append(evaluate_task(config, checkpoint, results_dir, data_root, group))
-    run_tasks(tasks, results_dir, group, "evaluating", "evaluated", jobs)
-
-
-def train_task(config, results_dir: str | Path, data_root: str | None, group: str) -> Task:
-    """The worker call that trains ``config`` into its run folder (:func:`train_here`)."""
-    folder = run_folder(config, results_dir, data_root, group)
+def train_task(config) -> Task:
+    """The worker call that trains ``config`` into its run folder (``config.output_dir``, set by
+    :func:`~.cache.run_folder`; :func:`train_here`)."""
+    if not config.output_dir:
+        raise ValueError(f"{config.name}: output_dir is unset (name the run's folder with cache.run_folder first)")
     kwargs = {"tree": config_to_dict(config), "code": code_hash()}
-    return Task(config.name, f"{__name__}:train_here", kwargs, str(folder))
+    return Task(config.name, f"{__name__}:train_here", kwargs, str(config.output_dir))
 
 
 def evaluate_task(config, checkpoint: str | Path, results_dir: str | Path, data_root: str | None, group: str) -> Task:
@@ -177,7 +143,7 @@ def call_pinned(
 ):
     """Run ``function`` (``"paperlib.module:name"``, JSON-serialisable ``kwargs``) once with pinned numerics: in a
     worker process, or here when this process is one already; returns its (JSON-serialisable) result. With
-    ``folder`` (where the function writes a run), the folder is stamped afterwards (:func:`~.cache.stamp`), so the
+    ``folder`` (where the function writes a run), the folder is stamped afterwards (:func:`~.folders.stamp`), so the
     build's record finds it. For experiments beyond training and evaluation (pretraining, say)."""
     _check(function)
     if numerics.in_pinned_process():
@@ -213,7 +179,7 @@ def _function(name: str):
 def train_here(tree: dict, code: str) -> str:
     """In a worker: train the run ``tree`` describes into its ``output_dir`` (the caller's :func:`~.cache.run_folder`,
     named by the code the caller runs: ``code``), resuming it if it was interrupted, unless it is done; then
-    stamps it (:func:`~.cache.stamp`). Returns the folder."""
+    stamps it (:func:`~.folders.stamp`). Returns the folder."""
     from ..engine.trainer import train
 
     config = config_from_dict(tree)
@@ -225,8 +191,8 @@ def train_here(tree: dict, code: str) -> str:
 
 
 def evaluate_here(tree: dict, checkpoint: str, output: str, code: str) -> str:
-    """In a worker: evaluate ``checkpoint`` into ``output`` (the caller's :func:`~.cache.evaluation_folder`)
-    unless it is done, and stamps it (:func:`~.cache.stamp`, ``code``); returns the folder."""
+    """In a worker: evaluate ``checkpoint`` into ``output`` (the caller's :func:`~.folders.evaluation_folder`)
+    unless it is done, and stamps it (:func:`~.folders.stamp`, ``code``); returns the folder."""
     from ..evaluate import run
 
     config, out = config_from_dict(tree), Path(output)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..engine.config import DataConfig
 from ..engine.pretrain import CHECKPOINT, PretrainConfig, pretrain
-from .cache import code_hash, input_key
+from .folders import code_hash, input_key
 
 # The recipe per data scale (ours; the rest is PretrainConfig's torchvision-like defaults). embedded: measured on
 # 2 cores, see the book's Table 1 chapter; smoke: a few steps, to test the route.
@@ -126,7 +126,7 @@ def prepare_ahead(run_configs: list, results_dir: str | Path, jobs: int | None =
     """Before a chapter's runs: every pretraining they start from that is not cached yet, and every embedded video
     set they read that is not generated yet, side by side in pinned workers (on 2 cores the Something set is
     generated while the backbone pretrains). Runs on real data or CUDA are left alone."""
-    from .cache import runs_pinned
+    from .folders import runs_pinned
     from .parallel import Task, run_tasks
 
     tasks: dict[str, Task] = {}

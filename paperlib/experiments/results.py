@@ -14,7 +14,7 @@ from scipy import optimize, stats
 
 from ..engine.provenance import git_commit
 from ..utils import atomic_write_text
-from .cache import code_hash
+from .folders import code_hash
 
 
 def write_results(results_dir: str | os.PathLike, name: str, results: dict, parameters: dict) -> Path:

@@ -21,8 +21,8 @@ from ..engine.config import load_config
 from ..engine.metrics import topk_accuracy
 from ..models import complexity, create, reported
 from ..models.zoo import reported_results
-from .cache import evaluate_or_load, find_first, planned, run_folder, run_or_load
-from .parallel import train_ahead
+from .cache import evaluate_or_load, planned, run_folder, run_or_load, train_ahead
+from .folders import find_first
 from .results import Interval, mean_interval, mean_std, min_detectable_effect, paired_difference, protocol_label
 
 MODELS = ("tsn_r50", "tsm_r50", "tin_r50")

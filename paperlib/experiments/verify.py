@@ -2,7 +2,7 @@
 against such a file (``python -m reproduce --verify FILE``).
 
 The runs are found in the results folder, not listed by hand: every folder under ``results/<scale>/`` holding a
-``metrics.json`` and a stamp (:func:`~.cache.stamp`) with the current code hash, so older runs left in the folder
+``metrics.json`` and a stamp (:func:`~.folders.stamp`) with the current code hash, so older runs left in the folder
 are not taken, and a new experiment's runs are covered without changing this module. A run's record: its name
 (``<experiment>/<run>``: the folder's name without its input hash), the input hash (``key``), every number of its
 ``metrics.json`` (top-1, top-5, mAP, the last training loss, the video count ...), its within-pair accuracy where
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import STAMP, code_hash
+from .folders import STAMP, code_hash
 
 TOLERANCE = 1e-9  # relative: every printed digit; JSON keeps a float exactly, so pinned builds agree exactly
 

@@ -246,7 +246,7 @@ def provenance(device: str) -> dict:
 
     from paperlib.bench.shift import machine_facts
     from paperlib.engine.provenance import git_commit
-    from paperlib.experiments.cache import code_hash
+    from paperlib.experiments.folders import code_hash
 
     facts: dict = {
         "python": platform.python_version(),
