@@ -142,3 +142,22 @@ def test_small_recipes_start_from_the_embedded_imagenet_by_model_pretrained(pret
     )
     run_folder(run, results, None)
     assert Path(run.model.pretrained) == path
+
+
+def test_the_chapter_finds_the_backbone_its_runs_started_from_and_shows_its_images(pretrained, tmp_path):
+    import yaml
+
+    from paperlib.experiments.pretrain import backbones_used, train_folder
+    from paperlib.viz.imagenet import samples_figure
+
+    path, config, _ = pretrained
+    runs = []
+    for name, start in (("eight", str(path)), ("sixteen", str(tmp_path / "eight" / "last.pth")), ("scratch", None)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.yaml").write_text(yaml.safe_dump({"model": {"pretrained": start}}))
+        runs.append(tmp_path / name)
+    assert backbones_used([*runs, tmp_path / "missing"]) == [path]  # once, and only a pretraining's file
+    assert train_folder(path) == Path(config.data) / "train"
+    figure = samples_figure(train_folder(path))
+    titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    assert titles == [name.replace("_", " ") for name in CLASSES]

@@ -28,11 +28,23 @@ def test_resnet101_names_its_file():
         check_pretrained(config)
 
 
-@pytest.mark.parametrize("name", ["smoke", "embedded_sthv1", "embedded_mmit"])
-def test_small_recipes_train_from_scratch(name):
+@pytest.mark.parametrize("name", ["smoke", "embedded_mmit"])
+def test_plumbing_and_shared_small_recipes_train_from_scratch(name):
+    # smoke: the engine's plumbing recipe; embedded_mmit: the 3D models' too (paperlib.experiments.mmit starts
+    # the 2D ones from the embedded ImageNet)
     config = load_config(name)
     assert config.model.pretrained is None
     check_pretrained(config)
+
+
+def test_small_table1_recipe_starts_from_the_embedded_imagenet_and_says_how_to_get_it():
+    config = load_config("embedded_sthv1")
+    assert config.model.pretrained == "imagenet"
+    with pytest.raises(ConfigError, match=r"python -m paperlib\.experiments\.pretrain --scale embedded --width 16 "):
+        check_pretrained(config)
+    deeper = load_config("embedded_sthv1", ["model.options.depths=[2, 2, 2, 2]"])
+    with pytest.raises(ConfigError, match=r"--depths 2 2 2 2`.*model\.pretrained=PATH"):
+        check_pretrained(deeper)
 
 
 def test_torchvision_layout_file_fills_the_backbone_not_the_classifier(tmp_path):

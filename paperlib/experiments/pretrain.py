@@ -28,7 +28,7 @@ from .folders import code_hash, input_key
 # 2 cores, see the book's Table 1 chapter; smoke: a few steps, to test the route.
 RECIPES = {
     "smoke": PretrainConfig(data="", epochs=1, batch_size=32, warmup_epochs=0.0),
-    "embedded": PretrainConfig(data="", epochs=6, batch_size=64, warmup_epochs=0.5),
+    "embedded": PretrainConfig(data="", epochs=6, batch_size=64, lr=0.4, warmup_epochs=0.5),
 }
 DATA_SEED = 0  # the generated set's seed (the videos' sets use seed 0 too)
 MODULE = "paperlib.experiments.pretrain"  # how a worker finds this module's functions (also when run as __main__)
@@ -185,6 +185,29 @@ def generate_here(dataset: str, root: str, scale: str, seed: int) -> str:
     return str(generated.root)
 
 
+def backbones_used(run_folders) -> list[Path]:
+    """The embedded ImageNet files (``resnet.pth`` of a pretraining run) that the given training runs started
+    from, in first-use order (read from each run's ``config.yaml``; a run started from another run is skipped)."""
+    import yaml
+
+    found: list[Path] = []
+    for folder in run_folders:
+        config = Path(folder) / "config.yaml"
+        if not config.is_file():
+            continue
+        start = (yaml.safe_load(config.read_text()).get("model") or {}).get("pretrained")
+        if start and Path(start).name == CHECKPOINT and (Path(start).parent / "metrics.json").is_file():
+            if Path(start) not in found:
+                found.append(Path(start))
+    return found
+
+
+def train_folder(checkpoint: str | Path) -> Path:
+    """The ``train/`` folder of the ImageNet-layout set a pretraining run (its ``resnet.pth``) trained on."""
+    record = json.loads((Path(checkpoint).parent / "metrics.json").read_text())
+    return Path(record["config"]["data"]) / "train"
+
+
 def summary(checkpoint: str | Path) -> dict:
     """A pretraining run's numbers for a page: layout, data, epochs, top-1/top-5 on its val split, seconds."""
     record = json.loads((Path(checkpoint).parent / "metrics.json").read_text())
@@ -199,6 +222,27 @@ def summary(checkpoint: str | Path) -> dict:
         "top5": metrics["top5"],
         "train_seconds": metrics["train_seconds"],
     }
+
+
+def stage_table(run_folders):
+    """One row per embedded ImageNet backbone the given runs started from (:func:`backbones_used`, :func:`summary`),
+    indexed by layout; empty when none did (the full scale starts from torchvision's file)."""
+    import pandas as pd
+
+    rows = [summary(path) for path in backbones_used(run_folders)]
+    return pd.DataFrame(rows).set_index("layout") if rows else pd.DataFrame()
+
+
+def stage_statements(table) -> list[str]:
+    """Sentences on :func:`stage_table`: each backbone's top-1 against chance on its held-out images, its cost."""
+    lines = []
+    for layout, row in table.iterrows():
+        lines.append(
+            f"{layout}: {row['top1']:.1f} % top-1 and {row['top5']:.1f} % top-5 on {row['val images']} held-out "
+            f"images of {row['classes']} classes (chance {100 / row['classes']:.1f} %), after {row['epochs']} epochs "
+            f"over {row['train images']} images: {row['train_seconds']:.0f} s of training on one CPU thread."
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
