@@ -16,9 +16,11 @@
 # # Table 1: Something-Something v1
 #
 # **What this chapter shows.** The paper's Table 1 compares TSN (no temporal modelling), TSM (a fixed ±1-frame
-# shift) and TIN (learned interlaced shifts) on ResNet-50 at 8 and 16 frames, and their 8F+16F ensembles. This
-# chapter trains and evaluates the three models with `paperlib` and shows, in separate tables, what we
-# **measured** and what the papers **reported**; it ends with a verdict computed from the runs.
+# shift) and TIN (learned interlaced shifts) on ResNet-50 at 8 and 16 frames, and their 8F+16F ensembles; the
+# paper's abstract also compares TIN with a temporal-convolution network (r-TCN). This chapter trains and
+# evaluates the models with `paperlib` (r-TCN, at the `long` scale, is `tconv_r50`: our reading of that baseline,
+# a full 3×1×1 convolution where TSM and TIN shift) and shows, in separate tables, what we **measured** and what
+# the papers **reported**; it ends with a verdict computed from the runs.
 #
 # By default the data is the *embedded* Something-v1-format dataset: procedurally generated clips, written
 # to disk as `something-something-v1-*.csv` files and JPEG frame folders and read back through the same
@@ -27,6 +29,11 @@
 # variants of the R50 networks, trained for minutes on a CPU. Its numbers test the *mechanism* (does a model
 # use frame order?), not the paper's accuracy. Pass `data_root` (and `scale="full"`) to run the paper
 # recipes on the real Something-Something v1.
+#
+# The protocol is the paper's: every model starts from an ImageNet-trained ResNet and is fine-tuned on the
+# videos. The small models cannot start from torchvision's ImageNet ResNet-50 (their layers have other
+# shapes), so they start from an *embedded ImageNet* of their own (ours, described below), loaded by the same
+# route as torchvision's file (`model.pretrained=PATH`).
 
 # %% tags=["parameters", "hide-cell"]
 scale = None  # smoke | embedded | long | full (default: $PAPERLIB_SCALE, else embedded)
@@ -42,7 +49,15 @@ trial = None  # True (scale full): the full route, a few steps per run ($PAPERLI
 
 # %% tags=["remove-cell"]
 
+from IPython.display import display
+
 from paperlib.experiments import open_chapter, run_provenance
+from paperlib.experiments.pretrain import (
+    backbones_used,
+    stage_statements,
+    stage_table,
+    train_folder,
+)
 from paperlib.experiments.table1 import (
     cost_table,
     data_description,
@@ -54,6 +69,7 @@ from paperlib.experiments.table1 import (
     verdict,
 )
 from paperlib.viz import statements
+from paperlib.viz.imagenet import samples_figure
 
 chapter = open_chapter(
     "table1",
@@ -71,12 +87,18 @@ chapter = open_chapter(
 # ## Training and evaluating
 #
 # One run per model, frame count and seed (cached: an unchanged rebuild reuses them; training logs go to each
-# run's `log.jsonl` and to the terminal, not to this page). In the `smoke` and `embedded` scales the 16-frame
-# model of each seed starts from that seed's 8-frame model and is fine-tuned for one epoch (`train_seconds` is
-# then the fine-tuning alone): trained from scratch, these small models need several times the 8-frame budget
-# at 16 frames before they start to use motion, which would not fit the book's few minutes of CPU. The paper
-# trains each frame count from ImageNet weights. An 8-frame TIN's OffsetNet cannot be loaded at 16 frames
-# (its T×T layer), so TIN's OffsetNets start afresh. Every number is measured with 1 crop × 1 clip (the
+# run's `log.jsonl` and to the terminal, not to this page). In the `smoke`, `embedded` and `long` scales each
+# 8-frame run is fine-tuned from the embedded ImageNet backbone with the paper's recipe scaled down
+# (`paperlib/configs/embedded_sthv1.yaml` lists each setting, the paper's value and why ours differs): warm-up
+# then cosine, the classifier initialised N(0, 0.001) and trained at 5× / 10× the rate, dropout and gradient
+# clipping as in the paper; AdamW instead of SGD and every BatchNorm trained instead of partial BN (ours: at
+# this size and budget, SGD and partial BN kept the models on the plateau for several times longer, measured).
+# The paper starts each frame count from ImageNet; here the budget does not allow it: a 16-frame run costs twice
+# an 8-frame run per step, so each 16-frame model starts from the same seed's 8-frame model and is fine-tuned for
+# 62 steps (1000 clips) at a constant rate (`train_seconds` is then that fine-tuning alone; ours). An 8-frame
+# TIN's OffsetNet cannot be loaded at 16 frames (its T×T layer), so TIN's OffsetNets start afresh. The embedded
+# build trains TSN, TSM and TIN; r-TCN (`tconv_r50`, 1.5× a TSM run's cost) is trained at the `long` scale only,
+# where the claims ledger compares it with TIN. Every number is measured with 1 crop × 1 clip (the
 # `paperlib` test protocol, ours: the centre crop of the short side resized to the input size).
 
 # %%
@@ -89,6 +111,34 @@ runs = run_table1(
     chapter.checkpoints,
 )
 statements([data_description(runs)])
+
+# %% [markdown]
+# ## The embedded ImageNet stage
+#
+# TIN, TSM and TSN are never trained from scratch in the originals: deepcs233/TIN builds torchvision's ResNet-50
+# with its ImageNet weights, X-Temporal's recipes set `pretrain: True`. Our earlier small runs did start from
+# scratch, and whether a run left the plateau where only the backgrounds are learned decided its number more
+# than the temporal module did. The embedded ImageNet stands in for ImageNet (ours; it is not ImageNet and its
+# numbers say nothing about ImageNet): still images of the embedded videos' world — their textured
+# backgrounds, their five object shapes in eight colour ranges (40 classes: `disk red`, `hand violet`, ...),
+# smaller distractor objects, occluding bars and noise, one frame and no motion — written in ImageNet's folder
+# layout (`train/<class>/*.JPEG`, `val/<class>/*.JPEG`) and read with torchvision's `ImageFolder`. Each small
+# backbone layout is trained on it once (`python -m paperlib.experiments.pretrain`; cached with the runs) with
+# torchvision's classification recipe scaled down, and written in torchvision's ResNet state-dict layout, so the
+# video models load it exactly as a user loads `resnet50-0676ba61.pth`. Its cost is part of this chapter's.
+
+# %% tags=["hide-input"]
+stage = stage_table(runs["run"].dropna())
+if stage.empty:
+    print(
+        "No run of this build started from the embedded ImageNet (the full scale starts from torchvision's file)."
+    )
+else:
+    statements(stage_statements(stage))
+
+# %% tags=["hide-input"]
+if not stage.empty:
+    display(samples_figure(train_folder(backbones_used(runs["run"].dropna())[0])))
 
 # %% [markdown]
 # Every run, collapsed:
@@ -156,18 +206,21 @@ chapter.save(
         "provenance": [run_provenance(run) for run in runs["run"].dropna()],
         "paired": paired_table(runs).to_dict(orient="records"),
         "verdict": verdict(runs),
+        "imagenet_stage": stage.reset_index().to_dict(orient="records"),
     }
 )
 
 # %% [markdown]
 # ## What this run shows
 #
-# The claims this chapter measures are rows `tin_gt_tsm_8f`, `tin_gt_tsm_16f`, `tsm_gt_tsn_8f`, `tsm_gt_tsn_16f` and `ensemble_8f16f` of the {doc}`claims`, with their
-# intervals and verdicts.
+# The claims this chapter measures are rows `tin_gt_tsm_8f`, `tin_gt_tsm_16f`, `tsm_gt_tsn_8f`, `tsm_gt_tsn_16f`,
+# `tin_gt_rtcn_8f` and `ensemble_8f16f` of the {doc}`claims`, with their intervals and verdicts.
 #
-# On the embedded data the question is whether the temporal models beat the order-blind TSN within the
-# reversal pairs (over the 8- and 16-frame runs of every seed). The sentences below are computed from the
-# runs above, not written in advance.
+# On the embedded data the first question is whether the temporal models beat the order-blind TSN within the
+# reversal pairs (over the 8- and 16-frame runs of every seed). A temporal model's run counts as off the
+# plateau when it orders at least 90 % of the validation videos correctly within their pair (ours); a run
+# below is named. Then the paper's ordering, TIN ahead of TSM, seed by seed: whichever way it comes out, the
+# sentences below say so. They are computed from the runs above, not written in advance.
 
 # %% tags=["hide-input"]
 statements(verdict(runs))

@@ -72,7 +72,8 @@ class OptimConfig:
     weight_decay: float = 5e-4
     epochs: int = 40
     # stop after this many iterations in all, then evaluate; None: every epoch. A trial of the route (as data.limit):
-    # the schedule is still the whole run's, so a trial stops early in its warm-up
+    # the schedule is still the whole run's, so a trial stops early in its warm-up. Also the small scales' 16-frame
+    # fine-tune of an 8-frame model (paperlib.experiments.table1), at a constant rate: nothing of a schedule is cut
     max_steps: int | None = None
     warmup_epochs: float = 1.0
     # warm-up from warmup_start x lr to lr over warmup_epochs: "linear" (deepcs233/TIN main.py adjust_learning_rate,
@@ -159,6 +160,16 @@ def check_pretrained(config: RunConfig) -> None:
     or ``model.pretrained=none`` to train from scratch."""
     if (config.model.pretrained or "").lower() != "imagenet":
         return
+    options = config.model.options
+    if "width" in options or "depths" in options:  # a small layout: no torchvision file has its shapes
+        depths = " ".join(map(str, options.get("depths", [3, 4, 6, 3])))
+        scale = config.data.embedded_scale
+        raise ConfigError(
+            f"{config.name}: model.pretrained is 'imagenet': this small layout starts from the embedded ImageNet's "
+            f"backbone; `python -m paperlib.experiments.pretrain --scale {scale} --width {options.get('width', 64)} "
+            f"--depths {depths}` trains it (once) and prints its path: pass model.pretrained=PATH, or "
+            "model.pretrained=none to train from scratch"
+        )
     depth, file = "101" if "101" in config.model.name else "50", imagenet_file(config.model.name)
     raise ConfigError(
         f"{config.name}: model.pretrained is 'imagenet': the recipe starts from torchvision's ImageNet ResNet-{depth} "

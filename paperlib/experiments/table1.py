@@ -23,22 +23,43 @@ from ..models import complexity, create, reported
 from ..models.zoo import reported_results
 from .cache import evaluate_or_load, planned, run_folder, run_or_load, train_ahead
 from .folders import find_first
+from .pretrain import prepare_ahead
 from .results import Interval, mean_interval, mean_std, min_detectable_effect, paired_difference, protocol_label
 
-MODELS = ("tsn_r50", "tsm_r50", "tin_r50")
+# TSN, TSM, TIN (the paper's Table 1) and r-TCN, the temporal-convolution baseline of the paper's abstract
+# (``tconv_r50``, our reading of it), trained with the same recipe and seeds where the scale's budget allows
+MODELS = ("tsn_r50", "tsm_r50", "tin_r50", "tconv_r50")
+# The embedded build leaves r-TCN out (ours): its 3x1x1 convolutions make a run 1.5x a TSM run (measured, CPU time
+# per step at 40 px), and the 15-minute build has no room for it; the long scale trains it.
+# The full scale: the paper's three (paperlib ships no full-size r-TCN recipe).
+SCALE_MODELS = {"embedded": ("tsn_r50", "tsm_r50", "tin_r50"), "full": ("tsn_r50", "tsm_r50", "tin_r50")}
+
+
+def models_for(scale: str) -> tuple[str, ...]:
+    """The models Table 1 trains at ``scale`` (:data:`SCALE_MODELS`, else :data:`MODELS`)."""
+    return SCALE_MODELS.get(scale, MODELS)
+
+
 FRAMES = (8, 16)
 SCALE_CONFIG = {"smoke": "smoke.yaml", "embedded": "embedded_sthv1.yaml", "long": "embedded_sthv1.yaml"}
 # The long scale (ours): the embedded data and recipe with two blocks per stage (8 TIN layers instead of 4, so
-# "offsets grow with depth" has 8 points per seed) and twice the epochs (a deeper model leaves the plateau later:
-# measured at 8 epochs, TIN seed 0: 70.5 % top-1 with 2 blocks per stage against 79.8 % with 1).
-SCALE_OVERRIDES = {"long": ["model.options.depths=[2, 2, 2, 2]", "optim.epochs=16", "eval.every=16"]}
-# Small scales only: a 16-frame model starts from the same seed's 8-frame model and is fine-tuned briefly.
-# Trained from scratch, the small 16-frame models need several times the 8-frame budget to leave the plateau
-# before they use motion (measured: TSM 16f seed 0 at 26.8 % top-1 after the 8-frame recipe's 8 epochs).
+# "offsets grow with depth" has 8 points per seed), pretrained in that layout, and a longer schedule.
+# The smoke scale: the engine's plumbing recipe (smoke.yaml, from scratch) started from the smoke-sized embedded
+# ImageNet, so the chapter's route runs end to end in seconds.
+SCALE_OVERRIDES = {
+    "smoke": ["model.pretrained=imagenet"],
+    "long": ["model.options.depths=[2, 2, 2, 2]", "optim.epochs=3", "eval.every=3"],
+}
+# Small scales only (ours; the paper starts every frame count from ImageNet): a 16-frame model starts from the same
+# seed's 8-frame model, itself fine-tuned from the embedded ImageNet, and is fine-tuned briefly. From the ImageNet
+# start a 16-frame run needs the 8-frame run's epochs at twice the cost per epoch, which the embedded build's
+# budget does not allow (measured: see embedded_sthv1.yaml).
+# The fine-tuning: 62 steps (1000 clips) at a constant rate of a third of the 8-frame runs' peak (ours).
+_SIXTEEN = ["optim.epochs=1", "eval.every=1", "optim.warmup_epochs=0", "optim.schedule=constant"]
 SIXTEEN_FROM_EIGHT = {
     "smoke": ["optim.epochs=1", "eval.every=1"],
-    "embedded": ["optim.epochs=1", "eval.every=1"],
-    "long": ["optim.epochs=2", "eval.every=2"],
+    "embedded": [*_SIXTEEN, "optim.max_steps=62", "optim.lr=0.001"],
+    "long": [*_SIXTEEN, "optim.max_steps=124", "optim.lr=0.001"],
 }
 
 
@@ -51,8 +72,9 @@ def table1_config(
     device: str,
     init_from: str | Path | None = None,
 ):
-    """The configuration of one Table 1 run (output_dir still unset); ``init_from``: a checkpoint to start
-    from, with the scale's fine-tuning schedule (:data:`SIXTEEN_FROM_EIGHT`)."""
+    """The configuration of one Table 1 run (output_dir still unset). The small scales' recipes start from the
+    embedded ImageNet (``model.pretrained: imagenet``, resolved by :func:`~.cache.run_folder`); ``init_from``: a
+    checkpoint to start from instead, with the scale's fine-tuning schedule (:data:`SIXTEEN_FROM_EIGHT`)."""
     if scale == "full":
         if data_root is None:
             raise ValueError("scale 'full' needs data_root (the prepared Something-Something v1)")
@@ -116,8 +138,9 @@ def run_table1(
     rows, partner = [], None
     if checkpoints is None and scale != "full":
         train_side_by_side(scale, seeds, results_dir, data_root, device)
-    with planned("table1", len(MODELS) * len(seeds) * len(FRAMES)) if checkpoints is None else nullcontext():
-        for model in MODELS:
+    models = models_for(scale)
+    with planned("table1", len(models) * len(seeds) * len(FRAMES)) if checkpoints is None else nullcontext():
+        for model in models:
             for seed in seeds if checkpoints is None else [0]:
                 scored, eight_frames = {}, None
                 for frames in FRAMES:
@@ -161,10 +184,12 @@ def run_table1(
 
 
 def train_side_by_side(scale: str, seeds: list[int], results_dir: str | Path, data_root: str | None, device: str):
-    """The small scales' runs, several at a time (:func:`~.parallel.train_ahead`): every 8-frame run, then the
+    """The small scales' runs, several at a time (:func:`~.parallel.train_ahead`): the embedded ImageNet
+    pretraining beside the data's generation (:func:`~.pretrain.prepare_ahead`), every 8-frame run, then the
     16-frame runs that start from them."""
-    pairs = [(m, s) for m in MODELS for s in seeds]
+    pairs = [(m, s) for m in models_for(scale) for s in seeds]
     eights = [table1_config(scale, m, 8, s, data_root, device) for m, s in pairs]
+    prepare_ahead(eights, results_dir)
     train_ahead(eights, results_dir, data_root, "table1")
     sixteens = [
         table1_config(scale, m, 16, s, data_root, device, run_folder(eight, results_dir, data_root) / "last.pth")
@@ -212,6 +237,9 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
 # A benchmark on which the best model's mean top-1 reaches this (%) is called saturated here (ours): it leaves
 # less than 5 points of room, twice the TIN - TSM margin the paper reports at 8 frames (45.8 vs 43.4).
 SATURATION = 95.0
+# A temporal model's run has left the plateau (learned the motion, not only the backgrounds) when it orders at least
+# this share (%) of the validation videos correctly within their time-reversal pair (chance: 50 %). Ours.
+PLATEAU = 90.0
 COMPARISONS = (("tin_r50", "tsm_r50"), ("tsm_r50", "tsn_r50"))  # (a, b): the paper's ordering, a ahead of b
 
 
@@ -284,12 +312,16 @@ def verdict(runs: pd.DataFrame) -> list[str]:
                 f"TSN: {mean['tsn_r50']:.1f} ± {std['tsn_r50']:.1f} % within pairs (chance 50 %): "
                 + ("near chance, as an order-blind model must be." if near else "NOT near chance: check the data.")
             )
-        for model in ("tsm_r50", "tin_r50"):
+        for model in ("tsm_r50", "tin_r50", "tconv_r50"):
             if model in mean:
                 lines.append(
                     f"{short_name(model)}: {mean[model]:.1f} ± {std[model]:.1f} % within pairs (lowest run "
                     f"{low[model]:.1f} %): "
-                    + ("well above chance in every run." if low[model] >= 65 else _weak_runs(single, model))
+                    + (
+                        f"off the plateau in every run (at least {PLATEAU:.0f} % within pairs)."
+                        if low[model] >= PLATEAU
+                        else _weak_runs(single, model)
+                    )
                 )
     best = best_single(runs)
     if best is not None:
@@ -329,14 +361,19 @@ def verdict(runs: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _weak_runs(single: pd.DataFrame, model: str, threshold: float = 65.0) -> str:
-    """The verdict's sentence for ``model``'s runs under ``threshold`` % within pairs, each named with its top-1
-    ("below 65 % in 1 run(s), which stayed near the plateau ...: 8F seed 0 (51.0 % top-1).")."""
+def _weak_runs(single: pd.DataFrame, model: str, threshold: float | None = None) -> str:
+    """The verdict's sentence for ``model``'s runs under ``threshold`` % within pairs (default :data:`PLATEAU`),
+    each named with its within-pair and top-1 accuracy ("below 90 % in 1 run(s), which did not leave the
+    plateau ...: 8F seed 0 (61.0 % within pairs, 51.0 % top-1).")."""
+    threshold = PLATEAU if threshold is None else threshold
     weak = single[(single["model"] == model) & (single["pair_accuracy"] < threshold)]
-    named = ", ".join(f"{r.frames}F seed {r.seed} ({r.top1:.1f} % top-1)" for r in weak.itertuples())
+    named = ", ".join(
+        f"{r.frames}F seed {r.seed} ({r.pair_accuracy:.1f} % within pairs, {r.top1:.1f} % top-1)"
+        for r in weak.itertuples()
+    )
     return (
-        f"below {threshold:.0f} % in {len(weak)} run(s), which stayed near the plateau where the background, not "
-        f"the motion, is learned: {named}."
+        f"below {threshold:.0f} % in {len(weak)} run(s), which did not (fully) leave the plateau where the "
+        f"background, not the motion, is learned: {named}."
     )
 
 
