@@ -2,9 +2,9 @@
 and a handful of videos per evaluation, so a wrong key, shape or path shows in minutes on a CPU rather than after
 the first epoch on a cluster (``python -m reproduce --scale full --trial``; a chapter's ``trial`` parameter).
 
-A trial changes the amount of work and nothing else. :func:`apply`, called wherever the run cache names a run or
-an evaluation (:func:`paperlib.experiments.cache.run_folder`, :func:`~paperlib.experiments.cache.evaluation_folder`),
-sets on each configuration:
+A trial changes the amount of work and, where no real data or weights are given, what it starts from; nothing
+else. :func:`apply`, called wherever the run cache names a run or an evaluation (``run_folder`` and
+``evaluation_folder``), sets on each configuration:
 
 - ``optim.max_steps``: the run stops after :attr:`Trial.steps` iterations, then evaluates (its schedule is still
   the whole run's, so it stops in the warm-up);
