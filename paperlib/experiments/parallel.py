@@ -4,7 +4,8 @@ Every run on the generated data on a CPU (the smoke, embedded and long scales; :
 trains and evaluates in a worker process started with :func:`paperlib.engine.numerics.pinned_environment`: one
 thread, ATen's AVX2 kernels, oneDNN capped at AVX2, MKL's reproducible branch, deterministic algorithms. So a
 run gives the same numbers whatever ``PAPERLIB_JOBS`` is and whichever process asked for it (a notebook kernel
-that had already used torch with two threads, a script, a test), and the same on another AVX2 machine.
+that had already used torch with two threads, a script, a test), and is expected to give them on another AVX2
+machine with the same wheels (``python -m reproduce --verify`` checks a build against the committed numbers).
 
 A worker is ``python -m paperlib.experiments.worker``: a fresh interpreter that imports the library, not a fork
 (which would inherit the caller's initialised libraries and threads) or a spawn of the caller (which would
@@ -13,7 +14,7 @@ it). Runs go to ``jobs`` workers at a time (:func:`default_jobs`): on a small CP
 by side finish sooner than one after the other with two threads each (measured on 2 cores, embedded recipes:
 1.25x on Table 1's runs, 1.55x on MMIT's).
 
-:func:`train_ahead` and :func:`evaluate_ahead` fill the run cache (:mod:`.cache`); the chapters' loops then find
+:func:`~.cache.train_ahead` and :func:`~.cache.evaluate_ahead` fill the run cache; the chapters' loops then find
 every run done and read it in order; :func:`~.cache.run_or_load` sends a run it finds missing to one worker.
 Workers write their output to ``<results_dir>/build.log`` (with one worker outside a notebook, to the terminal);
 an error in a run is raised in the caller with the run's name, after the runs already started have finished.
