@@ -25,6 +25,7 @@ from ..models import complexity, create
 from ..models.zoo import MMIT, XTEMPORAL_ZOO, reported_results
 from .cache import evaluate_ahead, evaluate_or_load, planned, run_folder, run_or_load, train_ahead
 from .folders import find_first
+from .pretrain import prepare_ahead
 from .results import protocol_label
 
 # model -> its full recipe (frames, sampling and architecture options come from there)
@@ -104,6 +105,11 @@ def mmit_config(scale: str, model: str, seed: int, data_root: str | None, device
         **({"fc_init_std": None} if model in TWO_D else {}),
         **SMALL_OPTIONS.get(model, {}),
     }
+    if model in TWO_D and data_root is None:
+        # as X-Temporal's net.pretrain: True, from ImageNet: here the embedded ImageNet's backbone of this layout
+        # (paperlib.experiments.pretrain; resolved by run_folder). The 3D models start from scratch (ours: the
+        # report starts them from Kinetics, which has no embedded stand-in here)
+        config.model.pretrained = "imagenet"
     return config
 
 
@@ -158,6 +164,7 @@ def run_single_models(
     rows = []
     if checkpoints is None and scale != "full":  # the small runs several at a time (see paperlib.experiments.parallel)
         configs = [mmit_config(scale, m, s, data_root, device) for m in models for s in seeds]
+        prepare_ahead(configs, results_dir)  # the 2D models' embedded ImageNet beside the videos' generation
         train_ahead(configs, results_dir, data_root, "mmit")
         checkpoints_of = [run_folder(config, results_dir, data_root, "mmit") / "last.pth" for config in configs]
         scored = [
