@@ -121,7 +121,11 @@ def verify(path: str | Path, results_dir: str | Path, out=print) -> int:
     if notes:
         other_keys = sum("other inputs" in n for n in notes)
         if other_keys:
-            out(f"  note: {other_keys} runs have other input hashes than recorded (another commit or configuration)")
+            out(
+                f"  note: {other_keys} runs have other input hashes than recorded: another commit or configuration, "
+                "or (evaluations) checkpoints whose bytes differ though their weights may not (a checkpoint records "
+                "the folder it was written to)"
+            )
         for line in (n for n in notes if "other inputs" not in n):
             out(f"  note: {line}")
     if differences:
