@@ -21,7 +21,9 @@ from pathlib import Path
 from ..bench.numerics import SETTINGS, environment
 
 
-def train_under(setting: str, model: str, seed: int, scale: str, frames: int, results_dir: Path) -> dict:
+def train_under(
+    setting: str, model: str, seed: int, scale: str, frames: int, results_dir: Path, timeout: float = 4 * 3600
+) -> dict:
     """One Table 1 run of ``scale`` trained in a fresh process under ``setting``; its numbers."""
     changes, settle = SETTINGS[setting]
     code = f"""
@@ -48,7 +50,7 @@ print(json.dumps({{"top1": metrics["top1"], "pair_accuracy": pair, "train_loss":
 """
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", code], env=environment(changes, settle), capture_output=True, text=True, timeout=3600
+        [sys.executable, "-c", code], env=environment(changes, settle), capture_output=True, text=True, timeout=timeout
     )
     if done.returncode != 0:
         raise RuntimeError(f"spread: {model} seed {seed} under {setting} failed:\n{done.stderr[-3000:]}")
@@ -57,9 +59,11 @@ print(json.dumps({{"top1": metrics["top1"], "pair_accuracy": pair, "train_loss":
     return {"run": f"{model}_{frames}f_seed{seed}", "setting": setting, **result, "seconds": seconds}
 
 
-def measure(runs: list[tuple[str, int]], settings: list[str], scale: str = "embedded", frames: int = 8) -> dict:
+def measure(
+    runs: list[tuple[str, int]], settings: list[str], scale: str = "embedded", frames: int = 8, on_record=None
+) -> dict:
     """Every run under every setting; the records and, per setting, the top-1 and within-pair differences from
-    the first setting."""
+    the first setting. ``on_record(result so far)`` after every run (a long measurement keeps what it has)."""
     records = []
     with tempfile.TemporaryDirectory() as tmp:
         for model, seed in runs:
@@ -67,10 +71,19 @@ def measure(runs: list[tuple[str, int]], settings: list[str], scale: str = "embe
                 folder = Path(tmp) / setting.replace(" ", "_").replace("=", "_").replace(",", "")
                 records.append(train_under(setting, model, seed, scale, frames, folder))
                 print(json.dumps(records[-1]), flush=True)
+                if on_record is not None:
+                    on_record(summarise(records, settings, scale, frames))
+    return summarise(records, settings, scale, frames)
+
+
+def summarise(records: list[dict], settings: list[str], scale: str, frames: int) -> dict:
+    """The records and, per setting, the differences from the first setting of the runs measured under both."""
     first = {r["run"]: r for r in records if r["setting"] == settings[0]}
     summary = {}
     for setting in settings[1:]:
-        mine = [r for r in records if r["setting"] == setting]
+        mine = [r for r in records if r["setting"] == setting and r["run"] in first]
+        if not mine:
+            continue
         top1 = [r["top1"] - first[r["run"]]["top1"] for r in mine]
         pair = [r["pair_accuracy"] - first[r["run"]]["pair_accuracy"] for r in mine if r["pair_accuracy"] is not None]
         summary[setting] = {
@@ -95,18 +108,22 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown settings {unknown}; known: {', '.join(SETTINGS)}")
     runs = [(text.split(":")[0], int(text.split(":")[1])) for text in args.runs]
-    result = measure(runs, args.settings, args.scale, args.frames)
-    result["command"] = "python -m paperlib.experiments.spread " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python -m paperlib.experiments.spread " + " ".join(sys.argv[1:] if argv is None else argv)
+
+    def write(result: dict) -> None:
+        if args.json:
+            from ..utils import atomic_write_text
+
+            atomic_write_text(args.json, json.dumps({**result, "command": command}, indent=1) + "\n")
+
+    result = measure(runs, args.settings, args.scale, args.frames, on_record=write)
+    write(result)
     for setting, numbers in result["summary"].items():
         print(
             f"{setting} against {args.settings[0]}: top-1 differences {numbers['top1_differences']}, "
             f"within-pair {numbers['pair_accuracy_differences']}; {numbers['bit_identical_runs']} of {len(runs)} "
             "runs bit-identical"
         )
-    if args.json:
-        from ..utils import atomic_write_text
-
-        atomic_write_text(args.json, json.dumps(result, indent=1) + "\n")
     return 0
 
 
