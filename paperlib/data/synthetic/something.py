@@ -68,7 +68,7 @@ SCALES = {
     # Calibrated with paperlib/configs/embedded_sthv1.yaml (small TSM/TIN variants fine-tuned from the embedded
     # ImageNet for a few hundred steps on 2 CPU cores): moving distractors, occluders, camera shake and strong
     # texture each lengthen the plateau before motion is learned, distractors the most. 3500 training clips, each
-    # seen twice: with 1000 seen five times the models first memorise each clip's background, and TIN stayed on
+    # seen three times: with 1000 seen five times the models first memorise each clip's background, and TIN stayed on
     # the plateau (measured, TIN 8 frames seed 0 after 310 steps: 51.5 % within pairs with 1000 clips, 78.0 %
     # with 4000). 16-24 frames: enough for 16 segments, and fewer files to write than 24-40.
     "embedded": SomethingScale(
