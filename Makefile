@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine (Python 3.11, no GPU needed):
-#   make test   create .venv, install the pinned project, run the whole test suite
+#   make test   create .venv, install the pinned project, run the whole test suite (pytest-xdist: one worker per
+#               core, one thread each, one file per worker)
 #   make book   create .venv, install the pinned project, run every chapter (python -m reproduce), build the book
 #   make browser-test   open every page of the built book in headless Chromium, screenshots in _build/screenshots
 #                       (after make book; needs Debian's chromium package: apt-get install chromium)
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 # tests/browser needs a built book: browser-test runs it.
 test: $(STAMP)
-	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n auto --dist loadfile --ignore=tests/browser $(PYTEST_ARGS)
 
 book: $(STAMP)
 	$(PY) -m reproduce --scale $(SCALE)
