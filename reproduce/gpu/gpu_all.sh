@@ -16,17 +16,6 @@
 #            OUT_DIR/<part>.log
 #   --dry-run: every check's own CPU dry run, budgets x8 (checks the driver, measures nothing)
 set -uo pipefail
-out=${1:?usage: reproduce/gpu/gpu_all.sh OUT_DIR [--dry-run] [--parts ...]}
-shift
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-cd "$(dirname "$0")/../.."
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-export TORCH_EXTENSIONS_DIR="${TORCH_EXTENSIONS_DIR:-/tmp/paperlib_torch_extensions}"
-py=${PYTHON:-python3}
+source "$(dirname "$0")/common.sh"
 
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
-"$py" -m reproduce.gpu.gpu_all "$out" "$@"
-code=$?
-[ -f "$out/gpu_all.json" ] || echo "gpu_all: no summary was written (exit $code)"
-exit $code
+run_check gpu_all gpu_all.json "$@"

@@ -13,14 +13,8 @@
 #            results, for building the HTML book elsewhere), OUT_DIR/full.tar.gz, OUT_DIR/{install,chapters,full}.log
 #   --dry-run: CPU, the smoke scale and a tiny full-size route (checks the script, measures nothing); no install
 set -uo pipefail
-out=${1:?usage: reproduce/gpu/gpu_book_check.sh OUT_DIR [--dry-run]}
-shift
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-cd "$(dirname "$0")/../.."
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 MPLBACKEND=Agg
-export TORCH_EXTENSIONS_DIR="${TORCH_EXTENSIONS_DIR:-/tmp/paperlib_torch_extensions}"
-py=${PYTHON:-python3}
+source "$(dirname "$0")/common.sh"
+export MPLBACKEND=Agg
 
 case " $* " in
   *" --dry-run "*) echo "dry run: no wheels installed (the local environment has them)" >"$out/install.log" ;;
@@ -36,8 +30,4 @@ case " $* " in
     fi
     ;;
 esac
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
-"$py" -m reproduce.gpu.gpu_book_check "$out" "$@"
-code=$?
-[ -f "$out/book_check.json" ] || echo "gpu_book_check: no report was written (exit $code)"
-exit $code
+run_check gpu_book_check book_check.json "$@"

@@ -11,17 +11,6 @@
 #            after every step), OUT_DIR/shift_cuda.json, OUT_DIR/models_cuda.json, OUT_DIR/<step>.log
 #   --dry-run: CPU (the C++ kernel, the CPU op tests, no sanitizer, short benchmarks; measures nothing)
 set -uo pipefail
-out=${1:?usage: reproduce/gpu/gpu_check.sh OUT_DIR [--dry-run]}
-shift
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-cd "$(dirname "$0")/../.."
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-export TORCH_EXTENSIONS_DIR="${TORCH_EXTENSIONS_DIR:-/tmp/paperlib_torch_extensions}"
-py=${PYTHON:-python3}
+source "$(dirname "$0")/common.sh"
 
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
-"$py" -m reproduce.gpu.gpu_op_check "$out" "$@"
-code=$?
-[ -f "$out/gpu_check.json" ] || echo "gpu_check: no report was written (exit $code)"
-exit $code
+run_check gpu_op_check gpu_check.json "$@"

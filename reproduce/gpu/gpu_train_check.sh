@@ -12,17 +12,6 @@
 #            rewritten after every step) and OUT_DIR/{build,timing,compile,resume}.log
 #   --dry-run: the same steps on CPU with small models, clips and step counts (checks the script, measures nothing)
 set -uo pipefail
-out=${1:?usage: reproduce/gpu/gpu_train_check.sh OUT_DIR [--dry-run]}
-shift
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-cd "$(dirname "$0")/../.."
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-export TORCH_EXTENSIONS_DIR="${TORCH_EXTENSIONS_DIR:-/tmp/paperlib_torch_extensions}"
-py=${PYTHON:-python3}
+source "$(dirname "$0")/common.sh"
 
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
-"$py" -m reproduce.gpu.gpu_train_check "$out" "$@"
-code=$?
-[ -f "$out/train_check.json" ] || echo "gpu_train_check: no report was written (exit $code)"
-exit $code
+run_check gpu_train_check train_check.json "$@"
