@@ -22,14 +22,14 @@ from ..engine.config import check_pretrained, config_to_dict, imagenet_file
 from ..engine.numerics import in_pinned_process
 from . import trial
 from .folders import (
-    _build_log,
-    _in_notebook,
-    _lists,
+    build_log,
     clock,
     evaluation_folder,
     file_digest,
     finished,
+    in_notebook,
     input_key,
+    list_digests,
     progress,
     runs_pinned,
     stamp,
@@ -56,7 +56,7 @@ def run_folder(config, results_dir: str | Path, data_root: str | None, group: st
         start = Path(config.model.pretrained).resolve()
         inside = start.is_relative_to(Path(results_dir).resolve())
         inputs["model"]["pretrained"] = start.parent.name if inside else file_digest(start)
-    out = Path(results_dir) / group / f"{config.name}-{input_key(**inputs, **_lists(config, data_root))}"
+    out = Path(results_dir) / group / f"{config.name}-{input_key(**inputs, **list_digests(config, data_root))}"
     config.output_dir = str(out)  # also when cached: later steps (evaluation keys) see the same configuration
     return out
 
@@ -98,7 +98,7 @@ def evaluate_or_load(
     if not (out / "scores.npz").exists():
         progress(results_dir, f"{group}: evaluating {config.name} ...")
         if runs_pinned(config) and not in_pinned_process():  # in a worker process, as its training
-            task = evaluate_task(config, checkpoint, results_dir, data_root, group)
+            task = evaluate_task(config, checkpoint, out)
             run_tasks([task], results_dir, group, done_verb=None, jobs=1)
         else:
             with _to_log(results_dir):
@@ -111,10 +111,10 @@ def evaluate_or_load(
 def _to_log(results_dir: str | Path):
     """In a notebook kernel (which captures even the process's own stdout/stderr into the page), send training
     logs and progress bars to ``<results_dir>/build.log`` instead; elsewhere (a terminal), change nothing."""
-    if not _in_notebook():
+    if not in_notebook():
         yield
         return
-    with _build_log(results_dir) as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+    with build_log(results_dir) as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         yield
 
 
@@ -172,6 +172,7 @@ def evaluate_ahead(
     for config, checkpoint in pairs:
         if not Path(checkpoint).is_file() or not runs_pinned(config):
             continue
-        if not (evaluation_folder(config, checkpoint, results_dir, data_root, group) / "scores.npz").exists():
-            tasks.append(evaluate_task(config, checkpoint, results_dir, data_root, group))
+        folder = evaluation_folder(config, checkpoint, results_dir, data_root, group)
+        if not (folder / "scores.npz").exists():
+            tasks.append(evaluate_task(config, checkpoint, folder))
     run_tasks(tasks, results_dir, group, "evaluating", "evaluated", jobs)

@@ -61,7 +61,7 @@ def find_first(folder: str | Path, candidates: list[str]) -> Path | None:
     return next((root / c for c in candidates if (root / c).is_file()), None)
 
 
-def _lists(config, data_root: str | None) -> dict:
+def list_digests(config, data_root: str | None) -> dict:
     """The identity of real data in a cache key: its list files' bytes (the embedded data is named by the
     configuration itself)."""
     if data_root is None:
@@ -110,7 +110,7 @@ def evaluation_folder(
         "eval": settings["eval"],
         "device": settings["device"],
         "amp": settings.get("amp"),
-        **_lists(config, data_root),
+        **list_digests(config, data_root),
     }
     return Path(results_dir) / group / f"{config.name}-eval-{input_key(**inputs)}"
 
@@ -125,7 +125,7 @@ def finished(out: Path, epochs: int, max_steps: int | None = None) -> bool:
     return metrics.get("epoch") == epochs or (max_steps is not None and metrics.get("max_steps") == max_steps)
 
 
-def _in_notebook() -> bool:
+def in_notebook() -> bool:
     return "ipykernel" in sys.modules
 
 
@@ -134,10 +134,10 @@ def progress(results_dir: str | Path, line: str) -> None:
     ``sys.stderr.fileno()`` is its copy of the terminal's stderr (the ``jupyter-book``/``papermill`` process it
     was started from), so the line reaches the person building the book but not the page."""
     stamped = f"{time.strftime('%H:%M:%S')} {line}"
-    if not _in_notebook():
+    if not in_notebook():
         print(line, file=sys.stderr, flush=True)
         return
-    with _build_log(results_dir) as log:
+    with build_log(results_dir) as log:
         print(stamped, file=log, flush=True)
     with contextlib.suppress(OSError, ValueError, AttributeError):
         os.write(sys.stderr.fileno(), f"paperlib {stamped}\n".encode())
@@ -147,7 +147,7 @@ def clock(seconds: float) -> str:
     return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 
-def _build_log(results_dir: str | Path):
+def build_log(results_dir: str | Path):
     """``<results_dir>/build.log``, opened for appending (the folder made if needed)."""
     Path(results_dir).mkdir(parents=True, exist_ok=True)
     return open(Path(results_dir) / "build.log", "a")

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ..engine import numerics
 from ..engine.config import config_from_dict, config_to_dict
-from .folders import _in_notebook, clock, code_hash, evaluation_folder, finished, progress, stamp
+from .folders import clock, code_hash, finished, in_notebook, progress, stamp
 
 WORKER = "paperlib.experiments.worker"
 
@@ -79,9 +79,9 @@ def train_task(config) -> Task:
     return Task(config.name, f"{__name__}:train_here", kwargs, str(config.output_dir))
 
 
-def evaluate_task(config, checkpoint: str | Path, results_dir: str | Path, data_root: str | None, group: str) -> Task:
-    """The worker call that evaluates ``checkpoint`` into its evaluation folder (:func:`evaluate_here`)."""
-    folder = evaluation_folder(config, Path(checkpoint), results_dir, data_root, group)
+def evaluate_task(config, checkpoint: str | Path, folder: str | Path) -> Task:
+    """The worker call that evaluates ``checkpoint`` into ``folder`` (named by
+    :func:`~.folders.evaluation_folder`; :func:`evaluate_here`)."""
     kwargs = {"tree": config_to_dict(config), "checkpoint": str(checkpoint), "output": str(folder), "code": code_hash()}
     return Task(f"{config.name} (evaluation)", f"{__name__}:evaluate_here", kwargs, str(folder))
 
@@ -102,7 +102,7 @@ def run_tasks(
     jobs = min(default_jobs() if jobs is None else jobs, len(tasks))
     if len(tasks) > 1:
         progress(results_dir, f"{group}: {doing} {len(tasks)} runs, {jobs} at a time (one thread each) ...")
-    log = Path(results_dir) / "build.log" if jobs > 1 or _in_notebook() else None
+    log = Path(results_dir) / "build.log" if jobs > 1 or in_notebook() else None
     started = time.perf_counter()
     with _Workers(jobs, log) as workers, concurrent.futures.ThreadPoolExecutor(jobs) as threads:
         futures = {threads.submit(workers.call, task): task for task in tasks}
