@@ -128,7 +128,9 @@ statements([data_description(runs)])
 # video models load it exactly as a user loads `resnet50-0676ba61.pth`. Its cost is part of this chapter's.
 
 # %% tags=["hide-input"]
-stage = stage_table(runs["run"].dropna())
+# the embedded ImageNet files the runs started from
+backbones = backbones_used(runs["run"].dropna())
+stage = stage_table(backbones)
 if stage.empty:
     print(
         "No run of this build started from the embedded ImageNet (the full scale starts from torchvision's file)."
@@ -137,8 +139,8 @@ else:
     statements(stage_statements(stage))
 
 # %% tags=["hide-input"]
-if not stage.empty:
-    display(samples_figure(train_folder(backbones_used(runs["run"].dropna())[0])))
+if backbones:
+    display(samples_figure(train_folder(backbones[0])))
 
 # %% [markdown]
 # Every run, collapsed:

@@ -224,12 +224,12 @@ def summary(checkpoint: str | Path) -> dict:
     }
 
 
-def stage_table(run_folders):
-    """One row per embedded ImageNet backbone the given runs started from (:func:`backbones_used`, :func:`summary`),
-    indexed by layout; empty when none did (the full scale starts from torchvision's file)."""
+def stage_table(backbones: list[Path]):
+    """One row per embedded ImageNet backbone (:func:`backbones_used`, :func:`summary`), indexed by layout; empty
+    when there is none (the full scale starts from torchvision's file)."""
     import pandas as pd
 
-    rows = [summary(path) for path in backbones_used(run_folders)]
+    rows = [summary(path) for path in backbones]
     return pd.DataFrame(rows).set_index("layout") if rows else pd.DataFrame()
 
 

@@ -184,7 +184,7 @@ def run_table1(
 
 
 def train_side_by_side(scale: str, seeds: list[int], results_dir: str | Path, data_root: str | None, device: str):
-    """The small scales' runs, several at a time (:func:`~.parallel.train_ahead`): the embedded ImageNet
+    """The small scales' runs, several at a time (:func:`~.cache.train_ahead`): the embedded ImageNet
     pretraining beside the data's generation (:func:`~.pretrain.prepare_ahead`), every 8-frame run, then the
     16-frame runs that start from them."""
     pairs = [(m, s) for m in models_for(scale) for s in seeds]
@@ -361,11 +361,10 @@ def verdict(runs: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _weak_runs(single: pd.DataFrame, model: str, threshold: float | None = None) -> str:
+def _weak_runs(single: pd.DataFrame, model: str, threshold: float = PLATEAU) -> str:
     """The verdict's sentence for ``model``'s runs under ``threshold`` % within pairs (default :data:`PLATEAU`),
     each named with its within-pair and top-1 accuracy ("below 90 % in 1 run(s), which did not leave the
     plateau ...: 8F seed 0 (61.0 % within pairs, 51.0 % top-1).")."""
-    threshold = PLATEAU if threshold is None else threshold
     weak = single[(single["model"] == model) & (single["pair_accuracy"] < threshold)]
     named = ", ".join(
         f"{r.frames}F seed {r.seed} ({r.pair_accuracy:.1f} % within pairs, {r.top1:.1f} % top-1)"
