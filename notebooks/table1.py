@@ -131,12 +131,13 @@ statements([data_description(runs)])
 # the embedded ImageNet files the runs started from
 backbones = backbones_used(runs["run"].dropna())
 stage = stage_table(backbones)
-if stage.empty:
-    print(
+statements(
+    stage_statements(stage)
+    if backbones
+    else [
         "No run of this build started from the embedded ImageNet (the full scale starts from torchvision's file)."
-    )
-else:
-    statements(stage_statements(stage))
+    ]
+)
 
 # %% tags=["hide-input"]
 if backbones:

@@ -238,9 +238,9 @@ def stage_statements(table) -> list[str]:
     lines = []
     for layout, row in table.iterrows():
         lines.append(
-            f"{layout}: {row['top1']:.1f} % top-1 and {row['top5']:.1f} % top-5 on {row['val images']} held-out "
-            f"images of {row['classes']} classes (chance {100 / row['classes']:.1f} %), after {row['epochs']} epochs "
-            f"over {row['train images']} images: {row['train_seconds']:.0f} s of training on one CPU thread."
+            f"{layout}: {row['top1']:.1f} % top-1 and {row['top5']:.1f} % top-5 on {row['val images']:.0f} held-out "
+            f"images of {row['classes']:.0f} classes (chance {100 / row['classes']:.1f} %), after {row['epochs']:.0f} "
+            f"epochs over {row['train images']:.0f} images: {row['train_seconds']:.0f} s of training on one CPU thread."
         )
     return lines
 
