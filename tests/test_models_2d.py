@@ -74,6 +74,33 @@ def test_tin_with_offsets_minus_one_and_unit_weights_is_tsm(backend):
         assert torch.equal(tin(x), tsm(x))
 
 
+def test_tin_offset_init_sets_the_offset_before_training():
+    """``offset_init`` (frames) is what OffsetNet predicts when its last layer's weights are still zero; the
+    default keeps the originals' literal bias 0.5108; ``-1`` starts TIN from TSM's shift."""
+    assert torch.all(TemporalInterlace(64, 8).offset_net.fc2.bias == 0.5108)
+    for offset in (-1.0, 0.25, 1.5):
+        net = TemporalInterlace(64, 8, offset_init=offset).offset_net
+        nn.init.zeros_(net.fc2.weight)
+        out = net(torch.randn(3, 16, 8))
+        torch.testing.assert_close(out, torch.full((3, 2), offset), rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="offset_init"):
+        TemporalInterlace(64, 8, offset_init=2.0)
+
+
+def test_tin_started_at_offset_minus_one_is_tsm_until_it_learns():
+    """With ``offset_init=-1``, OffsetNet's last weights at zero and unit weights, the learned TIN computes TSM
+    (to the float32 rounding of the bias: the offset is -1 within 1e-7)."""
+    tin = create("tin_r50", 10, 8, fixed_weight=1.0, offset_init=-1.0, backend="torch", **SMALL).double().eval()
+    for m in tin.modules():
+        if isinstance(m, TemporalInterlace):
+            nn.init.zeros_(m.offset_net.fc2.weight)
+    tsm = create("tsm_r50", 10, 8, **SMALL).double().eval()
+    tsm.load_state_dict({k: v for k, v in tin.state_dict().items() if ".temporal." not in k})
+    x = clip().double()
+    with torch.no_grad():
+        torch.testing.assert_close(tin(x), tsm(x), rtol=1e-6, atol=1e-9)
+
+
 def test_tin_runs_channels_last_end_to_end():
     """With ``channels_last`` weights the frames reach the interlace shift as (N, T, H, W, C) and leave it so: no
     layout copies around the op, and the same outputs and gradients as the channels-first model."""

@@ -17,6 +17,7 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 from ._head import FeaturesThenHead
 from ._registry import Reported, ReportedResult, register_model
 from .layers import TemporalConv, TemporalInterlace, TemporalShift
+from .layers.temporal_interlace import OFFSET_INIT
 
 TemporalLayer = Callable[[int], nn.Module]  # input channels -> module on Tensor[N*T, C, H, W]
 
@@ -218,8 +219,18 @@ def _tsm(num_segments: int, shift_div: int = 8) -> TemporalLayer:
     return partial(TemporalShift, num_segments=num_segments, shift_div=shift_div)
 
 
-def _tin(num_segments: int, shift_div: int = 4, backend: str = "auto", **fixed) -> TemporalLayer:
-    return partial(TemporalInterlace, num_segments=num_segments, shift_div=shift_div, backend=backend, **fixed)
+def _tin(
+    num_segments: int, shift_div: int, backend: str, fixed_offset, fixed_weight, offset_init: float
+) -> TemporalLayer:
+    return partial(
+        TemporalInterlace,
+        num_segments=num_segments,
+        shift_div=shift_div,
+        backend=backend,
+        fixed_offset=fixed_offset,
+        fixed_weight=fixed_weight,
+        offset_init=offset_init,
+    )
 
 
 def _tconv(num_segments: int, kernel_size: int = 3) -> TemporalLayer:
@@ -320,9 +331,10 @@ def tin_r18(
     backend: str = "auto",
     fixed_offset=None,
     fixed_weight=None,
+    offset_init: float = OFFSET_INIT,
     **kwargs,
 ) -> TemporalResNet:
-    tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
+    tin = _tin(num_segments, shift_div, backend, fixed_offset, fixed_weight, offset_init)
     return _resnet(18, num_classes, num_segments, tin, **kwargs)
 
 
@@ -335,9 +347,10 @@ def tin_r34(
     backend: str = "auto",
     fixed_offset=None,
     fixed_weight=None,
+    offset_init: float = OFFSET_INIT,
     **kwargs,
 ) -> TemporalResNet:
-    tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
+    tin = _tin(num_segments, shift_div, backend, fixed_offset, fixed_weight, offset_init)
     return _resnet(34, num_classes, num_segments, tin, **kwargs)
 
 
@@ -350,9 +363,10 @@ def tin_r50(
     backend: str = "auto",
     fixed_offset=None,
     fixed_weight=None,
+    offset_init: float = OFFSET_INIT,
     **kwargs,
 ) -> TemporalResNet:
-    tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
+    tin = _tin(num_segments, shift_div, backend, fixed_offset, fixed_weight, offset_init)
     return _resnet(50, num_classes, num_segments, tin, **kwargs)
 
 
@@ -365,9 +379,10 @@ def tin_r101(
     backend: str = "auto",
     fixed_offset=None,
     fixed_weight=None,
+    offset_init: float = OFFSET_INIT,
     **kwargs,
 ) -> TemporalResNet:
-    tin = _tin(num_segments, shift_div, backend, fixed_offset=fixed_offset, fixed_weight=fixed_weight)
+    tin = _tin(num_segments, shift_div, backend, fixed_offset, fixed_weight, offset_init)
     return _resnet(101, num_classes, num_segments, tin, **kwargs)
 
 

@@ -9,6 +9,7 @@ channels, ``(N, C/4, T)``. The shift itself is :func:`paperlib.ops.interlace_shi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,24 +18,38 @@ from torch import Tensor, nn
 
 from ...ops import interlace_shift
 
-# sigmoid(0.5108) = 0.625, so the initial offset is 4 * (0.625 - 0.5) = 0.5 (before the weights' share).
-OFFSET_INIT_BIAS = 0.5108
+# The originals' initial offset: OffsetNet's last bias is the literal 0.5108 (deepcs233/TIN and X-Temporal),
+# and 4 * (sigmoid(0.5108) - 0.5) = 0.5 frames (to 4 digits).
+OFFSET_INIT = 0.5
+ORIGINAL_OFFSET_BIAS = 0.5108
+
+
+def offset_bias(offset: float) -> float:
+    """The bias of OffsetNet's last layer that makes its output ``offset`` (frames, in (-2, 2)) for a zero input:
+    the inverse of ``4 * (sigmoid(b) - 0.5)``; for the originals' 0.5, their literal 0.5108."""
+    if offset == OFFSET_INIT:
+        return ORIGINAL_OFFSET_BIAS
+    if not -2.0 < offset < 2.0:
+        raise ValueError(f"offset_init must lie in (-2, 2) frames, got {offset}")
+    p = offset / 4 + 0.5
+    return math.log(p / (1 - p))
 
 
 class OffsetNet(nn.Module):
     """Descriptor ``(N, C, T)`` -> offsets ``(N, 2)`` in (-2, 2) frames.
 
     ``Conv1d(C -> 1, k=3)`` -> ``Linear(T, T)`` -> ReLU -> ``Linear(T, 2)`` -> ``4 * (sigmoid - 0.5)``.
-    Because of ``Linear(T, T)`` the weights depend on the number of frames.
+    Because of ``Linear(T, T)`` the weights depend on the number of frames. ``offset_init``: the offset (frames)
+    its last bias gives before training (the originals': 0.5).
     """
 
-    def __init__(self, channels: int, num_segments: int) -> None:
+    def __init__(self, channels: int, num_segments: int, offset_init: float = OFFSET_INIT) -> None:
         super().__init__()
         self.conv = nn.Conv1d(channels, 1, kernel_size=3, padding=1)
         self.fc1 = nn.Linear(num_segments, num_segments)
         self.relu = nn.ReLU(inplace=True)
         self.fc2 = nn.Linear(num_segments, 2)
-        nn.init.constant_(self.fc2.bias, OFFSET_INIT_BIAS)
+        nn.init.constant_(self.fc2.bias, offset_bias(offset_init))
 
     def forward(self, descriptor: Tensor) -> Tensor:
         x = self.conv(descriptor).flatten(1)  # [N, T]
@@ -64,6 +79,8 @@ class TemporalInterlace(nn.Module):
         shift_div: shift ``C // shift_div`` channels (TIN: 4); the fold must be divisible by 4.
         fixed_offset: use these offsets ``(b0, b1)`` instead of OffsetNet's (the fixed-offset ablation).
         fixed_weight: use this weight for every frame instead of WeightNet's.
+        offset_init: OffsetNet's offset before training, in frames (the originals': 0.5; ``-1`` starts from
+            TSM's shift, see :data:`paperlib.experiments.ablation.FIXED_OFFSET`).
         backend: backend of :func:`paperlib.ops.interlace_shift`.
     """
 
@@ -77,6 +94,7 @@ class TemporalInterlace(nn.Module):
         fixed_offset: tuple[float, float] | None = None,
         fixed_weight: float | None = None,
         backend: str = "auto",
+        offset_init: float = OFFSET_INIT,
     ) -> None:
         super().__init__()
         self.channels, self.num_segments, self.shift_div = channels, num_segments, shift_div
@@ -84,7 +102,7 @@ class TemporalInterlace(nn.Module):
         if self.fold == 0 or self.fold % self.groups:
             raise ValueError(f"TemporalInterlace: {channels} channels / shift_div {shift_div} is not a multiple of 4")
         self.fixed_offset, self.fixed_weight, self.backend = fixed_offset, fixed_weight, backend
-        self.offset_net = OffsetNet(self.fold, num_segments)
+        self.offset_net = OffsetNet(self.fold, num_segments, offset_init)
         self.weight_net = WeightNet(self.fold)
         self._record: tuple[dict, str] | None = None  # set by recording_interlace()
 
