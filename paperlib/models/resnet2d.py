@@ -219,10 +219,20 @@ def _tsm(num_segments: int, shift_div: int = 8) -> TemporalLayer:
     return partial(TemporalShift, num_segments=num_segments, shift_div=shift_div)
 
 
-def _tin(
-    num_segments: int, shift_div: int, backend: str, fixed_offset, fixed_weight, offset_init: float
-) -> TemporalLayer:
-    return partial(
+def _tin_resnet(
+    depth: int,
+    num_classes: int,
+    num_segments: int,
+    shift_div: int = 4,
+    backend: str = "auto",
+    fixed_offset: tuple[float, float] | None = None,
+    fixed_weight: float | None = None,
+    offset_init: float = OFFSET_INIT,
+    **kwargs,
+) -> TemporalResNet:
+    """A TIN ResNet: :class:`TemporalInterlace` (its options: ``shift_div`` 4 as in TIN, ``backend``, the fixed-offset
+    ablation's ``fixed_offset``/``fixed_weight``, ``offset_init`` in frames) before the first conv of every block."""
+    tin = partial(
         TemporalInterlace,
         num_segments=num_segments,
         shift_div=shift_div,
@@ -231,6 +241,7 @@ def _tin(
         fixed_weight=fixed_weight,
         offset_init=offset_init,
     )
+    return _resnet(depth, num_classes, num_segments, tin, **kwargs)
 
 
 def _tconv(num_segments: int, kernel_size: int = 3) -> TemporalLayer:
@@ -323,67 +334,23 @@ def tsm_r101(
 
 
 @register_model
-def tin_r18(
-    *,
-    num_classes: int,
-    num_segments: int = 8,
-    shift_div: int = 4,
-    backend: str = "auto",
-    fixed_offset=None,
-    fixed_weight=None,
-    offset_init: float = OFFSET_INIT,
-    **kwargs,
-) -> TemporalResNet:
-    tin = _tin(num_segments, shift_div, backend, fixed_offset, fixed_weight, offset_init)
-    return _resnet(18, num_classes, num_segments, tin, **kwargs)
+def tin_r18(*, num_classes: int, num_segments: int = 8, **options) -> TemporalResNet:
+    return _tin_resnet(18, num_classes, num_segments, **options)
 
 
 @register_model
-def tin_r34(
-    *,
-    num_classes: int,
-    num_segments: int = 8,
-    shift_div: int = 4,
-    backend: str = "auto",
-    fixed_offset=None,
-    fixed_weight=None,
-    offset_init: float = OFFSET_INIT,
-    **kwargs,
-) -> TemporalResNet:
-    tin = _tin(num_segments, shift_div, backend, fixed_offset, fixed_weight, offset_init)
-    return _resnet(34, num_classes, num_segments, tin, **kwargs)
+def tin_r34(*, num_classes: int, num_segments: int = 8, **options) -> TemporalResNet:
+    return _tin_resnet(34, num_classes, num_segments, **options)
 
 
 @register_model(reported=Reported(params=23_895_566, **{**_R50_8F, "gflops": 32.962}, results=_TIN_RESULTS))
-def tin_r50(
-    *,
-    num_classes: int,
-    num_segments: int = 8,
-    shift_div: int = 4,
-    backend: str = "auto",
-    fixed_offset=None,
-    fixed_weight=None,
-    offset_init: float = OFFSET_INIT,
-    **kwargs,
-) -> TemporalResNet:
-    tin = _tin(num_segments, shift_div, backend, fixed_offset, fixed_weight, offset_init)
-    return _resnet(50, num_classes, num_segments, tin, **kwargs)
+def tin_r50(*, num_classes: int, num_segments: int = 8, **options) -> TemporalResNet:
+    return _tin_resnet(50, num_classes, num_segments, **options)
 
 
 @register_model
-def tin_r101(
-    *,
-    num_classes: int,
-    num_segments: int = 8,
-    shift_div: int = 4,
-    backend: str = "auto",
-    fixed_offset=None,
-    fixed_weight=None,
-    offset_init: float = OFFSET_INIT,
-    **kwargs,
-) -> TemporalResNet:
-    tin = _tin(num_segments, shift_div, backend, fixed_offset, fixed_weight, offset_init)
-    return _resnet(101, num_classes, num_segments, tin, **kwargs)
+def tin_r101(*, num_classes: int, num_segments: int = 8, **options) -> TemporalResNet:
+    return _tin_resnet(101, num_classes, num_segments, **options)
 
 
 @register_model
