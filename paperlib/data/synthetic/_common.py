@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,47 @@ class GeneratedDataset:
     splits: dict[str, Path]
     data_dir: Path
     classes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a generator puts its files, relative to the dataset folder: the class-name file, split name ->
+    annotation file or folder, the frames or videos (``""``: the folder itself), and the class names."""
+
+    label_map: str
+    splits: dict[str, str]
+    data_dir: str
+    classes: tuple[str, ...]
+
+
+def generate_cached(
+    root: str | os.PathLike,
+    generator: str,
+    scale: str,
+    params,
+    seed: int,
+    layout: Layout,
+    write: Callable[[Path], tuple[dict[str, int], int]],
+) -> GeneratedDataset:
+    """:func:`build_cached` for the scale parameters ``params`` (a dataclass), returned as a
+    :class:`GeneratedDataset` laid out as ``layout`` says."""
+    folder, fp = build_cached(
+        root,
+        generator=generator,
+        scale=scale,
+        params=asdict(params),
+        seed=seed,
+        label_map=layout.label_map,
+        write=write,
+    )
+    return GeneratedDataset(
+        root=folder,
+        fingerprint=fp,
+        label_map=folder / layout.label_map,
+        splits={split: folder / name for split, name in layout.splits.items()},
+        data_dir=folder / layout.data_dir,
+        classes=layout.classes,
+    )
 
 
 def param_hash(generator: str, params: dict, seed: int) -> str:

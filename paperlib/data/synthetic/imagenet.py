@@ -27,9 +27,10 @@ from PIL import Image
 from ._common import (
     SHAPES,
     GeneratedDataset,
-    build_cached,
+    Layout,
     cached_folder,
     draw_shape,
+    generate_cached,
     random_colour,
     resolve_scale,
     textured_background,
@@ -43,6 +44,9 @@ SPLITS = ("train", "val")
 # neighbouring bins are 1/16 of the colour circle apart
 HUES = ("red", "amber", "lime", "green", "cyan", "azure", "violet", "magenta")
 CLASSES = tuple(sorted(f"{shape}_{hue}" for shape in SHAPES for hue in HUES))  # sorted: ImageFolder's label order
+
+
+LAYOUT = Layout(label_map=LABEL_MAP, splits={split: split for split in SPLITS}, data_dir="", classes=CLASSES)
 
 
 @dataclass(frozen=True)
@@ -146,20 +150,4 @@ def make_imagenet(root: str | os.PathLike, scale: str | ImageNetScale = "embedde
     Returns the dataset; ``splits`` maps ``train``/``val`` to the folders ``ImageFolder`` reads.
     """
     name, params = resolve_scale(scale, SCALES)
-    folder, fp = build_cached(
-        root,
-        generator=GENERATOR,
-        scale=name,
-        params=asdict(params),
-        seed=seed,
-        label_map=LABEL_MAP,
-        write=lambda tmp: _write(tmp, params, seed),
-    )
-    return GeneratedDataset(
-        root=folder,
-        fingerprint=fp,
-        label_map=folder / LABEL_MAP,
-        splits={split: folder / split for split in SPLITS},
-        data_dir=folder,
-        classes=CLASSES,
-    )
+    return generate_cached(root, GENERATOR, name, params, seed, LAYOUT, lambda tmp: _write(tmp, params, seed))

@@ -15,15 +15,16 @@ Layout (as downloaded)::
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ._common import (
     GeneratedDataset,
-    build_cached,
+    Layout,
     draw_shape,
+    generate_cached,
     random_colour,
     resolve_scale,
     textured_background,
@@ -52,6 +53,9 @@ ACTIONS = (
     "spinning",
     "swinging",
 )
+
+
+LAYOUT = Layout(label_map=CATEGORIES, splits=SPLIT_FILES, data_dir=VIDEOS_DIR, classes=ACTIONS)
 
 
 @dataclass(frozen=True)
@@ -208,20 +212,4 @@ def make_mmit(root: str | os.PathLike, scale: str | MMITScale = "embedded", seed
     name, params = resolve_scale(scale, SCALES)
     if params.size % 2:
         raise ValueError(f"yuv420p needs an even frame size, got {params.size}")
-    folder, fp = build_cached(
-        root,
-        generator=GENERATOR,
-        scale=name,
-        params=asdict(params),
-        seed=seed,
-        label_map=CATEGORIES,
-        write=lambda tmp: _write(tmp, params, seed),
-    )
-    return GeneratedDataset(
-        root=folder,
-        fingerprint=fp,
-        label_map=folder / CATEGORIES,
-        splits={s: folder / f for s, f in SPLIT_FILES.items()},
-        data_dir=folder / VIDEOS_DIR,
-        classes=ACTIONS,
-    )
+    return generate_cached(root, GENERATOR, name, params, seed, LAYOUT, lambda tmp: _write(tmp, params, seed))

@@ -18,7 +18,7 @@ Layout (as downloaded)::
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +26,9 @@ from PIL import Image
 
 from ._common import (
     GeneratedDataset,
-    build_cached,
+    Layout,
     draw_shape,
+    generate_cached,
     random_colour,
     resolve_scale,
     smooth_walk,
@@ -236,6 +237,9 @@ def write_something(
     return {split: len(c) for split, c in clips.items()}, len(CLASSES)
 
 
+LAYOUT = Layout(label_map=LABELS_CSV, splits=SPLIT_CSVS, data_dir=FRAMES_DIR, classes=CLASSES)
+
+
 def make_something(
     root: str | os.PathLike, scale: str | SomethingScale = "embedded", seed: int = 0, processes: int = 1
 ) -> GeneratedDataset:
@@ -248,20 +252,6 @@ def make_something(
         processes: render the clips in this many processes (:func:`write_something`).
     """
     name, params = resolve_scale(scale, SCALES)
-    folder, fp = build_cached(
-        root,
-        generator=GENERATOR,
-        scale=name,
-        params=asdict(params),
-        seed=seed,
-        label_map=LABELS_CSV,
-        write=lambda tmp: write_something(tmp, params, seed, processes),
-    )
-    return GeneratedDataset(
-        root=folder,
-        fingerprint=fp,
-        label_map=folder / LABELS_CSV,
-        splits={s: folder / f for s, f in SPLIT_CSVS.items()},
-        data_dir=folder / FRAMES_DIR,
-        classes=CLASSES,
+    return generate_cached(
+        root, GENERATOR, name, params, seed, LAYOUT, lambda tmp: write_something(tmp, params, seed, processes)
     )
