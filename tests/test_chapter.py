@@ -97,12 +97,16 @@ def test_offsets_verdict_follows_the_numbers():
     assert "One model decides neither reading" in offsets.verdict(rising)[1]
     seeds = offsets.seed_table({seed: {**rising, "offset_depth_rank_corr": 0.8 + 0.05 * seed} for seed in range(3)})
     lines = offsets.verdict(rising, seeds)
-    assert lines[1].startswith("Offsets grow with depth: supported") and "3 TIN layers" in lines[1]
-    assert lines[2].startswith("End frames get lower weights: supported")
+    assert lines[1].endswith("seed 0: 0 of 3, seed 1: 0 of 3, seed 2: 0 of 3.")  # 0.1 is not below 0.1
+    assert lines[2].startswith("Offsets grow with depth: supported") and "3 TIN layers" in lines[2]
+    assert lines[3].startswith("End frames get lower weights: supported")
     flipped = seeds.assign(**{"middle - end": [-0.4, -0.41, -0.39]})
-    assert offsets.verdict(rising, flipped)[2].startswith("End frames get lower weights: not supported")
+    assert offsets.verdict(rising, flipped)[3].startswith("End frames get lower weights: not supported")
     mixed = seeds.assign(**{"offset-depth rank corr": [0.5, -0.5, 0.1]})
-    assert offsets.verdict(rising, mixed)[1].startswith("Offsets grow with depth: undecided")
+    assert offsets.verdict(rising, mixed)[2].startswith("Offsets grow with depth: undecided")
+    collapsed = offsets.seed_table({0: rising, 1: {**rising, "mean_abs_offset": [0.01, 0.05, 1.5]}})
+    assert list(collapsed["layers with |offset| < 0.1"]) == [0, 2]
+    assert "seed 0: 0 of 3, seed 1: 2 of 3" in offsets.verdict(rising, collapsed)[1]
 
 
 def test_offset_summary_measures_depth_and_frame_trends():

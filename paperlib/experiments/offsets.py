@@ -119,13 +119,20 @@ def tin_checkpoints(chapter: Chapter) -> dict[int, Path]:
     }
 
 
+# A layer whose mean |offset| stays below this (frames) barely shifts: there its block computes nearly what
+# TSN's computes (ours; the shifted channels then mostly read their own frame).
+STILL_OFFSET = 0.1
+
+
 def seed_table(summaries: dict[int, dict]) -> pd.DataFrame:
-    """One row per seed from :func:`offset_summary`: layers, the rank correlation of mean |offset| with depth,
-    the mean weight of the end frames and of the middle frames, and middle minus end."""
+    """One row per seed from :func:`offset_summary`: layers, how many of them barely shift (mean |offset| below
+    :data:`STILL_OFFSET`), the rank correlation of mean |offset| with depth, the mean weight of the end frames and
+    of the middle frames, and middle minus end."""
     rows = [
         {
             "seed": seed,
             "TIN layers": len(s["layers"]),
+            f"layers with |offset| < {STILL_OFFSET}": sum(m < STILL_OFFSET for m in s["mean_abs_offset"]),
             "offset-depth rank corr": s["offset_depth_rank_corr"],
             "end-frame weight": s["end_frame_weight"],
             "middle-frame weight": s["middle_frame_weight"],
@@ -167,7 +174,8 @@ def claim_intervals(table: pd.DataFrame) -> dict[str, Interval]:
 def verdict(summary: dict, table: pd.DataFrame | None = None) -> list[str]:
     """Sentences stating what the measured offsets and weights show (the paper's Figure 5 readings: offsets
     grow with depth, end frames get lower weights): the shown model's layers, then, over every seed's TIN
-    (``table``, :func:`seed_table`), each reading with its 95 % interval."""
+    (``table``, :func:`seed_table`), how many layers barely shift in each seed and each reading with its 95 %
+    interval."""
     per_layer = ", ".join(f"{layer}: {m:.3f}" for layer, m in zip(summary["layers"], summary["mean_abs_offset"]))
     lines = [f"Mean |offset| per layer of the model shown: {per_layer}."]
     if table is None or len(table) < 2:
@@ -181,6 +189,12 @@ def verdict(summary: dict, table: pd.DataFrame | None = None) -> list[str]:
             f"layers; end-frame weight {ends:.3f} vs {middle:.3f} in between. One model decides neither reading.",
         ]
     intervals, layers = claim_intervals(table), int(table["TIN layers"].min())
+    still = table[f"layers with |offset| < {STILL_OFFSET}"]
+    counts = ", ".join(f"seed {seed}: {n} of {table.loc[seed, 'TIN layers']}" for seed, n in still.items())
+    lines.append(
+        f"Layers that barely shift (mean |offset| below {STILL_OFFSET} frame, where the block computes nearly what "
+        f"TSN's does): {counts}."
+    )
     words = {
         "grows_with_depth": (
             "Offsets grow with depth",
