@@ -38,6 +38,8 @@ trial = None  # True (scale full): the full route, a few steps per run ($PAPERLI
 max_videos = 200
 
 # %% tags=["remove-cell"]
+import math
+
 from IPython.display import display
 
 from paperlib.experiments import open_chapter, run_provenance
@@ -114,7 +116,11 @@ display(
         f"{measured_with(chapter.scale).split(';')[0]}"
     )
 )
-weight_profile(summaries).style.format(precision=3).set_caption(
+# one seed has no interval: shown as n/a, not as -inf to inf
+weight_profile(summaries).style.format(
+    lambda v: "n/a" if math.isinf(v) else f"{v:.3f}",
+    subset=["95% CI low", "95% CI high"],
+).format(precision=3, subset=["weight"]).set_caption(
     "MEASURED: mean weight per frame, averaged over seeds"
 )
 
