@@ -122,6 +122,7 @@ def tin_checkpoints(chapter: Chapter) -> dict[int, Path]:
 # A layer whose mean |offset| stays below this (frames) barely shifts: there its block computes nearly what
 # TSN's computes (ours; the shifted channels then mostly read their own frame).
 STILL_OFFSET = 0.1
+STILL_COLUMN = f"layers with |offset| < {STILL_OFFSET}"
 
 
 def seed_table(summaries: dict[int, dict]) -> pd.DataFrame:
@@ -132,7 +133,7 @@ def seed_table(summaries: dict[int, dict]) -> pd.DataFrame:
         {
             "seed": seed,
             "TIN layers": len(s["layers"]),
-            f"layers with |offset| < {STILL_OFFSET}": sum(m < STILL_OFFSET for m in s["mean_abs_offset"]),
+            STILL_COLUMN: sum(m < STILL_OFFSET for m in s["mean_abs_offset"]),
             "offset-depth rank corr": s["offset_depth_rank_corr"],
             "end-frame weight": s["end_frame_weight"],
             "middle-frame weight": s["middle_frame_weight"],
@@ -189,7 +190,7 @@ def verdict(summary: dict, table: pd.DataFrame | None = None) -> list[str]:
             f"layers; end-frame weight {ends:.3f} vs {middle:.3f} in between. One model decides neither reading.",
         ]
     intervals, layers = claim_intervals(table), int(table["TIN layers"].min())
-    still = table[f"layers with |offset| < {STILL_OFFSET}"]
+    still = table[STILL_COLUMN]
     counts = ", ".join(f"seed {seed}: {n} of {table.loc[seed, 'TIN layers']}" for seed, n in still.items())
     lines.append(
         f"Layers that barely shift (mean |offset| below {STILL_OFFSET} frame, where the block computes nearly what "

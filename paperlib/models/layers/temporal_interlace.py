@@ -80,7 +80,7 @@ class TemporalInterlace(nn.Module):
         fixed_offset: use these offsets ``(b0, b1)`` instead of OffsetNet's (the fixed-offset ablation).
         fixed_weight: use this weight for every frame instead of WeightNet's.
         offset_init: OffsetNet's offset before training, in frames (the originals': 0.5; ``-1`` starts from
-            TSM's shift, see :data:`paperlib.experiments.ablation.FIXED_OFFSET`).
+            TSM's shift: offsets ``(-1, -1)`` with unit weights are TSM's).
         backend: backend of :func:`paperlib.ops.interlace_shift`.
     """
 
