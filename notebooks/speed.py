@@ -43,6 +43,7 @@ from paperlib.bench.calibrate import for_build as calibration_for_build
 from paperlib.bench.calibrate import statements as calibration_statements
 from paperlib.experiments import open_chapter
 from paperlib.experiments.speed import (
+    caption,
     committed_shift_results,
     cost_table,
     layer_table,
@@ -98,9 +99,7 @@ roofline_figure(shift)
 
 # %%
 records = measure_models(device, chapter.scale, rounds=rounds, train_step=train_step)
-cost_table(records).style.format(precision=3).set_caption(
-    f"MEASURED on {device} in this build"
-)
+cost_table(records).style.format(precision=3).set_caption(caption(device, chapter.scale))
 
 # %%
 ratio_table(records)

@@ -160,6 +160,18 @@ def test_speed_tables_and_figures():
     assert cost_figure(cost, "cpu").axes and roofline_figure(speed.committed_shift_results()).axes
 
 
+def test_smoke_scale_times_quarter_size_clips_and_says_so(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(speed.model_bench, "measure", lambda device, **kw: seen.setdefault(device, kw) and [])
+    speed.measure_models("cpu", "smoke")
+    assert seen["cpu"] == {"rounds": 1, "train": False, "downscale": 4}
+    seen.clear()
+    speed.measure_models("cpu", "embedded")
+    assert seen["cpu"]["downscale"] == 1
+    assert speed.caption("cpu", "embedded") == "MEASURED on cpu in this build"
+    assert "1/4 of the papers' height and width" in speed.caption("cpu", "smoke")
+
+
 # --- model zoo
 
 

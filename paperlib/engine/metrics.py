@@ -9,7 +9,6 @@ classes, averaged over videos). The two differ; tables say which one they show.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import average_precision_score
 
 
 def topk_accuracy(scores: np.ndarray, labels: np.ndarray, ks: tuple[int, ...] = (1, 5)) -> dict[str, float]:
@@ -28,6 +27,8 @@ def topk_accuracy(scores: np.ndarray, labels: np.ndarray, ks: tuple[int, ...] = 
 def classwise_map(scores: np.ndarray, targets: np.ndarray) -> float:
     """Mean over classes (with >= 1 positive) of each class's average precision, in %."""
     scores, targets = np.asarray(scores), np.asarray(targets)
+    from sklearn.metrics import average_precision_score  # here, not at the top: scikit-learn takes ~1.5 s to import
+
     present = targets.sum(axis=0) > 0
     if not present.any():
         raise ValueError("classwise_map: no class has a positive example")
@@ -37,6 +38,8 @@ def classwise_map(scores: np.ndarray, targets: np.ndarray) -> float:
 def samplewise_map(scores: np.ndarray, targets: np.ndarray) -> float:
     """X-Temporal's MMIT metric: mean over videos (with >= 1 label) of each video's average precision, in %."""
     scores, targets = np.asarray(scores), np.asarray(targets)
+    from sklearn.metrics import average_precision_score
+
     rows = np.flatnonzero(targets.sum(axis=1) > 0)
     if len(rows) == 0:
         raise ValueError("samplewise_map: no video has a label")

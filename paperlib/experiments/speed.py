@@ -23,6 +23,9 @@ PAPER_LATENCY_CLAIM = (
     "accuracy with 6x less latency on 6 challenging benchmarks"
 )
 ROUNDS = {"smoke": 1, "embedded": 3, "long": 3, "full": 5}  # timed rounds of the model benchmark per scale
+# The smoke scale only shows that the chapter runs: its clips are a quarter of the papers' height and width
+# (1/16 of the work); every other scale times the papers' sizes.
+DOWNSCALE = {"smoke": 4}
 SHIFT_COLUMNS = ("layer", "dtype", "pass", "backend", "seconds", "gbytes_per_s", "frac_copy", "speedup_vs_torch")
 
 
@@ -78,13 +81,22 @@ def resolve_device(device: str) -> str:
 
 
 def measure_models(device: str, scale: str, rounds: int | None = None, train_step: bool | None = None) -> list[dict]:
-    """:func:`paperlib.bench.models.measure` with the chapter's defaults: :data:`ROUNDS` rounds per scale, and a
-    training step timed only at the full scale; a trial of the full route (:mod:`.trial`) times its rounds."""
+    """:func:`paperlib.bench.models.measure` with the chapter's defaults: :data:`ROUNDS` rounds per scale, clips
+    downscaled by :data:`DOWNSCALE`, and a training step timed only at the full scale; a trial of the full route
+    (:mod:`.trial`) times its rounds."""
     from . import trial
 
     rounds = rounds or (trial.current().rounds if trial.current() is not None else ROUNDS[scale])
     train_step = (scale == "full") if train_step is None else train_step
-    return model_bench.measure(device, rounds=rounds, train=train_step)
+    return model_bench.measure(device, rounds=rounds, train=train_step, downscale=DOWNSCALE.get(scale, 1))
+
+
+def caption(device: str, scale: str) -> str:
+    """The cost table's caption: where it was measured, and the clips' size where they are not the papers'."""
+    text = f"MEASURED on {device} in this build"
+    if DOWNSCALE.get(scale, 1) > 1:
+        text += f", clips at 1/{DOWNSCALE[scale]} of the papers' height and width (the {scale} scale)"
+    return text
 
 
 def cost_table(records: list[dict]) -> pd.DataFrame:
