@@ -99,7 +99,9 @@ roofline_figure(shift)
 
 # %%
 records = measure_models(device, chapter.scale, rounds=rounds, train_step=train_step)
-cost_table(records).style.format(precision=3).set_caption(caption(device, chapter.scale))
+cost_table(records).style.format(precision=3).set_caption(
+    caption(device, chapter.scale)
+)
 
 # %%
 ratio_table(records)
