@@ -40,11 +40,11 @@ view = "multi"  # "multi": the multi-view scores; "1 view": single-view scores
 from paperlib.experiments import open_chapter
 from paperlib.experiments.mmit import (
     REPORTED_ENSEMBLE,
-    VIEWS,
     ensemble,
     ensemble_verdict,
     measured_with,
     run_single_models,
+    views,
 )
 from paperlib.experiments.results import mean_std
 from paperlib.viz import statements
@@ -61,7 +61,7 @@ chapter = open_chapter(
     trial=trial,
     view=view,
 )
-view = list(VIEWS[chapter.scale])[1] if view == "multi" else view
+view = list(views(chapter.scale))[1] if view == "multi" else view
 single = run_single_models(
     chapter.scale,
     chapter.seeds,

@@ -733,7 +733,7 @@ def gather_evidence(
         )
     except FileNotFoundError:  # no MMIT checkpoint among the given ones
         return evidence, readings
-    views = tuple(mmit.VIEWS[chapter.scale])
+    views = tuple(mmit.views(chapter.scale))
     evidence |= mmit_evidence(single, views)
     if single["model"].nunique() > 1:
         families = [single[single["model"].isin(mmit.TWO_D)], single[~single["model"].isin(mmit.TWO_D)]]

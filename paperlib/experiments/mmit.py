@@ -46,6 +46,19 @@ VIEWS = {
     "long": {"1 view": (1, 1), "3 crops x 2 clips": (3, 2)},
     "full": {"1 view": (1, 1), "3 crops x 10 clips": (3, 10)},
 }
+
+
+def views(scale: str) -> dict[str, tuple[int, int]]:
+    """:data:`VIEWS` of ``scale``; in a trial of the full route, its multi-view test takes :attr:`Trial.clips`
+    clips (:mod:`.trial`), named so."""
+    from . import trial
+
+    chosen = trial.current()
+    if scale != "full" or chosen is None or chosen.clips == VIEWS["full"]["3 crops x 10 clips"][1]:
+        return VIEWS[scale]
+    return {"1 view": (1, 1), f"3 crops x {chosen.clips} clip{'s' if chosen.clips > 1 else ''}": (3, chosen.clips)}
+
+
 # overrides of embedded_mmit.yaml per small scale (the smoke set has 12 training videos)
 SMALL = {
     "smoke": [
@@ -133,7 +146,7 @@ def view_configs(scale: str, config) -> dict:
     """``{(split, view): config}``: ``config`` set to score one split with one test view."""
     out = {}
     for split, list_name in SPLITS.items():
-        for view, (crops, clips) in VIEWS[scale].items():
+        for view, (crops, clips) in views(scale).items():
             scored = copy.deepcopy(config)
             scored.data.val_list, scored.eval.crops, scored.eval.clips = list_name, crops, clips
             scored.name = f"{config.name}_{split}_{crops}x{clips}"
@@ -342,7 +355,7 @@ def cost_table(num_classes: int = 313) -> pd.DataFrame:
 
 def multiview_gain(single: pd.DataFrame, scale: str, split: str = "test") -> pd.DataFrame:
     """Class-wise mAP with one view and with several, and the points gained, per model (mean over seeds)."""
-    one, multi = VIEWS[scale]
+    one, multi = views(scale)
     table = single[single["split"] == split].pivot_table(
         index=["model", "seed"], columns="view", values="classwise_mAP", sort=False
     )
@@ -371,7 +384,7 @@ def single_verdict(single: pd.DataFrame, scale: str, margin: float = 5.0) -> lis
         f"Chance on the test split: class-wise {chance['classwise_mAP']:.1f}, "
         f"sample-wise {chance['samplewise_mAP']:.1f} mAP."
     ]
-    one = list(VIEWS[scale])[0]
+    one = list(views(scale))[0]
     for model, runs in test[test["view"] == one].groupby("model", sort=False)["classwise_mAP"]:
         lowest = runs.min() - chance["classwise_mAP"]
         lines.append(

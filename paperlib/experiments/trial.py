@@ -42,17 +42,20 @@ RANDOM_IMAGENET = "resnet{depth}-random-init-NOT-imagenet.pth"
 @dataclass(frozen=True)
 class Trial:
     """How much work a trial does: ``steps`` training iterations per run, ``videos`` entries read of every list,
-    ``batch`` clips per process, ``rounds`` timed rounds of the speed chapter's benchmark."""
+    ``batch`` clips per process, ``rounds`` timed rounds of the speed chapter's benchmark, ``clips`` clips of
+    MMIT's multi-view test (3 crops x ``clips``; the full scale's is 10)."""
 
     steps: int = 2
     videos: int = 4
     batch: int = 2
     rounds: int = 1
+    clips: int = 10
 
     def describe(self) -> str:
         return (
             f"{self.steps} training iteration{'s' if self.steps > 1 else ''} per run, batches of {self.batch} clips, "
             f"the first {self.videos} videos of every list"
+            + (f", MMIT's multi-view test at 3 crops x {self.clips} clips" if self.clips != Trial.clips else "")
         )
 
 
