@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import optimize, stats
 
 from ..engine.provenance import git_commit
 from ..utils import atomic_write_text
@@ -91,6 +90,8 @@ class Interval:
             return float("nan")
         if len(self.values) == self.n:
             return float(np.std(self.values, ddof=1))
+        from scipy import stats  # here, not at the top: the run workers import this module and need no SciPy
+
         return (self.high - self.low) / 2 * math.sqrt(self.n) / float(stats.t.ppf(0.975, self.n - 1))
 
     def to_dict(self) -> dict:
@@ -139,6 +140,8 @@ def mean_interval(values, level: float = 0.95, labels=None) -> Interval:
     kept = tuple(float(v) for v in values)
     if n < 2:
         return Interval(mean, -math.inf, math.inf, n, kept, labels)
+    from scipy import stats
+
     half = float(stats.t.ppf((1 + level) / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
     return Interval(mean, mean - half, mean + half, n, kept, labels)
 
@@ -159,6 +162,8 @@ def t_test_power(effect: float, sd: float, n: int, alpha: float = 0.05) -> float
     n - 1 degrees of freedom and noncentrality ``effect / sd * sqrt(n)``."""
     if n < 2:
         return float("nan")
+    from scipy import stats
+
     df, noncentrality = n - 1, abs(effect) / sd * math.sqrt(n)
     critical = float(stats.t.ppf(1 - alpha / 2, df))
     lower = float(stats.nct.cdf(-critical, df, noncentrality))  # NaN far in the tail, where it is 0
@@ -173,6 +178,8 @@ def min_detectable_effect(sd: float, n: int, power: float = 0.8, alpha: float = 
         return math.inf
     if sd == 0:
         return 0.0
+    from scipy import optimize
+
     high = sd
     while t_test_power(high, sd, n, alpha) < power:
         high *= 2
