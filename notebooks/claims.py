@@ -172,8 +172,9 @@ power[["claim", "paper's effect, from"]]
 #
 # The embedded build is meant to finish within about 15 minutes on two CPU cores, which limits its seeds, depth and
 # schedules. The `long` scale (`python -m reproduce --scale long`: the same embedded data, two blocks per stage
-# so TIN has 8 layers, twice the epochs, 5 Table 1 seeds and 3 MMIT seeds) runs the same ledger; its last
-# committed run is shown here as it was measured (its commit is in the caption), not re-run by this build.
+# so TIN has 8 layers, twice the MMIT epochs and 16-frame steps, 5 Table 1 seeds and 3 MMIT seeds) runs the same
+# ledger; its last committed run is shown here as it was measured (its commit is in the caption), not re-run by
+# this build.
 
 # %% tags=["hide-input"]
 long_run = committed_ledger()

@@ -43,7 +43,8 @@ def models_for(scale: str) -> tuple[str, ...]:
 FRAMES = (8, 16)
 SCALE_CONFIG = {"smoke": "smoke.yaml", "embedded": "embedded_sthv1.yaml", "long": "embedded_sthv1.yaml"}
 # The long scale (ours): the embedded data and recipe with two blocks per stage (8 TIN layers instead of 4, so
-# "offsets grow with depth" has 8 points per seed), pretrained in that layout, and a longer schedule.
+# "offsets grow with depth" has 8 points per seed), pretrained in that layout; the 8-frame runs keep the embedded
+# 3 epochs, the 16-frame fine-tuning is twice as long (SIXTEEN_FROM_EIGHT).
 # The smoke scale: the engine's plumbing recipe (smoke.yaml, from scratch) started from the smoke-sized embedded
 # ImageNet, so the chapter's route runs end to end in seconds.
 SCALE_OVERRIDES = {
