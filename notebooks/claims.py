@@ -156,7 +156,7 @@ power.drop(columns=["paper's effect, from"]).style.format(
     }
 ).set_caption(
     f"MEASURED by paperlib, {chapter.scale} scale: the smallest effect each claim's data can detect"
-)
+).set_table_attributes('class="claims-ledger"').hide(axis="index")
 
 # %% tags=["hide-input"]
 statements(power_statements(power))
@@ -213,6 +213,8 @@ else:
                 else ""
             )
         )
+        .set_table_attributes('class="claims-ledger"')
+        .hide(axis="index")
     )
 
 # %% tags=["remove-cell"]

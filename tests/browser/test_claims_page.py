@@ -1,5 +1,6 @@
-"""The claims chapter's ledger tables in a real browser at a 1300-px-wide window: the claim and its verdict are
-in view without scrolling sideways, no table runs off the page, and no row is more than a few lines tall.
+"""The claims chapter's ledger tables (the ledgers and their power tables) in a real browser at a 1300-px-wide
+window: the claim and its verdict are in view without scrolling sideways, no table runs off the page, and no row
+is more than a few lines tall.
 
 Needs a built book (``make book SCALE=smoke``) and ``/usr/bin/chromium``; ``make browser-test`` runs it.
 """
