@@ -273,6 +273,12 @@ def test_a_driver_stopped_by_sigterm_records_its_step_and_stops_it(tmp_path):
     while not descendants(driver.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     (step,) = descendants(driver.pid)
+    # the step has exec'd `sleep` and the driver's Popen has returned: the signal lands while the step runs (a
+    # SIGTERM inside Popen itself, between fork and exec, is not what this test is about)
+    cmdline = Path(f"/proc/{step}/cmdline")
+    while time.monotonic() < deadline and b"sleep" not in (cmdline.read_bytes() if cmdline.exists() else b""):
+        time.sleep(0.05)
+    time.sleep(0.5)
     driver.send_signal(signal.SIGTERM)
     time.sleep(0.05)
     driver.send_signal(signal.SIGTERM)
