@@ -54,7 +54,7 @@ def views(scale: str) -> dict[str, tuple[int, int]]:
     from . import trial
 
     chosen = trial.current()
-    if scale != "full" or chosen is None or chosen.clips == VIEWS["full"]["3 crops x 10 clips"][1]:
+    if scale != "full" or chosen is None:
         return VIEWS[scale]
     return {"1 view": (1, 1), f"3 crops x {chosen.clips} clip{'s' if chosen.clips > 1 else ''}": (3, chosen.clips)}
 
