@@ -61,6 +61,7 @@ from paperlib.experiments.claims import (
     power_statements,
     power_table,
     saved_results,
+    styled_power,
     summary,
 )
 from paperlib.viz import statements
@@ -147,16 +148,10 @@ checks[["check", "result", "measured", "requirement"]].style.set_caption(
 # low, a real effect of the paper's size would often come out *undecided* here.
 
 # %% tags=["hide-input"]
-power.drop(columns=["paper's effect, from"]).style.format(
-    {
-        "SD": "{:.3g}",
-        "smallest detectable effect": "{:.3g}",
-        "paper's effect": lambda v: "-" if v != v or v is None else f"{v:g}",
-        "power at the paper's effect": lambda v: "-" if v != v else f"{100 * v:.0f} %",
-    }
-).set_caption(
-    f"MEASURED by paperlib, {chapter.scale} scale: the smallest effect each claim's data can detect"
-).set_table_attributes('class="claims-ledger"').hide(axis="index")
+styled_power(
+    power,
+    f"MEASURED by paperlib, {chapter.scale} scale: the smallest effect each claim's data can detect",
+)
 
 # %% tags=["hide-input"]
 statements(power_statements(power))
@@ -194,27 +189,15 @@ else:
             )
         )
     display(
-        long_run.power.drop(columns=["paper's effect, from"])
-        .style.format(
-            {
-                "SD": "{:.3g}",
-                "smallest detectable effect": "{:.3g}",
-                "paper's effect": lambda v: "-" if v != v or v is None else f"{v:g}",
-                "power at the paper's effect": lambda v: (
-                    "-" if v != v else f"{100 * v:.0f} %"
-                ),
-            }
-        )
-        .set_caption(
+        styled_power(
+            long_run.power,
             f"{long_run.caption}: the smallest effect each claim's data can detect"
             + (
                 " (SD recovered from each saved interval's width)"
                 if long_run.format < 2
                 else ""
-            )
+            ),
         )
-        .set_table_attributes('class="claims-ledger"')
-        .hide(axis="index")
     )
 
 # %% tags=["remove-cell"]

@@ -36,6 +36,7 @@ from paperlib.experiments.claims import (
     power_table,
     saved_results,
     sign_count,
+    styled_power,
     summary,
     table1_evidence,
 )
@@ -283,6 +284,9 @@ def test_power_table_sets_the_detectable_effect_beside_the_papers():
     assert power.loc["ensemble_8f16f", "power at the paper's effect"] == pytest.approx(1.0)
     lines = power_statements(power)
     assert len(lines) == 2 and f"detected with probability {100 * chance:.0f} %" in lines[0]
+    html = styled_power(power, "the caption").to_html()
+    assert 'class="claims-ledger"' in html and "the caption" in html and "paper's effect, from" not in html
+    assert "tin_gt_tsm_8f" not in html and f"{100 * chance:.0f} %" in html  # no key column; power in %
 
 
 def test_saved_ledger_round_trip_keeps_every_seed(tmp_path):

@@ -525,6 +525,25 @@ def power_table(evidence: dict[str, Interval | None], claims: tuple[Claim, ...] 
     return pd.DataFrame(rows, columns=columns).set_index("key")
 
 
+def styled_power(power: pd.DataFrame, caption: str):
+    """:func:`power_table` as the claims chapter shows it: without the sources column, numbers to 3 significant
+    digits, "-" where there is no published size, the ledger's compact style and no key column."""
+    return (
+        power.drop(columns=["paper's effect, from"])
+        .style.format(
+            {
+                "SD": "{:.3g}",
+                "smallest detectable effect": "{:.3g}",
+                "paper's effect": lambda v: "-" if v != v or v is None else f"{v:g}",
+                "power at the paper's effect": lambda v: "-" if v != v else f"{100 * v:.0f} %",
+            }
+        )
+        .set_caption(caption)
+        .set_table_attributes('class="claims-ledger"')
+        .hide(axis="index")
+    )
+
+
 def power_statements(power: pd.DataFrame) -> list[str]:
     """What the power table says, in numbers: for each claim with a published size, the smallest effect this
     build's spread and seeds detect at 80 % power and the chance of detecting one of the paper's size."""
