@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 from paperlib.experiments import run_provenance, table1
@@ -136,3 +137,25 @@ def test_small_scales_start_from_the_embedded_imagenet_and_sixteen_frames_from_e
     assert long.model.options["depths"] == [2, 2, 2, 2] and long.model.pretrained == "imagenet"
     assert table1.models_for("embedded") == ("tsn_r50", "tsm_r50", "tin_r50")  # r-TCN: long scale only
     assert "tconv_r50" in table1.models_for("long") and "tconv_r50" in table1.models_for("smoke")
+
+
+def test_tin_starts_its_offsets_at_one_frame_at_the_embedded_and_long_scales_only():
+    """Table 1's TIN at the embedded and long scales starts OffsetNet at +1 frame (ours); the other models, the
+    smoke and full scales and the fixed-offset ablation (whose OffsetNet is unused) carry no ``offset_init``."""
+    from paperlib.experiments.ablation import fixed_offset_config
+    from paperlib.models import create
+
+    for scale in ("embedded", "long"):
+        for frames in (8, 16):
+            assert table1.table1_config(scale, "tin_r50", frames, 0, None, "cpu").model.options["offset_init"] == 1.0
+        assert "offset_init" not in table1.table1_config(scale, "tsm_r50", 8, 0, None, "cpu").model.options
+        assert "TIN: model.options.offset_init=1.0" in table1.measured_with(scale)
+    assert "offset_init" not in table1.table1_config("smoke", "tin_r50", 8, 0, None, "cpu").model.options
+    assert "offset_init" not in table1.table1_config("full", "tin_r50", 8, 0, "/data", "cpu").model.options
+    assert "offset_init" not in fixed_offset_config("embedded", 0, None, "cpu").model.options
+    config = table1.table1_config("embedded", "tin_r50", 8, 0, None, "cpu")
+    tin = create("tin_r50", 10, 8, **config.model.options)
+    biases = [m.offset_net.fc2.bias for m in tin.modules() if hasattr(m, "offset_net")]
+    assert len(biases) == 4  # one TIN layer per block, one block per stage
+    for bias in biases:  # OffsetNet's output before its weights learn anything: +1 frame in both groups
+        assert torch.allclose(4 * (torch.sigmoid(bias) - 0.5), torch.ones(2))

@@ -25,9 +25,11 @@ MODEL = "tin_r50_fixed"  # the name of these runs in a table of runs (the archit
 
 def fixed_offset_config(scale: str, seed: int, data_root: str | None, device: str):
     """Table 1's 8-frame TIN configuration at ``scale`` and ``seed`` with ``fixed_offset`` set
-    (:data:`FIXED_OFFSET`) and its own run name; everything else, the recipe included, unchanged."""
+    (:data:`FIXED_OFFSET`, in place of any ``offset_init``) and its own run name; the rest of the recipe
+    unchanged."""
     config = table1_config(scale, "tin_r50", 8, seed, data_root, device)
-    config.model.options = {**config.model.options, "fixed_offset": list(FIXED_OFFSET)}
+    options = {k: v for k, v in config.model.options.items() if k != "offset_init"}  # OffsetNet is not used
+    config.model.options = {**options, "fixed_offset": list(FIXED_OFFSET)}
     config.name = f"{MODEL}_8f_seed{seed}"
     return config
 
