@@ -96,8 +96,9 @@ offsets_static(records)
 # |offset| below 0.1 frame: there the shifted channels mostly read their own frame, and the block computes nearly
 # what TSN's does), the rank correlation of each layer's mean |offset| with its depth (+1: strictly growing) and
 # the mean weight of the first and last frames against the frames in between; then the weight of each frame
-# averaged over seeds, with its 95 % interval. The offsets start at +0.5 frame (the originals' initialisation, which
-# every recipe here keeps), so a layer below 0.1 has moved towards no shift during training.
+# averaged over seeds, with its 95 % interval. The offsets start at +1 frame at the embedded and long scales (ours;
+# the originals' +0.5 at the smoke and full scales), so a layer below 0.1 has moved towards no shift during
+# training.
 
 # %% tags=["hide-input"]
 summary = offset_summary(records)
