@@ -96,7 +96,8 @@ chapter = open_chapter(
 # The paper starts each frame count from ImageNet; here the budget does not allow it: a 16-frame run costs twice
 # an 8-frame run per step, so each 16-frame model starts from the same seed's 8-frame model and is fine-tuned for
 # 62 steps (1000 clips) at a constant rate (`train_seconds` is then that fine-tuning alone; ours). An 8-frame
-# TIN's OffsetNet cannot be loaded at 16 frames (its T×T layer), so TIN's OffsetNets start afresh. The embedded
+# TIN's OffsetNet cannot be loaded at 16 frames (its T×T layer), so TIN's OffsetNets start afresh, at the same
+# +1 frame as the 8-frame runs' (ours, the originals start at +0.5; why: *What this run shows*). The embedded
 # build trains TSN, TSM and TIN; r-TCN (`tconv_r50`, 1.5× a TSM run's cost) is trained at the `long` scale only,
 # where the claims ledger compares it with TIN. Every number is measured with 1 crop × 1 clip (the
 # `paperlib` test protocol, ours: the centre crop of the short side resized to the input size).
