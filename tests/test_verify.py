@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from paperlib.data.synthetic.something import CLASSES
+from paperlib.engine.provenance import cpu_model
 from paperlib.experiments import verify
 from paperlib.experiments.folders import STAMP, code_hash
 
@@ -92,3 +93,13 @@ def test_reproduce_record_and_verify_from_the_command_line(build, tmp_path, monk
     assert "missing  table1/tsm_r50_8f_seed0" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="recorded at scale smoke"):
         main(["--scale", "embedded", "--verify", str(tmp_path / "runs.json")])
+
+
+def test_verify_names_the_machine_a_record_came_from_when_it_is_another(build, tmp_path, capsys):
+    written = verify.record(build, tmp_path / "runs.json", "smoke")
+    assert written["machine"] == cpu_model()
+    assert verify.verify(tmp_path / "runs.json", build) == 0
+    assert "recorded on" not in capsys.readouterr().out  # the same machine: nothing to say
+    (tmp_path / "runs.json").write_text(json.dumps(dict(written, machine="AMD EPYC")))
+    assert verify.verify(tmp_path / "runs.json", build) == 0
+    assert f"recorded on AMD EPYC, built on {cpu_model()}" in capsys.readouterr().out

@@ -23,8 +23,12 @@ rest of the settings (one intra-op and one inter-op thread, deterministic algori
 - ``torch.use_deterministic_algorithms(True)``: an op without a deterministic implementation is an error.
 
 What is not pinned: oneDNN has no reproducibility mode, and may block its loops by the cache sizes it detects;
-the C library's ``exp``/``log`` differ between glibc versions. The same wheels (``requirements.lock``) on
-another AVX2 machine are expected to give the same bits; ``python -m reproduce --verify`` checks it.
+the C library's ``exp``/``log`` differ between glibc versions. So the pins give the same bits on one machine in
+every process, whatever ``PAPERLIB_JOBS`` is, but not across CPUs: measured with the same wheels, the pinned
+reference workload ends with other weights on an Intel Xeon with AVX-512 (8b87dab6) than on an AMD EPYC with AVX2
+(f898a7dc), and no setting of ``paperlib.bench numerics`` gave the two machines the same bits
+(``benchmarks/results/numerics_bits_cpu_*.json``); whole runs then differ too (Table 1's TSN at seed 0: 26.75 %
+top-1 on the Xeon, 28.75 % on the EPYC, the same commit). ``python -m reproduce --verify`` shows by how much.
 """
 
 from __future__ import annotations

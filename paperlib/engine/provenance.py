@@ -29,6 +29,20 @@ def git_commit(cwd: str | os.PathLike | None = None) -> str | None:
         return None
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``, else the platform's), with "AVX-512" where it has it: pinned runs
+    cap their kernels at AVX2, and still differ in their last bits between such machines (measured: an AMD EPYC
+    with AVX2 and an Intel Xeon with AVX-512, see paperlib.engine.numerics)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    name = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), None)
+    flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), [])
+    name = name or platform.processor() or platform.machine()
+    return f"{name}, AVX-512" if "avx512f" in flags else name
+
+
 def device_description(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"

@@ -72,12 +72,13 @@ def run_record(folder: Path) -> dict:
 
 def record(results_dir: str | Path, path: str | Path, scale: str) -> dict:
     """Write the records of ``results_dir``'s runs (:func:`collect`) to ``path`` (JSON); returns what was written."""
-    from ..engine.provenance import git_commit
+    from ..engine.provenance import cpu_model, git_commit
     from ..utils import atomic_write_text
 
     payload = {
         "scale": scale,
         "commit": git_commit(),
+        "machine": cpu_model(),
         "code_hash": code_hash(),
         "tolerance": TOLERANCE,
         "compared": "every number of each run; not train_seconds",
@@ -116,6 +117,10 @@ def verify(path: str | Path, results_dir: str | Path, out=print) -> int:
     found = collect(results_dir)
     differences, notes = compare(expected["runs"], found, expected.get("tolerance", TOLERANCE))
     out(f"verify: {len(expected['runs'])} runs recorded in {path}, {len(found)} in this build ({results_dir})")
+    from ..engine.provenance import cpu_model
+
+    if expected.get("machine") and expected["machine"] != cpu_model():
+        out(f"  note: recorded on {expected['machine']}, built on {cpu_model()}: pinned runs may differ in their bits")
     for line in differences:
         out(f"  {line}")
     if notes:
