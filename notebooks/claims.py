@@ -64,6 +64,7 @@ from paperlib.experiments.claims import (
     styled_power,
     summary,
 )
+from paperlib.experiments.verify import cross_machine
 from paperlib.viz import statements
 
 chapter = open_chapter(
@@ -161,6 +162,23 @@ statements(power_statements(power))
 
 # %% tags=["hide-input"]
 power[["claim", "paper's effect, from"]]
+
+# %% [markdown]
+# ## On another machine
+#
+# Every small-scale run computes with pinned numerics (one thread, fixed kernels and library branches): on one
+# machine the same commit gives the same numbers to the last bit, with one job or several. On another CPU it does
+# not: the same runs trained on an AMD EPYC and on an Intel Xeon ended with other weights, and the table shows by
+# how much their numbers moved. A difference between two models smaller than this spread can come out the other
+# way on another machine; `python -m reproduce --verify` lists every run that differs from the committed build.
+
+# %% tags=["hide-input"]
+moved = cross_machine()
+if moved is None:
+    print("No committed cross-machine comparison in this checkout.")
+else:
+    table, caption = moved
+    display(table.style.format(precision=2).set_caption(caption))
 
 # %% [markdown]
 # ## The long scale

@@ -103,3 +103,21 @@ def test_verify_names_the_machine_a_record_came_from_when_it_is_another(build, t
     (tmp_path / "runs.json").write_text(json.dumps(dict(written, machine="AMD EPYC")))
     assert verify.verify(tmp_path / "runs.json", build) == 0
     assert f"recorded on AMD EPYC, built on {cpu_model()}" in capsys.readouterr().out
+
+
+def test_the_cross_machine_table_summarises_the_committed_comparison(tmp_path):
+    rows = [
+        {"run": "table1/tsm_r50_8f_seed0", "number": "top1", "epyc": 96.0, "xeon": 95.0, "xeon_minus_epyc": -1.0},
+        {"run": "table1/tsn_r50_8f_seed0", "number": "top1", "epyc": 28.0, "xeon": 31.0, "xeon_minus_epyc": 3.0},
+        {"run": "mmit/tsn_r50_seed0", "number": "mAP_classwise", "epyc": 40.0, "xeon": 40.5, "xeon_minus_epyc": 0.5},
+    ]
+    machines = {
+        "epyc": {"machine": "AMD EPYC", "commit": "a" * 40},
+        "xeon": {"machine": "Intel Xeon", "commit": "b" * 40},
+    }
+    (tmp_path / verify.CROSS_MACHINE).write_text(json.dumps({**machines, "rows": rows}))
+    table, caption = verify.cross_machine(tmp_path)
+    assert list(table.index) == ["top-1 (%)", "class-wise mAP (%)"]
+    assert table.loc["top-1 (%)"].tolist() == [2, 2.0, 3.0]  # runs, mean |difference|, largest |difference|
+    assert "AMD EPYC (commit aaaaaaa)" in caption and "Intel Xeon (commit bbbbbbb)" in caption
+    assert verify.cross_machine(tmp_path / "empty") is None

@@ -22,6 +22,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .folders import STAMP, code_hash
 
@@ -177,3 +178,36 @@ def _partners(saved: dict):
     from .table1 import reversal_partners
 
     return reversal_partners((Path(root) / "category.txt").read_text().splitlines())
+
+
+CROSS_MACHINE = "cross_machine_embedded.json"  # benchmarks/results/: one commit's embedded runs on two CPUs
+
+
+def cross_machine(folder: str | Path | None = None) -> tuple[pd.DataFrame, str] | None:
+    """How far the committed embedded runs moved between two machines (:data:`CROSS_MACHINE` in ``folder``, default
+    the checkout's ``benchmarks/results/``): one row per number (top-1, within-pair accuracy, class-wise mAP) with
+    how many runs and the mean and largest absolute difference (points); and a caption naming both machines.
+    None where the file is absent (an installed package)."""
+    from .speed import benchmark_folder
+
+    folder = benchmark_folder() if folder is None else Path(folder)
+    path = None if folder is None else Path(folder) / CROSS_MACHINE
+    if path is None or not path.is_file():
+        return None
+    payload = json.loads(path.read_text())
+    rows = pd.DataFrame(payload["rows"])
+    names = {"top1": "top-1 (%)", "pair_accuracy": "within-pair accuracy (%)", "mAP_classwise": "class-wise mAP (%)"}
+    table = (
+        rows.assign(diff=rows["xeon_minus_epyc"].abs())
+        .groupby("number", sort=False)
+        .agg(runs=("diff", "size"), mean_abs=("diff", "mean"), max_abs=("diff", "max"))
+        .rename(index=names)
+        .rename(columns={"mean_abs": "mean |difference|", "max_abs": "largest |difference|"})
+    )
+    table = table.reindex([name for name in names.values() if name in table.index])
+    a, b = payload["epyc"], payload["xeon"]
+    caption = (
+        f"MEASURED by paperlib: the same embedded runs on {a['machine']} (commit {a['commit'][:7]}) and "
+        f"{b['machine']} (commit {b['commit'][:7]}), pinned numerics; committed file benchmarks/results/{CROSS_MACHINE}"
+    )
+    return table, caption
