@@ -173,3 +173,13 @@ def test_spread_refuses_an_unknown_setting(capsys):
     with pytest.raises(SystemExit):
         spread(["--settings", "pinned", "no such setting"])
     assert "unknown settings" in capsys.readouterr().err
+
+
+def test_the_onednn_off_setting_turns_onednn_off_in_its_process():
+    """A setting no environment variable reaches runs its statement in the fresh process before the workload."""
+    from paperlib.bench.numerics import SETTINGS, one
+
+    changes, settle, statement = SETTINGS["oneDNN off"]
+    off = one(changes, settle, 0, 1, statement)
+    assert off["numerics"]["onednn"] is False and off["numerics"]["threads"] == 1
+    assert len(off["weights_sha256"]) == 16

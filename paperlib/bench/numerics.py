@@ -19,9 +19,13 @@ from pathlib import Path
 
 from ..engine import numerics
 
-# name -> (environment changes from the pinned one, None = variable removed; settle in the process?)
+# name -> (environment changes from the pinned one, None = variable removed; settle in the process?; a statement
+# run in the process before the workload, for settings no variable reaches)
 SETTINGS = {
     "pinned": ({}, True),
+    # oneDNN blocks its loops by the caches it detects; without it the convolutions are ATen's own (im2col and
+    # MKL's GEMM under MKL_CBWR): a candidate for the same bits on another CPU, measured on one machine so far
+    "oneDNN off": ({}, True, "torch.backends.mkldnn.enabled = False"),
     "MKL_CBWR=AVX2": ({"MKL_CBWR": "AVX2"}, True),
     "MKL_CBWR unset": ({"MKL_CBWR": None}, True),
     "ONEDNN_MAX_CPU_ISA unset": ({"ONEDNN_MAX_CPU_ISA": None}, True),
@@ -49,8 +53,8 @@ def environment(changes: dict, settle: bool) -> dict:
     return env
 
 
-def one(changes: dict, settle: bool, warmup: int, repeats: int) -> dict:
-    """The reference workload in one fresh process with these settings."""
+def one(changes: dict, settle: bool, warmup: int, repeats: int, statement: str = "") -> dict:
+    """The reference workload in one fresh process with these settings (``statement`` run first)."""
     code = (
         "import json, sys, torch\n"
         "from paperlib.engine import numerics\n"
@@ -58,6 +62,7 @@ def one(changes: dict, settle: bool, warmup: int, repeats: int) -> dict:
         f"if {settle}:\n"
         "    numerics.settle()\n"
         "    torch.set_num_threads(int(__import__('os').environ['OMP_NUM_THREADS']))\n"
+        f"{statement}\n"
         f"print(json.dumps(measure({warmup}, {repeats})))\n"
     )
     done = subprocess.run(
@@ -73,7 +78,8 @@ def measure(names: list[str], rounds: int = 3, warmup: int = 2, repeats: int = 1
     runs = {name: [] for name in names}
     for _ in range(rounds):
         for name in names:
-            runs[name].append(one(*SETTINGS[name], warmup, repeats))
+            changes, settle, *statement = SETTINGS[name]
+            runs[name].append(one(changes, settle, warmup, repeats, *statement))
     first = runs.get("pinned", runs[names[0]])
     base = statistics.median(r["seconds_per_step"] for r in first)
     cpu_base = statistics.median(r["cpu_seconds_per_step"] for r in first)

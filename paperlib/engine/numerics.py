@@ -78,6 +78,7 @@ def report() -> dict:
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "threads": torch.get_num_threads(),
         "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "onednn": torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled,
         "torch": torch.__version__,
         "environment": {k: os.environ.get(k) for k in PINNED_ENV},
     }

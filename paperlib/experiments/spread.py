@@ -25,7 +25,7 @@ def train_under(
     setting: str, model: str, seed: int, scale: str, frames: int, results_dir: Path, timeout: float = 4 * 3600
 ) -> dict:
     """One Table 1 run of ``scale`` trained in a fresh process under ``setting``; its numbers."""
-    changes, settle = SETTINGS[setting]
+    changes, settle, *statement = SETTINGS[setting]
     code = f"""
 import json, os, numpy as np, torch
 from pathlib import Path
@@ -33,6 +33,7 @@ from paperlib.engine import numerics
 if {settle}:
     numerics.settle()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+{"".join(statement)}
 from paperlib.engine.trainer import train
 from paperlib.experiments import table1
 from paperlib.experiments.cache import run_folder
