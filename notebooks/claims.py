@@ -187,7 +187,8 @@ else:
 # schedules. The `long` scale (`python -m reproduce --scale long`: the same embedded data, two blocks per stage
 # so TIN has 8 layers, twice the MMIT epochs and 16-frame steps, 5 Table 1 seeds and 3 MMIT seeds) runs the same
 # ledger; its last committed run is shown here as it was measured (its commit is in the caption), not re-run by
-# this build.
+# this build. If that commit is older than 604cc07, its Table 1 TIN rows come from the originals' offset start
+# (+0.5 frame), not from the +1 frame this build's TIN starts from.
 
 # %% tags=["hide-input"]
 long_run = committed_ledger()
