@@ -185,8 +185,8 @@ else:
 #
 # The embedded build is meant to finish within about 15 minutes on two CPU cores, which limits its seeds, depth and
 # schedules. The `long` scale (`python -m reproduce --scale long`: the same embedded data, two blocks per stage
-# so TIN has 8 layers, twice the MMIT epochs and 16-frame steps, 5 Table 1 seeds and 3 MMIT seeds) runs the same
-# ledger; its last committed run is shown here as it was measured (its commit is in the caption), not re-run by
+# so TIN has 8 layers, twice the 8-frame epochs, MMIT epochs and 16-frame steps, 5 Table 1 seeds and 3 MMIT
+# seeds) runs the same ledger; its last committed run is shown here as it was measured (its commit is in the caption), not re-run by
 # this build. If that commit is older than 604cc07, its Table 1 TIN rows come from the originals' offset start
 # (+0.5 frame), not from the +1 frame this build's TIN starts from.
 

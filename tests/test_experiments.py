@@ -159,3 +159,9 @@ def test_tin_starts_its_offsets_at_one_frame_at_the_embedded_and_long_scales_onl
     assert len(biases) == 4  # one TIN layer per block, one block per stage
     for bias in biases:  # OffsetNet's output before its weights learn anything: +1 frame in both groups
         assert torch.allclose(4 * (torch.sigmoid(bias) - 0.5), torch.ones(2))
+
+
+def test_the_long_scale_trains_its_eight_frame_runs_twice_the_embedded_epochs():
+    embedded = table1.table1_config("embedded", "tsm_r50", 8, 0, None, "cpu")
+    long = table1.table1_config("long", "tsm_r50", 8, 0, None, "cpu")
+    assert (embedded.optim.epochs, long.optim.epochs) == (3, 6) and long.eval.every == 6
