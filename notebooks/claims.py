@@ -177,8 +177,7 @@ moved = cross_machine()
 if moved is None:
     print("No committed cross-machine comparison in this checkout.")
 else:
-    table, caption = moved
-    display(table.style.format(precision=2).set_caption(caption))
+    display(moved[0].style.format(precision=2).set_caption(moved[1]))
 
 # %% [markdown]
 # ## The long scale
