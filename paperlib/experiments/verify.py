@@ -20,11 +20,14 @@ import hashlib
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .folders import STAMP, code_hash
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TOLERANCE = 1e-9  # relative: every printed digit; JSON keeps a float exactly, so pinned builds agree exactly
 
@@ -120,8 +123,9 @@ def verify(path: str | Path, results_dir: str | Path, out=print) -> int:
     out(f"verify: {len(expected['runs'])} runs recorded in {path}, {len(found)} in this build ({results_dir})")
     from ..engine.provenance import cpu_model
 
-    if expected.get("machine") and expected["machine"] != cpu_model():
-        out(f"  note: recorded on {expected['machine']}, built on {cpu_model()}: pinned runs may differ in their bits")
+    here = cpu_model()
+    if expected.get("machine") and expected["machine"] != here:
+        out(f"  note: recorded on {expected['machine']}, built on {here}: pinned runs may differ in their bits")
     for line in differences:
         out(f"  {line}")
     if notes:
@@ -188,10 +192,12 @@ def cross_machine(folder: str | Path | None = None) -> tuple[pd.DataFrame, str] 
     the checkout's ``benchmarks/results/``): one row per number (top-1, within-pair accuracy, class-wise mAP) with
     how many runs and the mean and largest absolute difference (points); and a caption naming both machines.
     None where the file is absent (an installed package)."""
+    import pandas as pd
+
     from .speed import benchmark_folder
 
     folder = benchmark_folder() if folder is None else Path(folder)
-    path = None if folder is None else Path(folder) / CROSS_MACHINE
+    path = None if folder is None else folder / CROSS_MACHINE
     if path is None or not path.is_file():
         return None
     payload = json.loads(path.read_text())
