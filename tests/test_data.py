@@ -17,13 +17,15 @@ from paperlib.data import (
     VideoDataset,
     VideoFile,
     VideoRecord,
+    frame_cache,
     make_loader,
     read_list,
     sampling,
     write_list,
 )
-from paperlib.data.check import check_list
+from paperlib.data.check import check_list, entry_problems
 from paperlib.data.check import main as check_main
+from paperlib.data.frame_cache import CachedSource, FrameCache
 from paperlib.data.prepare import prepare_kinetics, prepare_mmit, prepare_sthv1, prepare_sthv2
 from paperlib.data.prepare.kinetics import clean_class_name
 
@@ -142,6 +144,75 @@ def test_decord_reads_back_what_was_written(tmp_path):
     broken.write_bytes(path.read_bytes()[:300])
     with pytest.raises(FrameReadError, match="broken.mp4"):
         video.read(broken, np.array([0]))
+
+
+@pytest.mark.parametrize("kind", ["frames", "video"])
+def test_frame_cache_returns_the_sources_pixels_and_decodes_each_frame_once(tmp_path, kind):
+    frames = gradient_frames(20, 64, 64)
+    if kind == "frames":
+        path, source = write_frame_folder(tmp_path / "vid", frames), FrameFolder()
+    else:
+        path, source = write_mp4(tmp_path / "v.mp4", frames), VideoFile()
+    cache = FrameCache(limit=2**30)
+    cached = CachedSource(source, cache)
+    rng = np.random.default_rng(0)
+    for _ in range(6):  # overlapping reads in any order, repeats included: always exactly the source's pixels
+        indices = rng.choice(20, 8)
+        assert np.array_equal(cached.read(path, indices), source.read(path, indices))
+    seen = cache.misses
+    assert seen == len(cache.frames) <= 20 and cache.hits > 0
+    cached.read(path, np.arange(20))
+    assert cache.misses == 20 and len(cache.frames) == 20
+    assert np.array_equal(cached.read(path, np.arange(20)[::-1]), source.read(path, np.arange(20)[::-1]))
+    assert cache.misses == 20  # everything from memory now
+    with pytest.raises(
+        FrameReadError, match="00021.jpg" if kind == "frames" else "asked for frame 20"
+    ):  # the source's error
+        cached.read(path, np.array([20]))
+
+
+def test_frame_cache_sees_a_replaced_file_and_keeps_to_its_limit(tmp_path):
+    frames = gradient_frames(6)
+    folder = write_frame_folder(tmp_path / "vid", frames)
+    small = FrameCache(limit=2 * frames[0].nbytes)
+    cached = CachedSource(FrameFolder(), small)
+    first = cached.read(folder, np.arange(6))
+    assert len(small.frames) == 2 and small.bytes <= small.limit
+    assert np.array_equal(cached.read(folder, np.arange(6)), first)  # over the limit: decoded again, same pixels
+    write_frame_folder(folder, gradient_frames(6, seed=1))  # the files replaced on disk
+    assert np.array_equal(cached.read(folder, np.arange(6)), FrameFolder().read(folder, np.arange(6)))
+    (folder / "00002.jpg").unlink()
+    with pytest.raises(FrameReadError, match="frame file missing: .*00002.jpg"):
+        cached.read(folder, np.array([1]))
+
+
+def test_frame_cache_is_off_until_enabled():
+    source = FrameFolder()
+    try:
+        frame_cache.enable(0)
+        assert frame_cache.cached(source) is source and frame_cache.current() is None
+        frame_cache.enable(1)
+        wrapped = frame_cache.cached(source)
+        assert isinstance(wrapped, CachedSource) and wrapped.kind == "frames" and frame_cache.current().limit == 2**20
+    finally:
+        frame_cache.enable(0)
+
+
+def test_the_check_of_a_list_fills_the_frame_cache(tmp_path):
+    folder = write_frame_folder(tmp_path / "vid", gradient_frames(6))
+    (folder / "00007.jpg").write_bytes(b"")  # beyond the list's 6 frames: not read
+    try:
+        frame_cache.enable(64)
+        assert entry_problems(VideoRecord("vid", 6, (0,), 1), tmp_path, "frames") == []
+        cache = frame_cache.current()
+        assert cache.misses == len(cache.frames) == 6
+        frame_cache.cached(FrameFolder()).read(folder, np.array([5, 0, 3]))
+        assert cache.misses == 6 and cache.hits == 3  # the run's reads come from memory
+        (folder / "00004.jpg").write_bytes(b"not a jpeg")
+        problems = entry_problems(VideoRecord("vid", 6, (0,), 2), tmp_path, "frames")
+        assert len(problems) == 1 and "cannot decode" in problems[0] and "00004.jpg" in problems[0]
+    finally:
+        frame_cache.enable(0)
 
 
 # --- transforms ----------------------------------------------------------------------------------------

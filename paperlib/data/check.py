@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from ..cli import EXIT_USAGE, add_debug_argument, guarded
+from . import frame_cache
 from .lists import ListFormatError, VideoRecord, decoded_lines, parse_line, read_class_names
 from .prepare.expected import EXPECTED, completeness
 from .sources import FrameFolder, FrameReadError, VideoFile
@@ -64,7 +65,8 @@ def entry_problems(
     kind = source if source != "auto" else ("video" if path.is_file() else "frames")
     if not path.exists():
         return [*problems, f"missing {'video' if kind == 'video' else 'frame folder'} {path}"]
-    frames, video = FrameFolder(template), VideoFile()
+    # through this process's frame cache when it is on: the frames decoded here are the run's first epoch's
+    frames, video = frame_cache.cached(FrameFolder(template)), frame_cache.cached(VideoFile())
     try:
         if kind == "frames":
             count = frames.count(path)

@@ -49,26 +49,32 @@ class FrameFolder:
             raise FrameReadError(f"frame folder not found: {path}")
         return sum(1 for name in os.listdir(path) if self._pattern.match(name))
 
+    def file(self, path: str | os.PathLike, index: int) -> Path:
+        """The file of frame ``index`` (0-based) in the folder ``path``."""
+        return Path(path) / self.template.format(int(index) + self.start_index)
+
     def read(self, path: str | os.PathLike, indices: np.ndarray) -> np.ndarray:
-        """Frames ``indices`` (0-based) of the folder as ``uint8 (T, H, W, 3)``."""
+        """Frames ``indices`` (0-based) of the folder as ``uint8 (T, H, W, 3)``; a missing, truncated or corrupt
+        file, or a frame of another size than the first, raises :class:`FrameReadError` naming the file."""
         path = Path(path)
         if not path.is_dir():
             raise FrameReadError(f"frame folder not found: {path}")
-        cache: dict[int, np.ndarray] = {}
-        for i in np.unique(indices):
-            file = path / self.template.format(int(i) + self.start_index)
-            try:
-                # one read of the whole file: PIL's own file reads go in small chunks, twice as slow here
-                with Image.open(io.BytesIO(file.read_bytes())) as image:
-                    cache[int(i)] = np.asarray(image.convert("RGB"))
-            except FileNotFoundError:
-                raise FrameReadError(f"frame file missing: {file}{self.hint(path)}") from None
-            except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-                raise FrameReadError(f"cannot decode {file}: {exc}") from None
-        frames = [cache[int(i)] for i in indices]
-        if len({f.shape for f in frames}) > 1:
-            raise FrameReadError(f"frames of {path} differ in size: {sorted({f.shape for f in frames})}")
+        decoded = {int(i): self._decode(path, int(i)) for i in np.unique(indices)}
+        frames = [decoded[int(i)] for i in indices]
+        check_same_size(frames, [self.file(path, i) for i in indices])
         return np.stack(frames)
+
+    def _decode(self, path: Path, index: int) -> np.ndarray:
+        file = self.file(path, index)
+        try:
+            # one read of the whole file: PIL's own file reads go in small chunks, twice as slow here; convert()
+            # decodes the whole file, so a JPEG cut in the middle fails here
+            with Image.open(io.BytesIO(file.read_bytes())) as image:
+                return np.asarray(image.convert("RGB"))
+        except FileNotFoundError:
+            raise FrameReadError(f"frame file missing: {file}{self.hint(path)}") from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise FrameReadError(f"cannot decode {file}: {exc}") from None
 
     def hint(self, path: Path) -> str:
         """Why no file matches the template, when the folder holds frames under another name (``.png`` frames,
@@ -84,26 +90,25 @@ class FrameFolder:
             f"{len(others) - 1} other file(s): set data.template / --template to their name)"
         )
 
-    def decode_all(self, path: str | os.PathLike, count: int | None = None) -> None:
-        """Open and fully decode every frame file ``0 .. count - 1`` (all the template's files by default): a
+    def decode_all(self, path: str | os.PathLike, count: int | None = None, read=None) -> None:
+        """Decode every frame file ``0 .. count - 1`` (all the template's files by default) with ``read`` (default
+        :meth:`read`; a :class:`~paperlib.data.frame_cache.CachedSource` passes its own, to keep the frames): a
         truncated or corrupt JPEG, a missing number or a frame of another size raises :class:`FrameReadError`
         naming the file."""
-        path = Path(path)
         count = self.count(path) if count is None else count
-        size = None
-        for i in range(count):
-            file = path / self.template.format(i + self.start_index)
-            try:
-                with Image.open(io.BytesIO(file.read_bytes())) as image:
-                    image.load()  # decodes the whole file: a JPEG cut in the middle fails here, not at open()
-                    shape = image.size
-            except FileNotFoundError:
-                raise FrameReadError(f"frame file missing: {file}{self.hint(path)}") from None
-            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-                raise FrameReadError(f"cannot decode {file}: {exc}") from None
-            if size is not None and shape != size:
-                raise FrameReadError(f"{file} is {shape[0]}x{shape[1]}, the folder's first frame {size[0]}x{size[1]}")
-            size = shape
+        if count:
+            (read or self.read)(path, np.arange(count))
+
+
+def check_same_size(frames: list[np.ndarray], names: list) -> None:
+    """Raise :class:`FrameReadError` naming the first frame whose size differs from the first frame's."""
+    height, width = frames[0].shape[:2]
+    for frame, name in zip(frames, names):
+        if frame.shape[:2] != (height, width):
+            raise FrameReadError(
+                f"{name} is {frame.shape[1]}x{frame.shape[0]}, {names[0]} is {width}x{height}: "
+                "the frames of one video differ in size"
+            )
 
 
 @contextlib.contextmanager
@@ -187,14 +192,15 @@ class VideoFile:
         reason = _decord_reason(error, "".join(native))
         raise FrameReadError(f"cannot decode frames {unique.tolist()} of {path}: {reason}") from None
 
-    def decode_all(self, path: str | os.PathLike, count: int | None = None, chunk: int = 32) -> None:
-        """Decode every frame of the video (``chunk`` at a time); raises :class:`FrameReadError` naming the file."""
+    def decode_all(self, path: str | os.PathLike, count: int | None = None, read=None, chunk: int = 32) -> None:
+        """Decode every frame of the video (``chunk`` at a time) with ``read`` (default :meth:`read`, see
+        :meth:`FrameFolder.decode_all`); raises :class:`FrameReadError` naming the file."""
         path = Path(path)
         length = self.count(path)
         if length == 0:
             raise FrameReadError(f"{path} holds no video frames (a header-only or empty video)")
         for start in range(0, length, chunk):
-            self.read(path, np.arange(start, min(start + chunk, length)))
+            (read or self.read)(path, np.arange(start, min(start + chunk, length)))
 
 
 def source_for(kind: str, template: str = "{:05d}.jpg") -> FrameFolder | VideoFile:

@@ -11,6 +11,7 @@ from ..data import (
     TestTransform,
     TrainTransform,
     VideoDataset,
+    frame_cache,
     read_class_names,
     source_for,
 )
@@ -95,7 +96,7 @@ def build_datasets(config: RunConfig, data: ResolvedData) -> tuple[VideoDataset,
             f"model.num_classes is {config.model.num_classes} but {data.root / 'category.txt'} "
             f"lists {len(data.class_names)} classes; make them agree"
         )
-    source = source_for(cfg.source, cfg.template)
+    source = frame_cache.cached(source_for(cfg.source, cfg.template))  # as it is when the process turns it on
     crop = {} if cfg.crop_scales is None else {"scales": tuple(cfg.crop_scales)}
     common = dict(
         source=source,
