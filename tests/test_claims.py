@@ -35,6 +35,7 @@ from paperlib.experiments.claims import (
     power_statements,
     power_table,
     saved_results,
+    seed_studies,
     sign_count,
     styled_power,
     summary,
@@ -330,3 +331,26 @@ def test_paired_difference_pairs_by_seed():
     )
     interval = paired_difference(table, "top1", "model", "a", "b")
     assert (interval.estimate, interval.n, interval.labels) == (2.5, 2, (0, 1))  # seed 2 has no partner
+
+
+def test_seed_studies_recompute_each_committed_interval_from_its_runs(tmp_path):
+    assert seed_studies(tmp_path) is None  # no committed file: nothing to show
+    gaps = [0.0, -7.0, -1.25, 3.0]
+    runs = [
+        {"model": m, "seed": s, "top1": 90.0 + (g if m == "tin_r50" else 0.0)}
+        for s, g in enumerate(gaps)
+        for m in ("tsm_r50", "tin_r50")
+    ]
+    (tmp_path / "table1_embedded_8f.json").write_text(json.dumps({"runs": runs}))
+    table, caption = seed_studies(tmp_path)
+    assert list(table.index) == ["embedded (one block per stage, 3 epochs)"] and "table1_embedded_8f.json" in caption
+    row = table.iloc[0]
+    half = stats.t.ppf(0.975, 3) * np.std(gaps, ddof=1) / 2
+    assert row["seeds"] == 4 and row["TIN - TSM (points)"] == pytest.approx(np.mean(gaps))
+    assert row["half-width"] == pytest.approx(half) and row["target half-width"] == 5.0
+    assert row["smallest detectable effect"] == pytest.approx(min_detectable_effect(np.std(gaps, ddof=1), 4))
+    assert row["paper's effect"] == BY_KEY["tin_gt_tsm_8f"].paper_effect == 2.4
+    nested = {"long_recipe_6_epochs": {"runs": runs[:4]}}
+    (tmp_path / "table1_long_8f.json").write_text(json.dumps(nested))
+    table, _ = seed_studies(tmp_path)
+    assert table.loc["long (two blocks per stage, 6 epochs)", "seeds"] == 2

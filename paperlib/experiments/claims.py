@@ -846,3 +846,51 @@ def committed_ledger(folder: str | os.PathLike | None = None) -> SavedLedger | N
         )
     current = tuple(c for c in CLAIMS if c.key in evidence and (version >= 2 or c.key not in CHANGED_SINCE_FORMAT_1))
     return SavedLedger(table, checks, power_table(evidence, current), caption, version)
+
+
+# benchmarks/results/ file -> (its recipe in words, the keys to its list of runs, the issue's target half-width);
+# both measured the 8-frame TSM and TIN of a small scale's Table 1 recipe over more seeds than its build trains
+SEED_STUDIES = {
+    "table1_embedded_8f.json": ("embedded (one block per stage, 3 epochs)", ("runs",), 5.0),
+    "table1_long_8f.json": ("long (two blocks per stage, 6 epochs)", ("long_recipe_6_epochs", "runs"), 2.4),
+}
+
+
+def seed_studies(folder: str | os.PathLike | None = None) -> tuple[pd.DataFrame, str] | None:
+    """TIN - TSM top-1 at 8 frames in the committed seed studies (:data:`SEED_STUDIES` in ``folder``, default the
+    checkout's ``benchmarks/results/``), recomputed from their per-run top-1: one row per recipe with the paired
+    mean, its 95 % interval and half-width against the target, and the smallest effect detectable at 80 % power
+    beside the paper's; and a caption naming the files. None where no file is present (an installed package)."""
+    from .speed import benchmark_folder
+
+    folder = benchmark_folder() if folder is None else Path(folder)
+    paper = next(c for c in CLAIMS if c.key == "tin_gt_tsm_8f").paper_effect
+    rows, files = [], []
+    for name, (recipe, keys, target) in SEED_STUDIES.items():
+        path = None if folder is None else folder / name
+        if path is None or not path.is_file():
+            continue
+        runs = json.loads(path.read_text())
+        for key in keys:
+            runs = runs[key]
+        gap = paired_difference(pd.DataFrame(runs), "top1", "model", "tin_r50", "tsm_r50")
+        rows.append(
+            {
+                "recipe": recipe,
+                "seeds": gap.n,
+                "TIN - TSM (points)": gap.estimate,
+                "95 % CI": f"{gap.low:+.2f} to {gap.high:+.2f}",
+                "half-width": (gap.high - gap.low) / 2,
+                "target half-width": target,
+                "smallest detectable effect": min_detectable_effect(gap.sd, gap.n),
+                "paper's effect": paper,
+            }
+        )
+        files.append(name)
+    if not rows:
+        return None
+    caption = (
+        "MEASURED by paperlib: 8-frame TSM and TIN of each recipe over more seeds than its build trains, not re-run "
+        f"by this build; committed files {', '.join(f'benchmarks/results/{f}' for f in files)}"
+    )
+    return pd.DataFrame(rows).set_index("recipe"), caption
