@@ -83,10 +83,17 @@ def test_data_bench_json(tmp_path):
         == 0
     )
     records = json.loads(path.read_text())["records"]
-    assert [r["pipeline"] for r in records] == ["frames (JPEG, PIL)", "video (decord)", "video (PyAV)"]
+    assert [r["pipeline"] for r in records] == [
+        "frames (JPEG, PIL)",
+        "video (decord)",
+        "video (PyAV)",
+        "frames (JPEG, PIL), frame cache",
+        "video (decord), frame cache",
+    ]
     for r in records:
         assert r["clips"] == 2 and r["clips_per_s"] == pytest.approx(2 / r["seconds"])
         assert r["clip"] == [3, 4, 32, 32]
+        assert ("filled_by_the_check_s" in r) == r["pipeline"].endswith("frame cache")
 
 
 def test_train_bench_json(tmp_path):
