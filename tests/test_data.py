@@ -194,6 +194,9 @@ def test_frame_cache_is_off_until_enabled():
         frame_cache.enable(1)
         wrapped = frame_cache.cached(source)
         assert isinstance(wrapped, CachedSource) and wrapped.kind == "frames" and frame_cache.current().limit == 2**20
+        assert wrapped.template == source.template  # what the source has, the wrapper has; and nothing else
+        video = frame_cache.cached(VideoFile())
+        assert video.kind == "video" and getattr(video, "template", "default") == "default"
     finally:
         frame_cache.enable(0)
 
@@ -211,6 +214,22 @@ def test_the_check_of_a_list_fills_the_frame_cache(tmp_path):
         (folder / "00004.jpg").write_bytes(b"not a jpeg")
         problems = entry_problems(VideoRecord("vid", 6, (0,), 2), tmp_path, "frames")
         assert len(problems) == 1 and "cannot decode" in problems[0] and "00004.jpg" in problems[0]
+    finally:
+        frame_cache.enable(0)
+
+
+def test_a_runs_check_of_a_video_list_fills_the_frame_cache(tmp_path):
+    from paperlib.engine.data import unreadable_entries
+
+    write_mp4(tmp_path / "v.mp4", gradient_frames(12, 64, 64))
+    try:
+        frame_cache.enable(64)
+        source = frame_cache.cached(VideoFile())
+        records = [VideoRecord("v.mp4", 12, (0,), 1)]
+        dataset = VideoDataset(records, tmp_path, source, ClipSampler("tsn", t=4), TrainTransform(32), 1)
+        assert unreadable_entries(dataset) == []
+        assert len(frame_cache.current().frames) == 12
+        assert dataset[0]["video"].shape == (3, 4, 32, 32) and frame_cache.current().misses == 12
     finally:
         frame_cache.enable(0)
 

@@ -65,7 +65,10 @@ class CachedSource:
 
     def __init__(self, source: FrameFolder | VideoFile, cache: FrameCache) -> None:
         self.source, self.cache, self.kind = source, cache, source.kind
-        self.template = getattr(source, "template", None)
+
+    def __getattr__(self, name: str):
+        """Everything else is the source's (a frame folder's ``template``, ``hint``, ``file``)."""
+        return getattr(self.source, name)
 
     def count(self, path: str | os.PathLike) -> int:
         return self.source.count(path)
@@ -73,9 +76,6 @@ class CachedSource:
     def decode_all(self, path: str | os.PathLike, count: int | None = None) -> None:
         """The source's check of every frame (:func:`paperlib.data.check.entry_problems`), keeping the frames."""
         self.source.decode_all(path, count, read=self.read)
-
-    def hint(self, path: Path) -> str:
-        return self.source.hint(path)
 
     def _key(self, path: Path, index: int) -> tuple[str, int, int, int]:
         file = self.source.file(path, index) if isinstance(self.source, FrameFolder) else path
