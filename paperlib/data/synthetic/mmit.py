@@ -171,8 +171,13 @@ def render_clip(clip: MMITClip, size: int, seed: int, noise: float = 3.0) -> np.
 
 
 def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: int = 25, crf: int = 18) -> Path:
-    """Encode uint8 RGB ``[T, H, W, 3]`` (H, W even) as H.264 yuv420p; one encoder thread, so the bytes
-    do not depend on the machine's core count."""
+    """Encode uint8 RGB ``[T, H, W, 3]`` (H, W even) as H.264 yuv420p with one encoder thread.
+
+    Not always the same bytes (measured, PyAV 18.1's libx264 on a 2-core Xeon): the same frames, converted to the
+    same yuv420p planes, came out as other bytes (and other decoded pixels) in at least 3 of 160 encodes when four
+    processes of 40 encodes shared the cores, and in none of 4 in a quiet process; generated beside the embedded
+    ImageNet's pretraining, 4 and 17 of the 600 embedded videos differed from a quiet build's. So the embedded MMIT
+    set, and with it every MMIT number, is the same from build to build only where its generation ran alone."""
     import av  # imported here: reading the generated data (and the Something set) needs no PyAV
 
     path = Path(path)
