@@ -102,6 +102,6 @@ class CachedSource:
             fresh = {}
         frames = [fresh[i] if i in fresh else self.cache.frames[keys[i]] for i in indices.tolist()]
         check_same_size(
-            frames, [keys[i][0] if self.kind == "frames" else f"{path} frame {i}" for i in indices.tolist()]
+            frames, indices.tolist(), lambda i: keys[i][0] if self.kind == "frames" else f"{path} frame {i}"
         )
         return np.stack(frames)

@@ -61,7 +61,7 @@ class FrameFolder:
             raise FrameReadError(f"frame folder not found: {path}")
         decoded = {int(i): self._decode(path, int(i)) for i in np.unique(indices)}
         frames = [decoded[int(i)] for i in indices]
-        check_same_size(frames, [self.file(path, i) for i in indices])
+        check_same_size(frames, indices, lambda i: self.file(path, i))
         return np.stack(frames)
 
     def _decode(self, path: Path, index: int) -> np.ndarray:
@@ -100,13 +100,14 @@ class FrameFolder:
             (read or self.read)(path, np.arange(count))
 
 
-def check_same_size(frames: list[np.ndarray], names: list) -> None:
-    """Raise :class:`FrameReadError` naming the first frame whose size differs from the first frame's."""
+def check_same_size(frames: list[np.ndarray], indices, name_of) -> None:
+    """Raise :class:`FrameReadError` naming (``name_of(index)``) the first frame whose size differs from the first
+    frame's; names are made only then, not on every read."""
     height, width = frames[0].shape[:2]
-    for frame, name in zip(frames, names):
+    for frame, index in zip(frames, indices):
         if frame.shape[:2] != (height, width):
             raise FrameReadError(
-                f"{name} is {frame.shape[1]}x{frame.shape[0]}, {names[0]} is {width}x{height}: "
+                f"{name_of(index)} is {frame.shape[1]}x{frame.shape[0]}, {name_of(indices[0])} is {width}x{height}: "
                 "the frames of one video differ in size"
             )
 

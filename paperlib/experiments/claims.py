@@ -849,7 +849,7 @@ def seed_studies(folder: str | os.PathLike | None = None) -> tuple[pd.DataFrame,
     from .speed import benchmark_folder
 
     folder = benchmark_folder() if folder is None else Path(folder)
-    paper = next(c for c in CLAIMS if c.key == "tin_gt_tsm_8f").paper_effect
+    paper = BY_KEY["tin_gt_tsm_8f"].paper_effect
     rows, files = [], []
     for name, (recipe, keys, target) in SEED_STUDIES.items():
         path = None if folder is None else folder / name
