@@ -721,7 +721,23 @@ def gather_evidence(
     from ..bench.models import measure
     from . import ablation, mmit, offsets, table1, theory
     from .chapter import default_seeds
+    from .pretrain import prepare_ahead
 
+    mmit_seeds = chapter.extra.get("mmit_seeds") or default_seeds(chapter.scale, "mmit")
+    if chapter.checkpoints is None and chapter.scale != "full":
+        # both video sets and the backbone first, side by side (on 2 cores both sets are generated while the
+        # embedded ImageNet pretrains), then the runs
+        eights = [
+            table1.table1_config(chapter.scale, m, 8, s, chapter.data_root, chapter.device)
+            for m in table1.models_for(chapter.scale)
+            for s in chapter.seeds
+        ]
+        mmits = [
+            mmit.mmit_config(chapter.scale, m, s, chapter.mmit_root, chapter.device)
+            for m in mmit.MODEL_RECIPES
+            for s in mmit_seeds
+        ]
+        prepare_ahead([*eights, *mmits], chapter.results_dir)
     runs = table1.run_table1(
         chapter.scale, chapter.seeds, chapter.results_dir, chapter.data_root, chapter.device, chapter.checkpoints
     )
@@ -740,7 +756,6 @@ def gather_evidence(
     rounds = rounds or (2 if chapter.scale == "smoke" else 5)
     evidence |= latency_evidence(measure("cpu", models=("tsm_r50", "tin_r50", "tconv_r50"), rounds=rounds))
     readings = cost_readings() | theory_readings(theory.equivalence_table(range(3)))
-    mmit_seeds = chapter.extra.get("mmit_seeds") or default_seeds(chapter.scale, "mmit")
     try:
         single = mmit.run_single_models(
             chapter.scale,

@@ -61,7 +61,8 @@ LAYOUT = Layout(label_map=CATEGORIES, splits=SPLIT_FILES, data_dir=VIDEOS_DIR, c
 @dataclass(frozen=True)
 class MMITScale:
     """Sizes of one generated set: ``size`` in pixels (square, even for yuv420p), clip lengths in frames
-    (inclusive), ``noise`` the pixel noise std in 0-255 units, ``crf`` the x264 quality (lower is better)."""
+    (inclusive), ``noise`` the pixel noise std in 0-255 units, ``crf`` the x264 quality (lower is better),
+    ``x264_cpu`` the instruction sets libx264 may use (:data:`X264_CPU`)."""
 
     size: int
     num_train: int
@@ -73,6 +74,7 @@ class MMITScale:
     fps: int = 25
     noise: float = 3.0
     crf: int = 18
+    x264_cpu: str = "avx2"
 
 
 SCALES = {
@@ -170,14 +172,19 @@ def render_clip(clip: MMITClip, size: int, seed: int, noise: float = 3.0) -> np.
     return to_uint8(frames, rng, noise)
 
 
-def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: int = 25, crf: int = 18) -> Path:
-    """Encode uint8 RGB ``[T, H, W, 3]`` (H, W even) as H.264 yuv420p with one encoder thread.
+# The instruction sets libx264 may use (its "asm" parameter), capped at AVX2 as the pinned runs cap oneDNN and ATen
+# (paperlib.engine.numerics). Measured with PyAV 18.1 on a 2-core Xeon with AVX-512, one clip's frames (the same
+# yuv420p planes every time) encoded 40 times in each process, up to four processes sharing the cores: with x264's
+# own choice (AVX-512 here) 4 of 8 such processes wrote other bytes in 6 of their 320 encodes, at times decoding to
+# other pixels (4 and 17 of the embedded set's 600 videos differed between builds, and every MMIT number moved);
+# capped at AVX2 120 of 120 encodes gave one output, with no assembly 160 of 160. A CPU without AVX-512 (an AMD
+# EPYC of Zen 3) encodes with AVX2 in any case.
+X264_CPU = {"avx2": "MMX2,SSE,SSE2,SSE3,SSSE3,SSE4.1,SSE4.2,LZCNT,AVX,FMA3,BMI1,BMI2,AVX2"}
 
-    Not always the same bytes (measured, PyAV 18.1's libx264 on a 2-core Xeon): the same frames, converted to the
-    same yuv420p planes, came out as other bytes (and other decoded pixels) in at least 3 of 160 encodes when four
-    processes of 40 encodes shared the cores, and in none of 4 in a quiet process; generated beside the embedded
-    ImageNet's pretraining, 4 and 17 of the 600 embedded videos differed from a quiet build's. So the embedded MMIT
-    set, and with it every MMIT number, is the same from build to build only where its generation ran alone."""
+
+def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: int = 25, crf: int = 18, cpu: str = "avx2") -> Path:
+    """Encode uint8 RGB ``[T, H, W, 3]`` (H, W even) as H.264 yuv420p with one encoder thread and libx264's
+    instruction sets capped at ``cpu`` (a key of :data:`X264_CPU`)."""
     import av  # imported here: reading the generated data (and the Something set) needs no PyAV
 
     path = Path(path)
@@ -185,7 +192,7 @@ def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: int = 25, crf: i
     with av.open(str(path), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1"}
+        stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1", "x264-params": f"asm={X264_CPU[cpu]}"}
         for frame in frames:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv420p")))
         container.mux(stream.encode())  # flush
@@ -202,7 +209,7 @@ def _write(folder: Path, scale: MMITScale, seed: int) -> tuple[dict[str, int], i
         (folder / SPLIT_FILES[split]).write_text(rows, encoding="utf-8")
         for c in split_clips:
             frames = render_clip(c, scale.size, seed, scale.noise)
-            write_mp4(folder / VIDEOS_DIR / c.path, frames, scale.fps, scale.crf)
+            write_mp4(folder / VIDEOS_DIR / c.path, frames, scale.fps, scale.crf, scale.x264_cpu)
     return {split: len(c) for split, c in clips.items()}, len(ACTIONS)
 
 
