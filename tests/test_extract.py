@@ -243,9 +243,15 @@ def test_training_on_extracted_frames_matches_training_on_the_videos(tmp_path):
 
     * pixels: the q95 JPEGs differ from the decoded video by 2.2 grey levels (0-255) on average;
     * inference, the codec error alone: the video-trained weights scored on the frames instead of the videos
-      move the mAP by 0.05-0.5 points and a class probability by 0.004-0.005 on average (asserted < 1, < 0.015);
+      move a class probability by 0.0048-0.0068 on average (data seeds 0-3, 1 or 2 threads, libx264 capped at AVX2
+      or not). That is the check (asserted < 0.01): the same frames re-encoded at JPEG quality 75 move it by
+      0.0105-0.0133, with red and blue swapped by 0.045-0.086. The class-wise mAP over these 96 clips is a rank
+      statistic: it moved by 0.05-1.09 points (1.06 for data seed 0 with the AVX2 cap, here and on CI's machine),
+      while the channel swap moved it by -4.2 to +3.7, either way; so it is only bounded loosely (< 2.5). A frame
+      off by one (0.0072-0.0098) is caught by ``test_every_frame_decord_decodes_is_written_as_a_numbered_jpeg``;
     * training: the codec perturbation changes the trajectory as float rounding does. Frames minus video
-      mAP over seeds 0-3, 1 or 2 threads and regenerated data: -3.5 to +3.4 points in 15 pairs (chance 17.3),
+      mAP over seeds 0-3, 1 or 2 threads and regenerated data: -3.5 to +3.4 points in 15 pairs (chance 17.3;
+      -4.2 for data seed 0 with the AVX2 cap),
       while the same video run with 1 instead of 2 CPU threads (same data, same seed) moved by up to 2.8 points,
       and by 6.3 on the 400-clip embedded scale. So the training tolerance is 6 points, and both runs must
       beat chance by 4.
@@ -301,6 +307,6 @@ def test_training_on_extracted_frames_matches_training_on_the_videos(tmp_path):
         f"on frames {crossed['mAP_classwise']:.2f} (probabilities move {probability_shift:.4f}); frames-trained "
         f"mAP {metrics['frames']['mAP_classwise']:.2f} (gap {training_gap:+.2f}); chance {chance:.2f}"
     )
-    assert inference_shift < 1.0 and probability_shift < 0.015
+    assert probability_shift < 0.01 and inference_shift < 2.5
     assert min(m["mAP_classwise"] for m in metrics.values()) > chance + 4
     assert abs(training_gap) < 6.0
