@@ -100,9 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         dest="scale",
         default=os.environ.get("PAPERLIB_SCALE", "embedded"),
         choices=["smoke", "embedded", "long", "full"],
-        help="smoke (seconds), embedded (the default book, ~15 min on 2 cores), long (the embedded data with "
-        "deeper models, longer schedules and more seeds: decides the claims the embedded build cannot; ~1 h), "
-        "full (the real datasets)",
+        help="smoke (minutes), embedded (the default book, about 30 min on 2 cores), long (the embedded data with "
+        "deeper models, longer schedules and more seeds: decides the claims the embedded build cannot; hours on "
+        "2 cores), full (the real datasets)",
     )
     parser.add_argument("--data-root", default=None, help="the real dataset (scale full): Something-Something v1")
     parser.add_argument("--mmit-root", default=None, help="scale full: the prepared Multi-Moments in Time")

@@ -28,9 +28,10 @@ from . import trial as trial_module
 from .folders import progress
 from .results import write_results
 
-# smoke: seconds, to test the plumbing; embedded: the default book (<= 15 min on 2 CPU cores); long: the same
-# embedded data with deeper models, longer schedules and more seeds, to decide the claims the embedded build
-# leaves undecided (about an hour on 2 cores); full: the paper recipes on the real datasets.
+# smoke: seconds, to test the plumbing; embedded: the default book (about 30 min on 2 CPU cores, measured in
+# benchmarks/results/book_build_embedded_2core.json); long: the same embedded data with deeper models, longer
+# schedules and more seeds, to decide the claims the embedded build leaves undecided (hours on 2 cores); full: the
+# paper recipes on the real datasets.
 SCALES = ("smoke", "embedded", "long", "full")
 # Training seeds per experiment when a chapter's ``seeds`` parameter is not given. Table 1 pairs TSM and TIN by
 # seed (same data order): five pairs give a 95 % interval of the difference (the claims ledger).
