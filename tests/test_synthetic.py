@@ -277,6 +277,23 @@ def test_mp4_round_trip(tmp_path):
         np.testing.assert_array_equal(vr[i].asnumpy(), decoded[i].astype(np.uint8))
 
 
+@pytest.mark.parametrize("capability", ["AVX512", "AVX2", "DEFAULT"])
+def test_x264_is_capped_at_avx2_only_where_the_cpu_has_it(capability, monkeypatch, tmp_path):
+    """libx264 runs the instruction sets it is given without checking the CPU: the AVX2 cap is passed on a CPU
+    with AVX2 (or AVX-512) and left out elsewhere, and the video encodes either way."""
+    import torch
+
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    options = mmit_module.x264_options(18, "avx2")
+    assert options["threads"] == "1" and options["crf"] == "18"
+    if capability == "DEFAULT":
+        assert "x264-params" not in options
+    else:
+        assert options["x264-params"] == "asm=" + mmit_module.X264_CPU["avx2"]
+    frames = np.zeros((3, 16, 16, 3), np.uint8)
+    assert len(decord.VideoReader(str(mmit_module.write_mp4(tmp_path / "x.mp4", frames)))) == 3
+
+
 def test_generated_videos_match_renderer(mmit):
     scale = mmit_module.SCALES["smoke"]
     for clip in mmit_module.plan(scale, 0)["validation"][:3]:

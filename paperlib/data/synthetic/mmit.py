@@ -178,13 +178,26 @@ def render_clip(clip: MMITClip, size: int, seed: int, noise: float = 3.0) -> np.
 # own choice (AVX-512 here) 4 of 8 such processes wrote other bytes in 6 of their 320 encodes, at times decoding to
 # other pixels (4 and 17 of the embedded set's 600 videos differed between builds, and every MMIT number moved);
 # capped at AVX2 120 of 120 encodes gave one output, with no assembly 160 of 160. A CPU without AVX-512 (an AMD
-# EPYC of Zen 3) encodes with AVX2 in any case.
+# EPYC of Zen 3) encodes with AVX2 in any case. x264 runs the sets it is given without checking the CPU, so the cap
+# is passed only where the CPU has them (ATen's view of it); elsewhere x264 picks its own, lower, sets.
 X264_CPU = {"avx2": "MMX2,SSE,SSE2,SSE3,SSSE3,SSE4.1,SSE4.2,LZCNT,AVX,FMA3,BMI1,BMI2,AVX2"}
+CPU_HAS = {"avx2": ("AVX2", "AVX512")}  # torch.backends.cpu.get_cpu_capability() values of a CPU with each set
+
+
+def x264_options(crf: int, cpu: str) -> dict[str, str]:
+    """libx264's options: quality ``crf``, one thread, instruction sets capped at ``cpu`` (a key of
+    :data:`X264_CPU`) where this CPU has them."""
+    import torch
+
+    options = {"crf": str(crf), "preset": "veryfast", "threads": "1"}
+    if torch.backends.cpu.get_cpu_capability() in CPU_HAS[cpu]:
+        options["x264-params"] = f"asm={X264_CPU[cpu]}"
+    return options
 
 
 def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: int = 25, crf: int = 18, cpu: str = "avx2") -> Path:
     """Encode uint8 RGB ``[T, H, W, 3]`` (H, W even) as H.264 yuv420p with one encoder thread and libx264's
-    instruction sets capped at ``cpu`` (a key of :data:`X264_CPU`)."""
+    instruction sets capped at ``cpu`` (:func:`x264_options`)."""
     import av  # imported here: reading the generated data (and the Something set) needs no PyAV
 
     path = Path(path)
@@ -192,7 +205,7 @@ def write_mp4(path: str | os.PathLike, frames: np.ndarray, fps: int = 25, crf: i
     with av.open(str(path), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1", "x264-params": f"asm={X264_CPU[cpu]}"}
+        stream.options = x264_options(crf, cpu)
         for frame in frames:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv420p")))
         container.mux(stream.encode())  # flush
