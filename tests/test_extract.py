@@ -246,7 +246,7 @@ def test_training_on_extracted_frames_matches_training_on_the_videos(tmp_path):
       move a class probability by 0.0048-0.0068 on average (data seeds 0-3, 1 or 2 threads, libx264 capped at AVX2
       or not). That is the check (asserted < 0.01): the same frames re-encoded at JPEG quality 75 move it by
       0.0105-0.0133, with red and blue swapped by 0.045-0.086. The class-wise mAP over these 96 clips is a rank
-      statistic: it moved by 0.05-1.09 points (1.06 for data seed 0 with the AVX2 cap, here and on CI's machine),
+      statistic: it moved by 0.05-1.09 points (1.06 for data seed 0 with the AVX2 cap, here and in CI),
       while the channel swap moved it by -4.2 to +3.7, either way; so it is only bounded loosely (< 2.5). A frame
       off by one (0.0072-0.0098) is caught by ``test_every_frame_decord_decodes_is_written_as_a_numbered_jpeg``;
     * training: the codec perturbation changes the trajectory as float rounding does. Frames minus video
